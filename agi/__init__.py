@@ -1,0 +1,1 @@
+"""FastAGI server (panoramisk): the hotline's voice front end and call setup."""

@@ -1,0 +1,27 @@
+"""Channel variable names shared by the dialplan, the IVR, the ACD and tests.
+
+A leading "__" makes Asterisk copy a variable onto every channel the call
+creates, so the agent's leg carries the same names (read them without it).
+"""
+
+CALL_ID = "YHT_CALL_ID"
+HOTLINE = "YHT_HOTLINE"
+CALLER = "YHT_CALLER"
+CATEGORY = "YHT_CATEGORY"
+PRIORITY = "YHT_PRIORITY"
+IVR_PATH = "YHT_IVR_PATH"
+QUEUE = "YHT_QUEUE"
+REPEAT_CALLER = "YHT_REPEAT_CALLER"
+PREV_CALLS = "YHT_PREV_CALLS"
+ORDER_NO = "YHT_ORDER_NO"
+# not inherited: the dialplan branches on it right after the AGI returns
+IVR_ROUTE = "YHT_IVR_ROUTE"
+
+# what an agent's screen-pop needs, as AMI presents them (manager.conf channelvars)
+SCREEN_POP = (CALL_ID, HOTLINE, CALLER, CATEGORY, PRIORITY, IVR_PATH, QUEUE, REPEAT_CALLER,
+              PREV_CALLS, ORDER_NO)  # fmt: skip
+
+
+def inherited(name: str) -> str:
+    """The name to SET so the value reaches the agent's leg too."""
+    return f"__{name}"

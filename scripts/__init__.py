@@ -1,0 +1,1 @@
+"""Developer tooling: Asterisk root filesystem, rendering, prompts, supervisor."""

@@ -1,0 +1,276 @@
+"""Render asterisk-config/ for one Asterisk instance and run it under chroot.
+
+An instance is a directory inside the cached Debian-unstable root filesystem
+(`/srv/yht/<name>` as Asterisk sees it) holding the rendered configuration,
+prompts, logs and control socket. `make run` uses the instance "run"; the test
+suite uses "test" on other ports, so both can share one machine.
+
+    python -m scripts.pbx render        # write the instance, print its path
+    python -m scripts.pbx start         # render and run Asterisk in the foreground
+    python -m scripts.pbx cli "pjsip show endpoints"
+    python -m scripts.pbx agent-password 1001
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scripts import secrets
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG_SRC = REPO / "asterisk-config"
+ROOTFS_SCRIPT = REPO / "scripts" / "asterisk-rootfs.sh"
+PROMPTS_BUILD = REPO / ".local" / "sounds"
+
+
+class PbxSettings(BaseSettings):
+    """Every value the rendered configuration takes (environment: YHT_PBX_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="YHT_PBX_")
+
+    instance: str = "run"
+    bind_addr: str = "127.0.0.1"
+    sip_port: int = 5060
+    ami_port: int = 5038
+    ami_user: str = "yht-acd"
+    ami_permit: str = "127.0.0.1/255.255.255.255"
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    # seats: agent endpoints agent<id>, static queue members until the ACD exists
+    agents: str = "1001,1002,1003,1004"
+    hotlines: str = "12345,96010,89000,61696156"
+    citizen_trunk_match: str = "127.0.0.1"
+    partner_host: str = "127.0.0.1"
+    partner_port: int = 5090
+    qualify_seconds: int = 30
+    queue_timeout: int = 300
+    wrapup_seconds: int = 0
+
+    @property
+    def agent_ids(self) -> list[str]:
+        return [a.strip() for a in self.agents.split(",") if a.strip()]
+
+    @property
+    def hotline_numbers(self) -> list[str]:
+        return [h.strip() for h in self.hotlines.split(",") if h.strip()]
+
+
+def rootfs() -> Path:
+    """Path of the cached Asterisk root filesystem, building it on first use."""
+    out = subprocess.run(
+        ["bash", str(ROOTFS_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def agent_password(agent_id: str) -> str:
+    """Each seat's SIP password, derived from the local secret (never in git)."""
+    seed = secrets.get("YHT_AGENT_PASSWORD_SEED").encode()
+    return hmac.new(seed, agent_id.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+class Pbx:
+    """One Asterisk instance: its files, its process, its CLI."""
+
+    def __init__(self, settings: PbxSettings | None = None) -> None:
+        self.settings = settings or PbxSettings()
+        self.rootfs = rootfs()
+        self.inner_dir = f"/srv/yht/{self.settings.instance}"
+        self.dir = self.rootfs / self.inner_dir.lstrip("/")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def ami_secret(self) -> str:
+        return secrets.get("YHT_AMI_SECRET")
+
+    @property
+    def log_file(self) -> Path:
+        return self.dir / "log" / "messages.log"
+
+    # ------------------------------------------------------------ rendering
+    def values(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "INSTANCE_DIR": self.inner_dir,
+            "MODULE_DIR": self._module_dir(),
+            "BIND_ADDR": s.bind_addr,
+            "SIP_PORT": str(s.sip_port),
+            "AMI_PORT": str(s.ami_port),
+            "AMI_USER": s.ami_user,
+            "AMI_SECRET": self.ami_secret,
+            "AMI_PERMIT": s.ami_permit,
+            "RTP_START": str(s.rtp_start),
+            "RTP_END": str(s.rtp_end),
+            "AGI_HOST": s.agi_host,
+            "AGI_PORT": str(s.agi_port),
+            "CITIZEN_TRUNK_MATCH": s.citizen_trunk_match,
+            "PARTNER_HOST": s.partner_host,
+            "PARTNER_PORT": str(s.partner_port),
+            "QUALIFY_SECONDS": str(s.qualify_seconds),
+            "QUEUE_TIMEOUT": str(s.queue_timeout),
+            "WRAPUP_SECONDS": str(s.wrapup_seconds),
+            "HOTLINE_MEMBERS": "\n".join(
+                f"member => PJSIP/agent{a},0,agent{a}" for a in s.agent_ids
+            ),
+            "HOTLINE_EXTENSIONS": "\n".join(
+                f"exten => {h},1,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"
+                for h in s.hotline_numbers
+            ),
+        }
+
+    def _module_dir(self) -> str:
+        found = next(self.rootfs.glob("usr/lib/*/asterisk/modules/app_queue.so"))
+        return "/" + str(found.parent.relative_to(self.rootfs))
+
+    def render(self) -> Path:
+        """Write a fresh instance directory; return its path on the host."""
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        for sub in ("etc", "lib", "spool", "run", "log", "agi-bin", "data"):
+            (self.dir / sub).mkdir(parents=True)
+        values = self.values()
+        for src in CONFIG_SRC.rglob("*.conf"):
+            target = self.dir / "etc" / src.relative_to(CONFIG_SRC)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(_substitute(src.read_text(), values))
+        (self.dir / "etc" / "pjsip_agents.conf").write_text(self._agent_sections())
+        os.chmod(self.dir / "etc", 0o700)
+        self._link_data_dir()
+        self._install_agi_scripts()
+        return self.dir
+
+    def _agent_sections(self) -> str:
+        blocks = ["; generated by scripts/pbx.py -- one seat per agent id"]
+        for a in self.settings.agent_ids:
+            blocks.append(
+                f"[agent{a}](agent-endpoint)\nauth = agent{a}\naors = agent{a}\n"
+                f"callerid = \"座席{a}\" <{a}>\n\n"
+                f"[agent{a}](agent-auth)\nusername = agent{a}\n"
+                f"password = {agent_password(a)}\n\n"
+                f"[agent{a}](agent-aor)\n"
+            )
+        return "\n".join(blocks)
+
+    def _link_data_dir(self) -> None:
+        """Asterisk's data dir: the package's files plus our prompts and hold music."""
+        data = self.dir / "data"
+        shipped = self.rootfs / "usr/share/asterisk"
+        for entry in shipped.iterdir():
+            if entry.name != "sounds":
+                (data / entry.name).symlink_to(Path("/usr/share/asterisk") / entry.name)
+        sounds = data / "sounds"
+        sounds.mkdir()
+        for entry in (shipped / "sounds").iterdir():
+            (sounds / entry.name).symlink_to(Path("/usr/share/asterisk/sounds") / entry.name)
+        if not (PROMPTS_BUILD / "zh").is_dir():
+            raise SystemExit("prompts are not built: run `make prompts` first")
+        shutil.copytree(PROMPTS_BUILD / "zh", sounds / "zh")
+        shutil.copytree(PROMPTS_BUILD / "moh", data / "moh")
+
+    def _install_agi_scripts(self) -> None:
+        """Stand-alone (process-per-call) AGI scripts run inside the chroot."""
+        import asterisk  # pyst2
+
+        agi_bin = self.dir / "agi-bin"
+        shutil.copytree(Path(asterisk.__file__).parent, agi_bin / "asterisk")
+        for script in (REPO / "agi" / "scripts").glob("*.py"):
+            shutil.copy(script, agi_bin / script.name)
+            os.chmod(agi_bin / script.name, 0o755)
+
+    # -------------------------------------------------------------- process
+    def command(self) -> list[str]:
+        return [
+            "chroot", str(self.rootfs), "/usr/sbin/asterisk",
+            "-f", "-C", f"{self.inner_dir}/etc/asterisk.conf",
+        ]  # fmt: skip
+
+    def start(self, render: bool = True) -> subprocess.Popen[bytes]:
+        """Start Asterisk in the background and wait until it is fully booted."""
+        if render:
+            self.render()
+        log = open(self.dir / "log" / "console.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True,
+        )  # fmt: skip
+        self.wait_booted()
+        return self.process
+
+    def wait_booted(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"Asterisk exited early; see {self.dir}/log/console.log")
+            result = self.cli("core waitfullybooted", check=False, timeout=10)
+            if result.returncode == 0 and "fully booted" in result.stdout:
+                return
+            time.sleep(0.2)
+        raise TimeoutError("Asterisk did not finish booting")
+
+    def cli(self, command: str, check: bool = True, timeout: float = 15):
+        return subprocess.run(
+            [*self.command()[:3], "-C", f"{self.inner_dir}/etc/asterisk.conf", "-rx", command],
+            check=check, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the instance started by this object, by its process id."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.cli("core stop now", check=False, timeout=timeout)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=timeout)
+
+
+def _substitute(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace(f"@@{key}@@", value)
+    if "@@" in text:
+        start = text.index("@@")
+        raise ValueError(f"unrendered placeholder near: {text[start : start + 40]!r}")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.pbx")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("render")
+    sub.add_parser("start")
+    cli = sub.add_parser("cli")
+    cli.add_argument("command")
+    pw = sub.add_parser("agent-password")
+    pw.add_argument("agent_id")
+    args = parser.parse_args(argv)
+
+    if args.cmd == "agent-password":
+        print(agent_password(args.agent_id))
+        return 0
+    pbx = Pbx()
+    if args.cmd == "render":
+        print(pbx.render())
+    elif args.cmd == "cli":
+        print(pbx.cli(args.command).stdout, end="")
+    elif args.cmd == "start":
+        pbx.render()
+        os.execvp("chroot", pbx.command())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

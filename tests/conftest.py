@@ -1,0 +1,103 @@
+"""Shared fixtures: the real Asterisk test instance, FastAGI, sipp agents, AMI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import yaml
+
+from ivr.menu import MENU_FILE
+
+from scripts import secrets
+from tests.harness import TEST_PORTS, AgiServerProcess, AmiRecorder, SippAgent, wait_until
+
+AGENT_PORT_BASE = 15071
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def test_env(tmp_path_factory) -> dict[str, str]:
+    """Test ports and secrets; the menu with day service around the clock, so
+    the call path does not depend on the hour the suite runs."""
+    menu = yaml.safe_load(MENU_FILE.read_text())
+    menu["schedule"]["day_hours"] = ["00:00", "00:00"]
+    menu_file = tmp_path_factory.mktemp("ivr") / "menu.yaml"
+    menu_file.write_text(yaml.safe_dump(menu, allow_unicode=True))
+    return {**TEST_PORTS, **secrets.as_env(), "YHT_AGI_MENU_FILE": str(menu_file)}
+
+
+@pytest.fixture(scope="session")
+def pbx(test_env) -> Iterator:
+    """Asterisk 22 in its chroot, rendered with the test ports."""
+    os.environ.update(test_env)
+    from scripts.pbx import Pbx, PbxSettings
+
+    instance = Pbx(PbxSettings())
+    if not shutil.which("sipp"):
+        pytest.fail("sipp is missing: run `make setup`")
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def agi_server(pbx, test_env) -> Iterator[AgiServerProcess]:
+    server = AgiServerProcess(int(test_env["YHT_PBX_AGI_PORT"]), test_env)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="yht-sipp-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def agent(pbx, workdir) -> Iterator[SippAgent]:
+    """Seat 1001's phone, registered and reachable; unregistered afterwards."""
+    from scripts.pbx import agent_password
+
+    phone = SippAgent("1001", agent_password("1001"), AGENT_PORT_BASE,
+                      pbx.settings.sip_port, workdir)  # fmt: skip
+    phone.start()
+    wait_until(lambda: _contact_available(pbx, "agent1001"), 20, "agent1001 to be reachable")
+    yield phone
+    phone.register(expires=0)
+    phone.stop()
+
+
+def _contact_available(pbx, endpoint: str) -> bool:
+    out = pbx.cli("pjsip show contacts", check=False).stdout
+    return any(endpoint in line and "Avail" in line for line in out.splitlines())
+
+
+@pytest_asyncio.fixture
+async def ami(pbx) -> AmiRecorder:
+    recorder = AmiRecorder(
+        "127.0.0.1", pbx.settings.ami_port, pbx.settings.ami_user, pbx.ami_secret
+    )
+    await recorder.connect()
+    yield recorder
+    recorder.close()
+
+
+def active_channels(pbx) -> int:
+    out = pbx.cli("core show channels count", check=False).stdout
+    for line in out.splitlines():
+        if "active channel" in line:
+            return int(line.split()[0])
+    raise AssertionError(f"unexpected CLI output: {out!r}")

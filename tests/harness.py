@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +136,9 @@ class SippAgent:
         found = []
         for line in self.log_path.read_text(errors="replace").splitlines():
             if line.startswith("INVITE "):
-                found.append(dict(re.findall(r"(\w+)=(\S*)", line)))
+                # sipp keeps the space after the header's colon
+                pairs = re.findall(r"(\w+)=\s*(\S*)", line)
+                found.append({k: urllib.parse.unquote(v) for k, v in pairs})
         return found
 
     def stop(self) -> None:

@@ -1,0 +1,71 @@
+# Yihaotong -- two commands for a new machine: `make run` and `make test`.
+# Each installs what it needs (Debian packages, Python packages, the Asterisk
+# root filesystem, the prompts) on first use; later runs reuse the caches.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := .local/setup-$(shell cat pyproject.toml | sha256sum | cut -c1-12).stamp
+APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools
+
+.PHONY: setup system-packages asterisk prompts redis run test test-unit test-integration bench lint demo-call clean
+
+setup: $(STAMP) prompts asterisk redis
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml | system-packages
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	mkdir -p .local && touch $@
+
+prompts: $(STAMP)
+	$(PY) -m scripts.build_prompts
+
+# The Debian-unstable root filesystem with Asterisk 22, cached in /var/cache.
+asterisk: system-packages
+	bash scripts/asterisk-rootfs.sh
+
+# Redis on 127.0.0.1:6379: used as it is when it answers, started otherwise.
+redis: system-packages
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+		echo "starting redis-server on 127.0.0.1:6379"; \
+		mkdir -p /var/lib/redis /var/log/redis; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
+			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/yht.log; \
+		for i in $$(seq 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done; }
+
+run: setup
+	$(PY) -m scripts.run
+
+demo-call: setup
+	$(PY) -m scripts.demo_call
+
+# pytest exits 5 when a selection collects nothing; that is not a failure here.
+test: setup
+	$(PY) -m pytest tests/unit -q; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
+	$(PY) -m pytest tests/integration -v; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+test-integration: setup
+	$(PY) -m pytest tests/integration -v
+
+bench: setup
+	$(PY) -m bench.agi_roundtrip
+	$(PY) -m bench.front_end_cps
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy agi ivr scripts
+
+clean:
+	rm -rf .local/sounds .pytest_cache

@@ -1,0 +1,65 @@
+"""`make run`: bring the hotline up on loopback and keep it up until Ctrl-C.
+
+Starts Asterisk 22 (chroot, instance "run") and the FastAGI server, with the
+secrets from the environment or .local/secrets.env. Stops both by process id.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from scripts import secrets
+from scripts.pbx import Pbx, PbxSettings
+
+
+def main() -> int:
+    os.environ.update({k: v for k, v in secrets.as_env().items() if k not in os.environ})
+    settings = PbxSettings()
+    pbx = Pbx(settings)
+    env = {**os.environ, "YHT_AGI_HOST": settings.agi_host, "YHT_AGI_PORT": str(settings.agi_port)}
+    agi = subprocess.Popen([sys.executable, "-m", "agi"], env=env)
+    pbx.start()
+    print(
+        f"\nYihaotong is up (Asterisk instance {settings.instance!r}, all on {settings.bind_addr}):\n"
+        f"  SIP (PJSIP/UDP)  {settings.sip_port}   hotlines {settings.hotlines}\n"
+        f"  AMI              {settings.ami_port}   user {settings.ami_user}\n"
+        f"  FastAGI          {settings.agi_port}\n"
+        f"  seats            agent{', agent'.join(settings.agent_ids)}"
+        f" (password: python -m scripts.pbx agent-password ID)\n"
+        f"  Asterisk log     {pbx.log_file}\n"
+        "Try a call: make demo-call     Stop: Ctrl-C\n",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            if pbx.process is not None and pbx.process.poll() is not None:
+                print("Asterisk exited; stopping", file=sys.stderr)
+                return 1
+            if agi.poll() is not None:
+                print("FastAGI server exited; restarting it", file=sys.stderr)
+                agi = subprocess.Popen([sys.executable, "-m", "agi"], env=env)
+            time.sleep(0.5)
+    finally:
+        pbx.stop()
+        agi.terminate()
+        try:
+            agi.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            agi.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -49,7 +49,7 @@ class IvrOutcome:
     def __str__(self) -> str:
         target = f" queue={self.queue}/{self.category} prio={self.priority}" if self.queue else ""
         repeat = " repeat" if self.repeat_caller else ""
-        return f"route={self.route} path={self.path or '-'}{target}{repeat}"
+        return f"decision={self.route} path={self.path or '-'}{target}{repeat}"
 
 
 async def ivr_entry(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome) -> None:

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 CACHE_DIR="${YHT_ROOTFS_CACHE:-/var/cache/yihaotong}"
-PACKAGES="asterisk,asterisk-modules,python3-minimal,python3-redis,ca-certificates"
+PACKAGES="asterisk,asterisk-modules,python3-minimal,python3-redis,python3-six,ca-certificates"
 # Bump STAMP_VERSION when the recipe changes; the package list is part of it.
 STAMP_VERSION=1
 STAMP="$(printf '%s|%s' "$STAMP_VERSION" "$PACKAGES" | sha256sum | cut -c1-12)"

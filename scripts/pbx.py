@@ -58,6 +58,8 @@ class PbxSettings(BaseSettings):
     qualify_seconds: int = 30
     queue_timeout: int = 300
     wrapup_seconds: int = 0
+    # add asterisk-config/bench/ (benchmark-only dialplan)
+    bench: bool = False
 
     @property
     def agent_ids(self) -> list[str]:
@@ -142,8 +144,14 @@ class Pbx:
         for sub in ("etc", "lib", "spool", "run", "log", "agi-bin", "data"):
             (self.dir / sub).mkdir(parents=True)
         values = self.values()
-        for src in CONFIG_SRC.rglob("*.conf"):
-            target = self.dir / "etc" / src.relative_to(CONFIG_SRC)
+        sources = [p for p in CONFIG_SRC.rglob("*.conf") if p.parent.name != "bench"]
+        if self.settings.bench:
+            sources += [p for p in (CONFIG_SRC / "bench").glob("*.conf")]
+        for src in sources:
+            relative = src.relative_to(CONFIG_SRC)
+            if relative.parts[0] == "bench":
+                relative = Path("extensions.d") / relative.name
+            target = self.dir / "etc" / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_substitute(src.read_text(), values))
         (self.dir / "etc" / "pjsip_agents.conf").write_text(self._agent_sections())

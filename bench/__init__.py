@@ -1,0 +1,1 @@
+"""Benchmarks against the real Asterisk; figures go to docs/benchmarks.md."""

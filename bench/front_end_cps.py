@@ -1,0 +1,96 @@
+"""Benchmark (a): calls per second through the voice front end into the queue.
+
+sipp places calls that press 2 (car moving) with RFC 2833 half a second after
+answer, then wait in the queue until they hang up. The same calls go once to
+12345 (FastAGI front end) and once to 9912345 (the same menu in pure
+dialplan, no Python: the ceiling). For each, the rate climbs through RATES;
+a rate passes when sipp reports zero failed calls and every call produced a
+QueueCallerJoin with the expected IVR path. The highest passing rate of each
+is reported, and their ratio. Each step is repeated; the median is reported.
+
+    python -m bench.front_end_cps [SECONDS_PER_STEP] [REPEATS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from bench.common import ami_for, bench_system, machine, median, stop_on_sigterm
+from ivr.menu import MENU_FILE
+from tests.harness import chan_vars, citizen_scenario, free_port
+
+RATES = [2, 4, 6, 8, 10, 12, 15, 20, 25, 30]
+HOLD_MS = 6000
+
+
+async def step(pbx, ami, number: str, rate: int, seconds: int, workdir: Path) -> bool:
+    calls = rate * seconds
+    scenario = citizen_scenario(workdir, "2", 500)
+    start = len(ami.events)
+    proc = await asyncio.create_subprocess_exec(
+        "sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(free_port()),
+        "-mp", str(free_port()), "-s", number, "-key", "caller", "13800138000",
+        "-d", str(HOLD_MS), "-r", str(rate), "-m", str(calls), "-l", str(rate * 12),
+        "-timeout", str(seconds + 60), "-timeout_error", "-nostdin",
+        f"127.0.0.1:{pbx.settings.sip_port}",
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    code = await proc.wait()
+    await asyncio.sleep(1.0)
+    joined = {
+        e["Uniqueid"]
+        for e in ami.events[start:]
+        if e.get("Event") == "QueueCallerJoin"
+        and chan_vars(e).get("YHT_IVR_PATH", "").endswith("menu:2")
+    }
+    return code == 0 and len(joined) == calls
+
+
+async def highest_rate(pbx, ami, number: str, seconds: int, workdir: Path) -> int:
+    best = 0
+    for rate in RATES:
+        if not await step(pbx, ami, number, rate, seconds, workdir):
+            break
+        best = rate
+        await asyncio.sleep(HOLD_MS / 1000 + 2)  # let the previous step's calls end
+    return best
+
+
+async def run(seconds: int, repeats: int) -> None:
+    menu = yaml.safe_load(MENU_FILE.read_text())
+    menu["schedule"]["day_hours"] = ["00:00", "00:00"]  # same prompts at any hour
+    workdir = Path(tempfile.mkdtemp(prefix="yht-bench-"))
+    menu_file = workdir / "menu.yaml"
+    menu_file.write_text(yaml.safe_dump(menu, allow_unicode=True))
+    with bench_system(str(menu_file)) as (pbx, _agi):
+        ami = await ami_for(pbx)
+        found: dict[str, list[int]] = {"fastagi": [], "dialplan": []}
+        for _ in range(repeats):
+            found["fastagi"].append(await highest_rate(pbx, ami, "12345", seconds, workdir))
+            found["dialplan"].append(await highest_rate(pbx, ami, "9912345", seconds, workdir))
+        ami.close()
+    fast, ceiling = median(found["fastagi"]), median(found["dialplan"])
+    print(f"machine: {machine()}")
+    print(f"command: python -m bench.front_end_cps {seconds} {repeats}")
+    print(f"rates tried: {RATES} calls/s, {seconds} s per step, calls hold {HOLD_MS} ms")
+    print(f"FastAGI front end : {fast} calls/s sustained, zero failed (runs: {found['fastagi']})")
+    print(f"pure dialplan     : {ceiling} calls/s sustained, zero failed (runs: {found['dialplan']})")
+    if ceiling:
+        print(f"ratio FastAGI/dialplan: {fast / ceiling:.2f}")
+
+
+def main() -> None:
+    stop_on_sigterm()
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    asyncio.run(run(seconds, repeats))
+
+
+if __name__ == "__main__":
+    main()

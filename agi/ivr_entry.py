@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 from agi import variables as v
 from agi.callers import CallerHistory
 from agi.channel import AgiAppError, AgiChannel
-from ivr.menu import DTMF_KEYS, Collect, LookupOrder, MenuDefinition, MenuSession, OrderStatus
+from ivr.menu import (
+    DTMF_KEYS,
+    Collect,
+    LookupOrder,
+    MenuDefinition,
+    MenuSession,
+    OrderStatus,
+    Step,
+)
 from ivr.schedule import opening_prompts
 
 PROMPT_DIR = "yht"
@@ -65,11 +73,9 @@ async def ivr_entry(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome) -> 
         deps.menu,
         hotline=hotline,
         repeat_caller=outcome.repeat_caller,
-        opening_prompts=opening_prompts(
-            deps.menu.schedule, datetime.fromtimestamp(now, UTC)
-        ),
+        opening_prompts=opening_prompts(deps.menu.schedule, datetime.fromtimestamp(now, UTC)),
     )
-    step = session.start()
+    step: Step = session.start()
     try:
         while True:
             outcome.path = session.ivr_path

@@ -58,13 +58,13 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    asterisk = "Asterisk 22"
-    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {asterisk}"
+    python = platform.python_version()
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, Python {python}, Asterisk 22"
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def median(values: list[float]) -> float:

@@ -80,7 +80,9 @@ async def run(seconds: int, repeats: int) -> None:
     print(f"command: python -m bench.front_end_cps {seconds} {repeats}")
     print(f"rates tried: {RATES} calls/s, {seconds} s per step, calls hold {HOLD_MS} ms")
     print(f"FastAGI front end : {fast} calls/s sustained, zero failed (runs: {found['fastagi']})")
-    print(f"pure dialplan     : {ceiling} calls/s sustained, zero failed (runs: {found['dialplan']})")
+    print(
+        f"pure dialplan     : {ceiling} calls/s sustained, zero failed (runs: {found['dialplan']})"
+    )
     if ceiling:
         print(f"ratio FastAGI/dialplan: {fast / ceiling:.2f}")
 

@@ -145,7 +145,11 @@ class MenuSession:
 
     def start(self) -> Collect:
         self.path.append("welcome")
-        prompts = (*self.opening_prompts, self.menu.welcome_for(self.hotline), self.menu.menu.prompt)
+        prompts = (
+            *self.opening_prompts,
+            self.menu.welcome_for(self.hotline),
+            self.menu.menu.prompt,
+        )
         return self._menu_collect(prompts)
 
     def on_input(self, digits: str) -> Step:

@@ -37,9 +37,7 @@ def build_prompt(prompt_id: str, text: str, out_dir: Path) -> Path:
     else:
         wav = out_dir / f".{prompt_id}.wav"
         subprocess.run(["espeak-ng", "-v", "cmn", "-s", "230", "-w", str(wav), text], check=True)
-        subprocess.run(
-            ["sox", str(wav), *TO_ULAW, str(target), "gain", "-n", "-3"], check=True
-        )
+        subprocess.run(["sox", str(wav), *TO_ULAW, str(target), "gain", "-n", "-3"], check=True)
         wav.unlink()
     stamp.write_text(digest)
     return target
@@ -51,15 +49,15 @@ def build_hold_music(out_dir: Path) -> Path:
     if target.exists():
         return target
     notes = ["C4", "E4", "G4", "E4", "F4", "A4", "G4", "E4"]
-    parts = []
+    parts: list[str] = []
     for i, note in enumerate(notes):
-        part = out_dir / f".note{i}.wav"
+        part = str(out_dir / f".note{i}.wav")
         subprocess.run(
-            ["sox", "-n", "-r", "8000", "-c", "1", str(part), "synth", "0.9", "sine", note,
+            ["sox", "-n", "-r", "8000", "-c", "1", part, "synth", "0.9", "sine", note,
              "fade", "q", "0.05", "0.9", "0.3", "gain", "-12"],
             check=True,
         )  # fmt: skip
-        parts.append(str(part))
+        parts.append(part)
     subprocess.run(["sox", *parts, *TO_ULAW, str(target)], check=True)
     for part in parts:
         Path(part).unlink()

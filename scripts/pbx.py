@@ -165,7 +165,7 @@ class Pbx:
         for a in self.settings.agent_ids:
             blocks.append(
                 f"[agent{a}](agent-endpoint)\nauth = agent{a}\naors = agent{a}\n"
-                f"callerid = \"座席{a}\" <{a}>\n\n"
+                f'callerid = "座席{a}" <{a}>\n\n'
                 f"[agent{a}](agent-auth)\nusername = agent{a}\n"
                 f"password = {agent_password(a)}\n\n"
                 f"[agent{a}](agent-aor)\n"
@@ -209,7 +209,7 @@ class Pbx:
         """Start Asterisk in the background and wait until it is fully booted."""
         if render:
             self.render()
-        log = open(self.dir / "log" / "console.log", "ab")  # noqa: SIM115
+        log = open(self.dir / "log" / "console.log", "ab")
         self.process = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True,

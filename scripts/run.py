@@ -24,7 +24,8 @@ def main() -> int:
     agi = subprocess.Popen([sys.executable, "-m", "agi"], env=env)
     pbx.start()
     print(
-        f"\nYihaotong is up (Asterisk instance {settings.instance!r}, all on {settings.bind_addr}):\n"
+        f"\nYihaotong is up (Asterisk instance {settings.instance!r}, "
+        f"all on {settings.bind_addr}):\n"
         f"  SIP (PJSIP/UDP)  {settings.sip_port}   hotlines {settings.hotlines}\n"
         f"  AMI              {settings.ami_port}   user {settings.ami_user}\n"
         f"  FastAGI          {settings.agi_port}\n"

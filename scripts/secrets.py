@@ -11,7 +11,9 @@ import secrets as _random
 from pathlib import Path
 
 SECRETS_FILE = Path(
-    os.environ.get("YHT_SECRETS_FILE", Path(__file__).resolve().parent.parent / ".local/secrets.env")
+    os.environ.get(
+        "YHT_SECRETS_FILE", Path(__file__).resolve().parent.parent / ".local/secrets.env"
+    )
 )
 NAMES = ("YHT_AMI_SECRET", "YHT_AGENT_PASSWORD_SEED", "YHT_CALLER_HASH_KEY")
 

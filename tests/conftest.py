@@ -13,7 +13,6 @@ import pytest_asyncio
 import yaml
 
 from ivr.menu import MENU_FILE
-
 from scripts import secrets
 from tests.harness import TEST_PORTS, AgiServerProcess, AmiRecorder, SippAgent, wait_until
 

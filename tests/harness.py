@@ -72,7 +72,7 @@ class AgiServerProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115
+        log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "agi"], cwd=REPO, stdout=log, stderr=log,
             env={**os.environ, **self.env, "YHT_AGI_PORT": str(self.port)},
@@ -127,7 +127,9 @@ class SippAgent:
             cwd=self.workdir, capture_output=True, timeout=20,
         )  # fmt: skip
         if result.returncode != 0:
-            raise AssertionError(f"agent{self.agent_id} failed to register (sipp {result.returncode})")
+            raise AssertionError(
+                f"agent{self.agent_id} failed to register (sipp {result.returncode})"
+            )
 
     def invites(self) -> list[dict[str, str]]:
         """Work-order headers of each INVITE this phone received."""

@@ -84,7 +84,8 @@ async def test_second_call_from_the_same_number_is_marked_as_a_repeat_caller(
                         dtmf_delay_ms=500)  # fmt: skip
 
     join = await ami.wait_for(
-        "QueueCallerJoin", lambda e: is_caller(caller)(e) and chan_vars(e)["YHT_PREV_CALLS"] == "1",
+        "QueueCallerJoin",
+        lambda e: is_caller(caller)(e) and chan_vars(e)["YHT_PREV_CALLS"] == "1",
         timeout=40,
     )
 
@@ -99,17 +100,15 @@ async def test_unknown_number_is_refused_with_404(pbx, agi_server, workdir):
     assert call.wait(timeout=20) == 0
 
 
-async def test_caller_hanging_up_mid_menu_leaves_no_channel_behind(
-    pbx, agi_server, ami, workdir
-):
+async def test_caller_hanging_up_mid_menu_leaves_no_channel_behind(pbx, agi_server, ami, workdir):
     caller = new_caller()
     calls_before = len(agi_server.call_lines())
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=2000)
     assert call.wait() == 0
 
-    line = wait_until(
-        lambda: agi_server.call_lines()[calls_before:], 10, "the FastAGI log line"
-    )[-1]
+    line = wait_until(lambda: agi_server.call_lines()[calls_before:], 10, "the FastAGI log line")[
+        -1
+    ]
     assert "route=ivr_entry" in line
     assert "status=caller-hangup" in line
     assert caller not in line  # the number is masked in the log

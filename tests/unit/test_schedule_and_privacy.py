@@ -7,7 +7,6 @@ from ivr.schedule import opening_prompts
 SCHEDULE = load_menu().schedule  # day 08:00-20:00 Asia/Shanghai
 
 
-
 def test_day_time_callers_hear_no_notice():
     assert opening_prompts(SCHEDULE, datetime(2026, 11, 25, 2, 0, tzinfo=UTC)) == ()  # 10:00
 

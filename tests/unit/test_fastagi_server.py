@@ -17,6 +17,16 @@ ENV = (
 )
 
 
+class NullWriter:
+    """Stands in for Asterisk's side of the socket: commands go nowhere."""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    async def drain(self) -> None:
+        pass
+
+
 async def start(server: FastAgiServer):
     listener = await asyncio.start_server(server.handler, "127.0.0.1", 0)
     return listener, listener.sockets[0].getsockname()[1]
@@ -99,15 +109,8 @@ async def test_a_route_past_its_deadline_is_closed_so_the_dialplan_takes_over(se
 async def test_media_failure_on_a_live_channel_is_not_mistaken_for_a_hangup():
     reader = asyncio.StreamReader()
 
-    class Writer:
-        def write(self, data: bytes) -> None:
-            pass
-
-        async def drain(self) -> None:
-            pass
-
     reader.feed_data(b"200 result=-1 endpos=0\n200 result=1 (1700000000.1)\n")
-    channel = AgiChannel({}, reader, Writer())
+    channel = AgiChannel({}, reader, NullWriter())
     with pytest.raises(Exception) as failure:
         await channel.stream_file("yht/missing", "12")
     assert not isinstance(failure.value, AgiHangup)
@@ -117,14 +120,7 @@ async def test_media_failure_on_a_live_channel_is_not_mistaken_for_a_hangup():
 async def test_media_result_minus_one_after_hangup_raises_hangup():
     reader = asyncio.StreamReader()
 
-    class Writer:
-        def write(self, data: bytes) -> None:
-            pass
-
-        async def drain(self) -> None:
-            pass
-
     reader.feed_data(b"200 result=-1 endpos=100\nHANGUP\n511 Command Not Permitted\n")
-    channel = AgiChannel({}, reader, Writer())
+    channel = AgiChannel({}, reader, NullWriter())
     with pytest.raises(AgiHangup):
         await channel.wait_for_digit(3000)

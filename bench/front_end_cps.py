@@ -8,6 +8,11 @@ a rate passes when sipp reports zero failed calls and every call produced a
 QueueCallerJoin with the expected IVR path. The highest passing rate of each
 is reported, and their ratio. Each step is repeated; the median is reported.
 
+The search doubles the rate from START_RATE until a step fails (or MAX_RATE
+passes), then bisects between the last passing and the first failing rate
+until they are within 10 %, so a search costs a handful of steps instead
+of a ladder of them.
+
     python -m bench.front_end_cps [SECONDS_PER_STEP] [REPEATS]
 """
 
@@ -25,7 +30,8 @@ from bench.common import ami_for, bench_system, machine, median, stop_on_sigterm
 from ivr.menu import MENU_FILE
 from tests.harness import chan_vars, citizen_scenario, free_port
 
-RATES = [2, 4, 6, 8, 10, 12, 15, 20, 25, 30]
+START_RATE = 4
+MAX_RATE = 64
 HOLD_MS = 6000
 
 
@@ -53,13 +59,28 @@ async def step(pbx, ami, number: str, rate: int, seconds: int, workdir: Path) ->
 
 
 async def highest_rate(pbx, ami, number: str, seconds: int, workdir: Path) -> int:
-    best = 0
-    for rate in RATES:
-        if not await step(pbx, ami, number, rate, seconds, workdir):
+    async def passes(rate: int) -> bool:
+        ok = await step(pbx, ami, number, rate, seconds, workdir)
+        print(f"  {number} at {rate} calls/s: {'pass' if ok else 'fail'}", flush=True)
+        await asyncio.sleep(HOLD_MS / 1000 + 3)  # let the step's calls end
+        return ok
+
+    good, bad = 0, 0
+    rate = START_RATE
+    while rate <= MAX_RATE:
+        if not await passes(rate):
+            bad = rate
             break
-        best = rate
-        await asyncio.sleep(HOLD_MS / 1000 + 2)  # let the previous step's calls end
-    return best
+        good, rate = rate, rate * 2
+    if not bad:
+        return good
+    while bad - good > max(1, good // 10):
+        middle = (good + bad) // 2
+        if await passes(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 async def run(seconds: int, repeats: int) -> None:
@@ -78,7 +99,10 @@ async def run(seconds: int, repeats: int) -> None:
     fast, ceiling = median(found["fastagi"]), median(found["dialplan"])
     print(f"machine: {machine()}")
     print(f"command: python -m bench.front_end_cps {seconds} {repeats}")
-    print(f"rates tried: {RATES} calls/s, {seconds} s per step, calls hold {HOLD_MS} ms")
+    print(
+        f"search: doubling from {START_RATE} then bisection to 10 %, {seconds} s per step,"
+        f" calls hold {HOLD_MS} ms after the key"
+    )
     print(f"FastAGI front end : {fast} calls/s sustained, zero failed (runs: {found['fastagi']})")
     print(
         f"pure dialplan     : {ceiling} calls/s sustained, zero failed (runs: {found['dialplan']})"

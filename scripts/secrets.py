@@ -15,7 +15,12 @@ SECRETS_FILE = Path(
         "YHT_SECRETS_FILE", Path(__file__).resolve().parent.parent / ".local/secrets.env"
     )
 )
-NAMES = ("YHT_AMI_SECRET", "YHT_AGENT_PASSWORD_SEED", "YHT_CALLER_HASH_KEY")
+NAMES = (
+    "YHT_AMI_SECRET",
+    "YHT_AGENT_PASSWORD_SEED",
+    "YHT_CALLER_HASH_KEY",
+    "YHT_TICKETING_ADMIN_PASSWORD",
+)
 
 
 def _load() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Work-order service: intake, dispatch, supervision and citizen callback (issue 3)."""

@@ -1,0 +1,30 @@
+"""`python -m ticketing`: migrate, seed, serve the API on loopback."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from ticketing.app import create_app
+from ticketing.bootstrap import migrate, seed
+from ticketing.database import make_engine
+from ticketing.settings import TicketingSettings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = TicketingSettings()
+    if settings.database_url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(exist_ok=True)
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    seed(engine, settings)
+    app = create_app(settings, engine)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Roles and what each may see. Permissions of the work-order loop itself
+live in ticketing/orders/workflow.py, next to the transitions."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    agent = "agent"  # 话务员: takes calls, opens and dispatches work orders, calls back
+    shift_lead = "shift_lead"  # 值班长: supervises, verifies and closes, decides reassignment
+    unit_handler = "unit_handler"  # 承办人: works the orders of one unit
+    admin = "admin"  # 管理员: users and reference data
+    gateway = "gateway"  # SMS / web / WeChat intake integrations
+
+
+CENTER = frozenset({Role.agent, Role.shift_lead})
+# who sees a citizen's phone number in clear: the people who call citizens
+PHONE_VISIBLE = frozenset({Role.agent, Role.shift_lead})

@@ -1,0 +1,105 @@
+"""Passwords (argon2 through pwdlib), bearer tokens, the current user, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pwdlib import PasswordHash
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ticketing.auth.models import ApiToken, AuditEntry, User
+from ticketing.auth.roles import Role
+from ticketing.database import DbSession, utcnow
+from ticketing.errors import Forbidden, Unauthorized
+
+_hasher = PasswordHash.recommended()
+# verified against when the user does not exist, so timing does not tell
+_DUMMY_HASH = _hasher.hash("yihaotong-no-such-user")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(*, db_session: Session, username: str, password: str) -> User | None:
+    user = db_session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        _hasher.verify(password, _DUMMY_HASH)
+        return None
+    return user if _hasher.verify(password, user.password_hash) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(*, db_session: Session, user: User, ttl_hours: float) -> tuple[str, dt.datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + dt.timedelta(hours=ttl_hours)
+    db_session.add(ApiToken(token_hash=_digest(token), user_id=user.id, expires_at=expires))
+    db_session.flush()
+    return token, expires
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated user of a request."""
+
+    id: int
+    username: str
+    role: Role
+    unit_id: int | None
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_actor(
+    db_session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None:
+        raise Unauthorized("需要登录 (Authorization: Bearer <token>)")
+    row = db_session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _digest(credentials.credentials))
+    ).first()
+    if row is None or row.ApiToken.expires_at < utcnow() or not row.User.active:
+        raise Unauthorized("令牌无效或已过期")
+    user = row.User
+    return Actor(user.id, user.username, Role(user.role), user.unit_id)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require(*roles: Role):
+    """Dependency: the current actor, if their role is one of `roles`."""
+    allowed = frozenset(roles)
+
+    def dependency(actor: CurrentActor) -> Actor:
+        if actor.role not in allowed:
+            raise Forbidden(f"角色 {actor.role} 无权执行此操作")
+        return actor
+
+    return Depends(dependency)
+
+
+def audit(
+    db_session: Session, actor: Actor | None, action: str, target: str, detail: str = ""
+) -> None:
+    db_session.add(
+        AuditEntry(user_id=actor.id if actor else None, action=action, target=target, detail=detail)
+    )
+
+
+def client_label(request: Request) -> str:
+    return request.client.host if request.client else "-"

@@ -1,0 +1,1 @@
+"""Callback tasks (回访): every closed work order ends with asking the citizen."""

@@ -1,0 +1,1 @@
+"""Intake from other channels (SMS, web form, WeChat), idempotent per delivery."""

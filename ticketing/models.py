@@ -1,0 +1,40 @@
+"""Every model, imported once so the metadata (and Alembic) sees all tables."""
+
+from ticketing.auth.models import ApiToken, AuditEntry, User
+from ticketing.callbacks.models import CallbackTask
+from ticketing.database import Base
+from ticketing.kb.models import Article
+from ticketing.orders.models import (
+    Attachment,
+    DailyCounter,
+    IntakeKey,
+    OrderCall,
+    OrderEvent,
+    OrderLink,
+    OrderUnit,
+    ReassignRequest,
+    WorkOrder,
+)
+from ticketing.orgs.models import Subject, Unit
+from ticketing.supervision.models import Supervision
+
+__all__ = [
+    "ApiToken",
+    "Article",
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "CallbackTask",
+    "DailyCounter",
+    "IntakeKey",
+    "OrderCall",
+    "OrderEvent",
+    "OrderLink",
+    "OrderUnit",
+    "ReassignRequest",
+    "Subject",
+    "Supervision",
+    "Unit",
+    "User",
+    "WorkOrder",
+]

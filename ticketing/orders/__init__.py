@@ -1,0 +1,1 @@
+"""Work orders: the seven-step loop from intake to evaluation."""

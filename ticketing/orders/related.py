@@ -1,0 +1,64 @@
+"""Related and repeated requests: same caller, same address, or the same
+subject at the same place within a few days (seed 001: 供暖 complaints piling
+up on one compound are what the supervisors acted on)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ticketing.orders.enums import State
+from ticketing.orders.models import OrderLink, WorkOrder
+from ticketing.supervision.policy import RelatedPolicy
+
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+PLACE_PREFIX = 8  # characters of a normalised address that name the compound or street
+
+
+def address_key(address: str | None) -> str | None:
+    """Full-width to half-width, no spaces or punctuation: '幸福路 12号' == '幸福路12号'."""
+    if not address:
+        return None
+    key = _NOISE.sub("", unicodedata.normalize("NFKC", address)).lower()
+    return key or None
+
+
+def link_related(db_session: Session, order: WorkOrder, policy: RelatedPolicy) -> list[OrderLink]:
+    since = order.created_at - dt.timedelta(days=policy.window_days)
+    recent = select(WorkOrder.id).where(
+        WorkOrder.id != order.id,
+        WorkOrder.created_at >= since,
+        WorkOrder.state != State.merged,
+    )
+    rules: list[tuple[str, object]] = []
+    if order.caller_key:
+        rules.append(("same_caller", recent.where(WorkOrder.caller_key == order.caller_key)))
+    if order.address_key:
+        rules.append(("same_address", recent.where(WorkOrder.address_key == order.address_key)))
+        if order.subject_code:
+            nearby_since = order.created_at - dt.timedelta(days=policy.subject_window_days)
+            place = order.address_key[:PLACE_PREFIX]
+            rules.append(
+                (
+                    "same_subject",
+                    recent.where(
+                        WorkOrder.subject_code == order.subject_code,
+                        WorkOrder.created_at >= nearby_since,
+                        WorkOrder.address_key.startswith(place, autoescape=True),
+                        WorkOrder.address_key != order.address_key,
+                    ),
+                )
+            )
+    links = []
+    for reason, query in rules:
+        ids = db_session.scalars(
+            query.order_by(WorkOrder.created_at.desc()).limit(policy.max_links_per_reason)  # type: ignore[attr-defined]
+        ).all()
+        for related_id in ids:
+            links.append(OrderLink(order_id=order.id, related_id=related_id, reason=reason))
+    db_session.add_all(links)
+    return links

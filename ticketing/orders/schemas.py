@@ -1,0 +1,161 @@
+"""Request and response bodies of the work-order API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ticketing.orders.enums import Channel, OrderType, State, Urgency, Verdict
+
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
+Note = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class Caller(BaseModel):
+    phone: Phone | None = None
+    name: Annotated[str, StringConstraints(max_length=64)] | None = None
+    address: Short | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class CallerOut(BaseModel):
+    phone: str | None = Field(
+        default=None, description="masked (138****8000) for roles that do not call citizens"
+    )
+    name: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class CallRef(BaseModel):
+    call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    recording: Annotated[str, StringConstraints(max_length=255)] | None = None
+    transcript: Annotated[str, StringConstraints(max_length=20000)] | None = None
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    type: OrderType
+    subject_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+    urgency: Urgency = Urgency.normal
+    content: Text
+    caller: Caller = Caller()
+    call: CallRef | None = None
+
+
+class OrderOut(BaseModel):
+    id: int
+    number: str
+    channel: Channel
+    type: OrderType
+    subject_code: str | None
+    urgency: Urgency
+    content: str
+    caller: CallerOut
+    state: State
+    unit_id: int | None
+    assist_unit_ids: list[int]
+    created_at: dt.datetime
+    due_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    verdict: Verdict | None
+    reopen_count: int
+    merged_into_id: int | None
+    overdue: bool
+    version: int
+    related: list[RelatedOut] = []
+    calls: list[str] = []
+
+
+class RelatedOut(BaseModel):
+    order_id: int
+    number: str
+    reason: str
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Annotated[str, StringConstraints(max_length=32)]
+    version: int = Field(ge=1, description="the version the client last saw (optimistic lock)")
+    note: Note = ""
+    unit_id: int | None = Field(default=None, description="dispatch / reassign: the main unit")
+    assist_unit_ids: list[int] = Field(default=[], max_length=20)
+
+
+class EventOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    action: str
+    from_state: State | None
+    to_state: State
+    unit_id: int | None
+    note: str
+
+
+class ReassignRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(min_length=2, max_length=2000, strip_whitespace=True)]
+
+
+class ReassignDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    version: int = Field(ge=1)
+    unit_id: int | None = None
+    note: Note = ""
+
+
+class ReassignRequestOut(BaseModel):
+    id: int
+    order_id: int
+    unit_id: int
+    reason: str
+    status: str
+    created_at: dt.datetime
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into_order_id: int
+    version: int = Field(ge=1)
+    note: Note = ""
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+OrderOut.model_rebuild()
+
+
+class OrderUpdate(BaseModel):
+    """Reclassify or complete a work order before it is dispatched."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    type: OrderType | None = None
+    subject_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+    urgency: Urgency | None = None
+    content: Text | None = None
+    caller: Caller | None = None

@@ -1,0 +1,227 @@
+"""Work orders: numbering, intake, reading with access rules, presentation.
+
+Module-level functions with keyword-only arguments; they flush, never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from agi.privacy import mask_number, number_key
+from ticketing.auth.roles import PHONE_VISIBLE, Role
+from ticketing.auth.service import Actor
+from ticketing.context import Context
+from ticketing.database import utcnow
+from ticketing.errors import NotFound
+from ticketing.orders.enums import State
+from ticketing.orders.models import (
+    DailyCounter,
+    OrderCall,
+    OrderEvent,
+    OrderLink,
+    OrderUnit,
+    WorkOrder,
+)
+from ticketing.orders.related import address_key, link_related
+from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOut
+from ticketing.orgs.models import Subject
+from ticketing.supervision.policy import due_at
+
+OPEN_STATES = (State.intake, State.case, State.dispatched, State.processing, State.feedback)
+
+
+def next_number(db_session: Session, day: dt.date) -> str:
+    """YYYYMMDD-NNNNNN, counting per day in one atomic UPDATE ... RETURNING."""
+    key = day.strftime("%Y%m%d")
+
+    insert = (postgresql if db_session.bind.dialect.name == "postgresql" else sqlite).insert
+    db_session.execute(insert(DailyCounter).values(day=key, last=0).on_conflict_do_nothing())
+    last = db_session.scalar(
+        update(DailyCounter)
+        .where(DailyCounter.day == key)
+        .values(last=DailyCounter.last + 1)
+        .returning(DailyCounter.last)
+    )
+    return f"{key}-{last:06d}"
+
+
+def phone_key(ctx: Context, phone: str | None) -> str | None:
+    return number_key(phone, ctx.settings.caller_hash_key) if phone else None
+
+
+def create_order(
+    *, db_session: Session, ctx: Context, data: OrderCreate, actor: Actor
+) -> WorkOrder:
+    if data.subject_code and db_session.get(Subject, data.subject_code) is None:
+        raise NotFound(f"没有这个诉求分类: {data.subject_code}")
+    now = utcnow()
+    order = WorkOrder(
+        number=next_number(db_session, now.astimezone(ctx.policy.tz).date()),
+        channel=data.channel,
+        type=data.type,
+        subject_code=data.subject_code,
+        urgency=data.urgency,
+        content=data.content,
+        caller_phone=data.caller.phone,
+        caller_key=phone_key(ctx, data.caller.phone),
+        caller_name=data.caller.name,
+        address=data.caller.address,
+        address_key=address_key(data.caller.address),
+        latitude=data.caller.latitude,
+        longitude=data.caller.longitude,
+        state=State.intake,
+        created_by=actor.id,
+        created_at=now,
+        due_at=due_at(ctx.policy, ctx.calendar, now, data.type, data.urgency),
+    )
+    db_session.add(order)
+    db_session.flush()
+    db_session.add(
+        OrderEvent(
+            order_id=order.id,
+            actor_id=actor.id,
+            action="intake",
+            from_state=None,
+            to_state=State.intake,
+            note=data.channel,
+        )
+    )
+    if data.call:
+        db_session.add(OrderCall(order_id=order.id, **data.call.model_dump()))
+    link_related(db_session, order, ctx.policy.related)
+    db_session.flush()
+    return order
+
+
+def visible(query: Select, actor: Actor) -> Select:
+    """A unit handler sees only work orders its unit owns or assists on."""
+    if actor.role == Role.unit_handler:
+        units = select(OrderUnit.order_id).where(OrderUnit.unit_id == actor.unit_id)
+        return query.where(or_(WorkOrder.unit_id == actor.unit_id, WorkOrder.id.in_(units)))
+    return query
+
+
+def get_order(
+    *, db_session: Session, order_id: int, actor: Actor, for_update: bool = False
+) -> WorkOrder:
+    query = visible(select(WorkOrder).where(WorkOrder.id == order_id), actor)
+    if for_update:
+        query = query.with_for_update()
+    order = db_session.scalar(query)
+    if order is None:
+        raise NotFound(f"工单不存在: {order_id}")
+    return order
+
+
+def list_orders(
+    *,
+    db_session: Session,
+    ctx: Context,
+    actor: Actor,
+    state: State | None,
+    order_type: str | None,
+    unit_id: int | None,
+    subject_code: str | None,
+    channel: str | None,
+    caller_phone: str | None,
+    overdue: bool | None,
+    created_from: dt.datetime | None,
+    created_to: dt.datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[WorkOrder], int]:
+    query = visible(select(WorkOrder), actor)
+    filters = {
+        WorkOrder.state: state,
+        WorkOrder.type: order_type,
+        WorkOrder.unit_id: unit_id,
+        WorkOrder.subject_code: subject_code,
+        WorkOrder.channel: channel,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if caller_phone:
+        query = query.where(WorkOrder.caller_key == phone_key(ctx, caller_phone))
+    if created_from:
+        query = query.where(WorkOrder.created_at >= created_from)
+    if created_to:
+        query = query.where(WorkOrder.created_at < created_to)
+    if overdue is not None:
+        late = (WorkOrder.state.in_(OPEN_STATES)) & (WorkOrder.due_at < utcnow())
+        query = query.where(late if overdue else ~late)
+    total = db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db_session.scalars(query.order_by(WorkOrder.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def present(
+    db_session: Session, order: WorkOrder, actor: Actor, *, detail: bool = False
+) -> OrderOut:
+    phone = order.caller_phone
+    if phone and actor.role not in PHONE_VISIBLE:
+        phone = mask_number(phone)
+    assists = db_session.scalars(
+        select(OrderUnit.unit_id).where(OrderUnit.order_id == order.id, OrderUnit.role == "assist")
+    ).all()
+    out = OrderOut(
+        id=order.id,
+        number=order.number,
+        channel=order.channel,
+        type=order.type,
+        subject_code=order.subject_code,
+        urgency=order.urgency,
+        content=order.content,
+        caller=CallerOut(
+            phone=phone,
+            name=order.caller_name,
+            address=order.address,
+            latitude=order.latitude,
+            longitude=order.longitude,
+        ),
+        state=order.state,
+        unit_id=order.unit_id,
+        assist_unit_ids=list(assists),
+        created_at=order.created_at,
+        due_at=order.due_at,
+        closed_at=order.closed_at,
+        verdict=order.verdict,
+        reopen_count=order.reopen_count,
+        merged_into_id=order.merged_into_id,
+        overdue=bool(order.due_at and order.state in OPEN_STATES and order.due_at < utcnow()),
+        version=order.version,
+    )
+    if detail:
+        out.related = related_of(db_session, order.id)
+        out.calls = list(
+            db_session.scalars(select(OrderCall.call_id).where(OrderCall.order_id == order.id))
+        )
+    return out
+
+
+def related_of(db_session: Session, order_id: int) -> list[RelatedOut]:
+    forward = select(OrderLink.related_id.label("other"), OrderLink.reason).where(
+        OrderLink.order_id == order_id
+    )
+    backward = select(OrderLink.order_id.label("other"), OrderLink.reason).where(
+        OrderLink.related_id == order_id
+    )
+    links = forward.union(backward).subquery()
+    rows = db_session.execute(
+        select(links.c.other, links.c.reason, WorkOrder.number)
+        .join(WorkOrder, WorkOrder.id == links.c.other)
+        .order_by(links.c.other)
+    ).all()
+    return [RelatedOut(order_id=r.other, number=r.number, reason=r.reason) for r in rows]
+
+
+def events_of(db_session: Session, order_id: int) -> list[OrderEvent]:
+    return list(
+        db_session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        )
+    )

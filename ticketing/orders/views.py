@@ -1,0 +1,248 @@
+"""HTTP routes of work orders. Thin: parse, authorise, call a flow, present."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from sqlalchemy import select
+
+from ticketing.auth.roles import Role
+from ticketing.auth.service import Actor, CurrentActor, audit, require
+from ticketing.context import Ctx
+from ticketing.database import DbSession
+from ticketing.errors import Forbidden, Invalid
+from ticketing.orders import flows, service
+from ticketing.orders.enums import Channel, OrderType, State
+from ticketing.orders.models import Attachment, OrderCall, ReassignRequest
+from ticketing.orders.schemas import (
+    AttachmentOut,
+    CallRef,
+    EventOut,
+    MergeIn,
+    OrderCreate,
+    OrderOut,
+    OrderPage,
+    OrderUpdate,
+    ReassignDecisionIn,
+    ReassignRequestIn,
+    ReassignRequestOut,
+    TransitionIn,
+)
+
+router = APIRouter(prefix="/orders", tags=["work orders 工单"])
+Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
+ShiftLead = Annotated[Actor, require(Role.shift_lead)]
+MAX_ATTACHMENT = 5 * 1024 * 1024
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+def create_order(body: OrderCreate, db_session: DbSession, ctx: Ctx, actor: Center) -> OrderOut:
+    """受理: a new work order from a call or a walk-in; related requests are linked."""
+    order = service.create_order(db_session=db_session, ctx=ctx, data=body, actor=actor)
+    audit(db_session, actor, "create", f"order:{order.id}")
+    return service.present(db_session, order, actor, detail=True)
+
+
+@router.get("", response_model=OrderPage)
+def list_orders(
+    db_session: DbSession,
+    ctx: Ctx,
+    actor: CurrentActor,
+    state: State | None = None,
+    type: OrderType | None = None,
+    unit_id: int | None = None,
+    subject_code: str | None = None,
+    channel: Channel | None = None,
+    caller_phone: Annotated[str | None, Query(pattern=r"^\+?[0-9]{3,20}$")] = None,
+    overdue: bool | None = None,
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> OrderPage:
+    if caller_phone and actor.role not in (Role.agent, Role.shift_lead):
+        raise Forbidden("按来电号码查询仅限中心话务员和值班长")
+    for moment in (created_from, created_to):
+        if moment is not None and moment.tzinfo is None:
+            raise Invalid("created_from/created_to: 时间需要带时区, 例如 2026-11-25T08:00:00+08:00")
+    orders, total = service.list_orders(
+        db_session=db_session,
+        ctx=ctx,
+        actor=actor,
+        state=state,
+        order_type=type,
+        unit_id=unit_id,
+        subject_code=subject_code,
+        channel=channel,
+        caller_phone=caller_phone,
+        overdue=overdue,
+        created_from=created_from,
+        created_to=created_to,
+        limit=limit,
+        offset=offset,
+    )
+    audit(db_session, actor, "list", "orders", f"state={state} unit={unit_id} n={len(orders)}")
+    items = [service.present(db_session, o, actor) for o in orders]
+    return OrderPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{order_id}", response_model=OrderOut)
+def read_order(order_id: int, db_session: DbSession, actor: CurrentActor) -> OrderOut:
+    order = service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    audit(db_session, actor, "read", f"order:{order_id}")
+    return service.present(db_session, order, actor, detail=True)
+
+
+@router.patch("/{order_id}", response_model=OrderOut)
+def update_order(
+    order_id: int, body: OrderUpdate, db_session: DbSession, ctx: Ctx, actor: Center
+) -> OrderOut:
+    """Reclassify (type, subject, urgency) or complete content and caller before dispatch."""
+    order = flows.update(db_session=db_session, ctx=ctx, order_id=order_id, actor=actor, body=body)
+    audit(db_session, actor, "update", f"order:{order_id}")
+    return service.present(db_session, order, actor, detail=True)
+
+
+@router.get("/{order_id}/events", response_model=list[EventOut])
+def order_events(order_id: int, db_session: DbSession, actor: CurrentActor) -> list[EventOut]:
+    service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    events = service.events_of(db_session, order_id)
+    return [EventOut.model_validate(e, from_attributes=True) for e in events]
+
+
+@router.post(
+    "/{order_id}/transitions",
+    response_model=OrderOut,
+    responses={409: {"description": "not allowed now, or stale version"}},
+)
+def transition(
+    order_id: int, body: TransitionIn, db_session: DbSession, ctx: Ctx, actor: CurrentActor
+) -> OrderOut:
+    """One step of the loop: register, answer_on_spot, dispatch, accept, feedback,
+    return_for_rework, close, reassign. `version` must be the one last read."""
+    order = flows.transition(
+        db_session=db_session, ctx=ctx, order_id=order_id, actor=actor, body=body
+    )
+    audit(db_session, actor, body.action, f"order:{order_id}")
+    return service.present(db_session, order, actor)
+
+
+@router.post("/{order_id}/reassign-requests", status_code=201, response_model=ReassignRequestOut)
+def request_reassign(
+    order_id: int, body: ReassignRequestIn, db_session: DbSession, actor: CurrentActor
+) -> ReassignRequestOut:
+    """不得退单: the owning unit asks the center to reassign; the order stays with it."""
+    request = flows.request_reassign(
+        db_session=db_session, order_id=order_id, actor=actor, reason=body.reason
+    )
+    audit(db_session, actor, "request_reassign", f"order:{order_id}")
+    return ReassignRequestOut.model_validate(request, from_attributes=True)
+
+
+@router.get("/{order_id}/reassign-requests", response_model=list[ReassignRequestOut])
+def reassign_requests(
+    order_id: int, db_session: DbSession, actor: CurrentActor
+) -> list[ReassignRequestOut]:
+    service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    rows = db_session.scalars(select(ReassignRequest).where(ReassignRequest.order_id == order_id))
+    return [ReassignRequestOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/{order_id}/reassign-requests/{request_id}/decision", response_model=OrderOut)
+def decide_reassign(
+    order_id: int,
+    request_id: int,
+    body: ReassignDecisionIn,
+    db_session: DbSession,
+    ctx: Ctx,
+    actor: ShiftLead,
+) -> OrderOut:
+    order = flows.decide_reassign(
+        db_session=db_session,
+        ctx=ctx,
+        order_id=order_id,
+        request_id=request_id,
+        actor=actor,
+        approve=body.approve,
+        version=body.version,
+        unit_id=body.unit_id,
+        note=body.note,
+    )
+    audit(db_session, actor, "decide_reassign", f"order:{order_id}", str(body.approve))
+    return service.present(db_session, order, actor)
+
+
+@router.post("/{order_id}/merge", response_model=OrderOut)
+def merge(order_id: int, body: MergeIn, db_session: DbSession, actor: ShiftLead) -> OrderOut:
+    """并案: fold this duplicate into `into_order_id`; both histories are kept."""
+    order = flows.merge(
+        db_session=db_session,
+        order_id=order_id,
+        into_id=body.into_order_id,
+        actor=actor,
+        version=body.version,
+        note=body.note,
+    )
+    audit(db_session, actor, "merge", f"order:{order_id}", f"into={body.into_order_id}")
+    return service.present(db_session, order, actor)
+
+
+@router.post("/{order_id}/calls", status_code=201)
+def link_call(order_id: int, body: CallRef, db_session: DbSession, actor: Center) -> dict:
+    """Link a call (and its recording / transcript) to a work order."""
+    service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    db_session.add(OrderCall(order_id=order_id, **body.model_dump()))
+    db_session.flush()
+    audit(db_session, actor, "link_call", f"order:{order_id}")
+    return {"order_id": order_id, "call_id": body.call_id}
+
+
+@router.post(
+    "/{order_id}/attachments",
+    status_code=201,
+    response_model=AttachmentOut,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "required": True,
+        }
+    },
+)
+async def add_attachment(
+    order_id: int,
+    request: Request,
+    db_session: DbSession,
+    actor: CurrentActor,
+    filename: Annotated[str, Query(min_length=1, max_length=255)],
+) -> AttachmentOut:
+    """The raw file as the body; `filename` as a query parameter."""
+    service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    data = await request.body()
+    if not data:
+        raise Invalid("body: 附件为空")
+    if len(data) > MAX_ATTACHMENT:
+        raise Invalid(f"body: 附件超过 {MAX_ATTACHMENT // 1024 // 1024} MB")
+    item = Attachment(
+        order_id=order_id,
+        filename=filename,
+        size=len(data),
+        data=data,
+        content_type=request.headers.get("content-type", "application/octet-stream")[:100],
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    db_session.add(item)
+    db_session.flush()
+    audit(db_session, actor, "attach", f"order:{order_id}", filename)
+    return AttachmentOut.model_validate(item, from_attributes=True)
+
+
+@router.get("/{order_id}/attachments", response_model=list[AttachmentOut])
+def attachments(order_id: int, db_session: DbSession, actor: CurrentActor) -> list[AttachmentOut]:
+    service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    rows = db_session.scalars(select(Attachment).where(Attachment.order_id == order_id))
+    return [AttachmentOut.model_validate(a, from_attributes=True) for a in rows]

@@ -1,0 +1,1 @@
+"""The organisation tree work orders are dispatched through, and the subject taxonomy."""

@@ -1,0 +1,31 @@
+"""Settings of the work-order service (environment: YHT_TICKETING_*)."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+class TicketingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YHT_TICKETING_")
+
+    # SQLite file by default so `make run` needs nothing else; PostgreSQL in
+    # production and in the tests: postgresql+psycopg://user@127.0.0.1/db
+    database_url: str = f"sqlite:///{ROOT / '.local' / 'ticketing.db'}"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # working-day calendar, time limits, supervision ladder, related-request window
+    policy_file: Path = DATA_DIR / "policy.yaml"
+    # organisation tree and subject taxonomy loaded at start when the tables are empty
+    org_file: Path = DATA_DIR / "organisation.yaml"
+    subjects_file: Path = DATA_DIR / "subjects.yaml"
+    token_ttl_hours: float = 12.0
+    # how often the deadline scanner looks for due and overdue work orders
+    scan_interval_s: float = 60.0
+    # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)
+    admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
+    # key for pseudonymising phone numbers in logs and lookups (YHT_CALLER_HASH_KEY)
+    caller_hash_key: str = Field(default="", validation_alias="YHT_CALLER_HASH_KEY")

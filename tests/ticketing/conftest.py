@@ -1,0 +1,170 @@
+"""The work-order service against a real PostgreSQL.
+
+`make test` creates the database (YHT_TEST_DATABASE_URL, default
+postgresql+psycopg://postgres@127.0.0.1:5432/yht_test). The schema is rebuilt
+once per session through the Alembic migrations; each test starts from empty
+work-order tables with the reference data and users in place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from ticketing.app import create_app
+from ticketing.bootstrap import migrate, seed
+from ticketing.database import make_engine
+from ticketing.settings import TicketingSettings
+
+DATABASE_URL = os.environ.get(
+    "YHT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/yht_test"
+)
+ADMIN_PASSWORD = "admin-test-password"
+PASSWORD = "test-password-123"
+WORK_TABLES = (
+    "work_orders, order_units, order_events, order_links, order_calls, attachments, "
+    "reassign_requests, intake_keys, daily_counters, supervisions, callback_tasks, "
+    "kb_articles, audit_log"
+)
+
+
+@pytest.fixture(scope="session")
+def settings() -> TicketingSettings:
+    return TicketingSettings(
+        database_url=DATABASE_URL,
+        YHT_TICKETING_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        YHT_CALLER_HASH_KEY="test-caller-key",
+        scan_interval_s=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(settings) -> Iterator[Engine]:
+    engine = make_engine(DATABASE_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    migrate(DATABASE_URL)
+    seed(engine, settings)
+    yield engine
+    engine.dispose()
+
+
+@dataclass
+class Api:
+    """A TestClient and one logged-in token per test user."""
+
+    client: TestClient
+    tokens: dict[str, str]
+    units: dict[str, int]
+
+    def as_(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def post(self, user: str, url: str, **kw):
+        return self.client.post(url, headers=self.as_(user), **kw)
+
+    def get(self, user: str, url: str, **kw):
+        return self.client.get(url, headers=self.as_(user), **kw)
+
+    def patch(self, user: str, url: str, **kw):
+        return self.client.patch(url, headers=self.as_(user), **kw)
+
+    def new_order(self, user: str = "agent", **fields) -> dict:
+        body = {
+            "channel": "phone",
+            "type": "complaint",
+            "subject_code": "heating",
+            "content": "小区暖气不热",
+            "caller": {"phone": "13800138000", "address": "幸福路12号"},
+        }
+        body.update(fields)
+        response = self.post(user, "/orders", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def step(self, user: str, order: dict, action: str, **fields) -> dict:
+        body = {"action": action, "version": order["version"], **fields}
+        response = self.post(user, f"/orders/{order['id']}/transitions", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def to_state(self, order: dict, state: str, unit: str = "dept-urban") -> dict:
+        """Drive an order along the main path until it reaches `state`."""
+        path = [
+            ("agent", "register", {}),
+            ("agent", "dispatch", {"unit_id": self.units[unit]}),
+            (HANDLERS[unit], "accept", {}),
+            (HANDLERS[unit], "feedback", {"note": "已处理"}),
+            ("lead", "close", {}),
+        ]
+        order_of_states = ["intake", "case", "dispatched", "processing", "feedback", "closed"]
+        for user, action, extra in path[: order_of_states.index(state)]:
+            order = self.step(user, order, action, **extra)
+        return order
+
+
+HANDLERS = {
+    "dept-urban": "urban",
+    "dept-water": "water",
+    "sp-anjia": "anjia",
+    "sp-tongda": "tongda",
+}
+USERS = {
+    "agent": ("agent", None),
+    "agent2": ("agent", None),
+    "lead": ("shift_lead", None),
+    "urban": ("unit_handler", "dept-urban"),
+    "water": ("unit_handler", "dept-water"),
+    "anjia": ("unit_handler", "sp-anjia"),
+    "tongda": ("unit_handler", "sp-tongda"),
+    "sms-gateway": ("gateway", None),
+}
+
+
+@pytest.fixture(scope="session")
+def app(settings, engine):
+    return create_app(settings, engine, scan_in_background=False)
+
+
+@pytest.fixture(scope="session")
+def session_api(app) -> Iterator[Api]:
+    with TestClient(app) as client:
+        admin = client.post("/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})
+        headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+        units = {u["code"]: u["id"] for u in client.get("/units", headers=headers).json()}
+        tokens = {"admin": admin.json()["access_token"]}
+        for name, (role, unit) in USERS.items():
+            client.post(
+                "/users",
+                headers=headers,
+                json={
+                    "username": name,
+                    "display_name": name,
+                    "role": role,
+                    "unit_id": units[unit] if unit else None,
+                    "password": PASSWORD,
+                },
+            )
+            login = client.post("/auth/token", json={"username": name, "password": PASSWORD})
+            tokens[name] = login.json()["access_token"]
+        yield Api(client, tokens, units)
+
+
+@pytest.fixture
+def api(session_api, engine) -> Api:
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {WORK_TABLES} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(
+                "UPDATE units SET verdicts_satisfied = 0, verdicts_basic = 0, "
+                "verdicts_unsatisfied = 0"
+            )
+        )
+    return session_api

@@ -6,9 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := .local/setup-$(shell cat pyproject.toml | sha256sum | cut -c1-12).stamp
-APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools
+APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools postgresql-client
 
-.PHONY: setup system-packages asterisk prompts redis run test test-unit test-integration bench lint demo-call clean
+.PHONY: setup system-packages asterisk prompts redis postgres run test test-unit test-ticketing test-integration bench lint demo-call clean
 
 setup: $(STAMP) prompts asterisk redis
 
@@ -41,6 +41,10 @@ redis: system-packages
 			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/yht.log; \
 		for i in $$(seq 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done; }
 
+# PostgreSQL on 127.0.0.1:5432 and the test database (yht_test).
+postgres: system-packages
+	bash scripts/postgres.sh
+
 run: setup
 	$(PY) -m scripts.run
 
@@ -48,12 +52,16 @@ demo-call: setup
 	$(PY) -m scripts.demo_call
 
 # pytest exits 5 when a selection collects nothing; that is not a failure here.
-test: setup
+test: setup postgres
 	$(PY) -m pytest tests/unit -q; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
+	$(PY) -m pytest tests/ticketing -v; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
 	$(PY) -m pytest tests/integration -v; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
+
+test-ticketing: $(STAMP) postgres
+	$(PY) -m pytest tests/ticketing -v
 
 test-integration: setup
 	$(PY) -m pytest tests/integration -v
@@ -65,7 +73,7 @@ bench: setup
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy agi ivr scripts
+	$(VENV)/bin/mypy agi ivr scripts ticketing
 
 clean:
 	rm -rf .local/sounds .pytest_cache

@@ -1,7 +1,8 @@
 """`make run`: bring the hotline up on loopback and keep it up until Ctrl-C.
 
-Starts Asterisk 22 (chroot, instance "run") and the FastAGI server, with the
-secrets from the environment or .local/secrets.env. Stops both by process id.
+Starts Asterisk 22 (chroot, instance "run"), the FastAGI server and the
+work-order API, with the secrets from the environment or .local/secrets.env.
+Restarts a Python service that dies; stops everything by process id.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import time
 
 from scripts import secrets
 from scripts.pbx import Pbx, PbxSettings
+from ticketing.settings import TicketingSettings
+
+SERVICES = {"FastAGI server": "agi", "work-order API": "ticketing"}
 
 
 def main() -> int:
@@ -21,7 +25,9 @@ def main() -> int:
     settings = PbxSettings()
     pbx = Pbx(settings)
     env = {**os.environ, "YHT_AGI_HOST": settings.agi_host, "YHT_AGI_PORT": str(settings.agi_port)}
-    agi = subprocess.Popen([sys.executable, "-m", "agi"], env=env)
+    children = {name: subprocess.Popen([sys.executable, "-m", module], env=env)
+                for name, module in SERVICES.items()}  # fmt: skip
+    api = TicketingSettings()
     pbx.start()
     print(
         f"\nYihaotong is up (Asterisk instance {settings.instance!r}, "
@@ -29,6 +35,8 @@ def main() -> int:
         f"  SIP (PJSIP/UDP)  {settings.sip_port}   hotlines {settings.hotlines}\n"
         f"  AMI              {settings.ami_port}   user {settings.ami_user}\n"
         f"  FastAGI          {settings.agi_port}\n"
+        f"  work-order API   http://{api.host}:{api.port}/docs   (user admin, password"
+        f" YHT_TICKETING_ADMIN_PASSWORD in .local/secrets.env; database {api.database_url})\n"
         f"  seats            agent{', agent'.join(settings.agent_ids)}"
         f" (password: python -m scripts.pbx agent-password ID)\n"
         f"  Asterisk log     {pbx.log_file}\n"
@@ -48,17 +56,21 @@ def main() -> int:
             if pbx.process is not None and pbx.process.poll() is not None:
                 print("Asterisk exited; stopping", file=sys.stderr)
                 return 1
-            if agi.poll() is not None:
-                print("FastAGI server exited; restarting it", file=sys.stderr)
-                agi = subprocess.Popen([sys.executable, "-m", "agi"], env=env)
+            for name, child in children.items():
+                if child.poll() is not None:
+                    print(f"{name} exited; restarting it", file=sys.stderr)
+                    children[name] = subprocess.Popen([sys.executable, "-m", SERVICES[name]],
+                                                      env=env)  # fmt: skip
             time.sleep(0.5)
     finally:
         pbx.stop()
-        agi.terminate()
-        try:
-            agi.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            agi.kill()
+        for child in children.values():
+            child.terminate()
+        for child in children.values():
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
     return 0
 
 

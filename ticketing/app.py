@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -52,7 +53,9 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(
+    # FastAPIOffline: the /docs and /redoc pages with their scripts served
+    # from the package, not a CDN (a hotline's network has no internet)
+    app = FastAPIOffline(
         title="Yihaotong work orders (一号通工单)",
         version="1.0",
         description=DESCRIPTION,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 
@@ -53,3 +53,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
         return JSONResponse({"detail": "与已有数据冲突 (重复或引用不存在)"}, status_code=409)
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, _exc: DataError) -> JSONResponse:
+        # what the schema let through but the database refuses (a NUL character
+        # in text, say): the client's input, so 422, and the transaction is rolled back
+        return JSONResponse(
+            {"detail": "输入包含数据库不能保存的内容 (例如 NUL 字符)"}, status_code=422
+        )

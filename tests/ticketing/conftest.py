@@ -105,7 +105,8 @@ class Api:
             ("lead", "close", {}),
         ]
         order_of_states = ["intake", "case", "dispatched", "processing", "feedback", "closed"]
-        for user, action, extra in path[: order_of_states.index(state)]:
+        start, stop = order_of_states.index(order["state"]), order_of_states.index(state)
+        for user, action, extra in path[start:stop]:
             order = self.step(user, order, action, **extra)
         return order
 

@@ -15,6 +15,7 @@ from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.errors import Conflict, Invalid, NotFound, Unauthorized
 from ticketing.orgs.models import Unit
+from ticketing.types import DbId, PathId
 
 router = APIRouter(tags=["auth 用户与权限"])
 Admin = Annotated[Actor, require(Role.admin)]
@@ -39,7 +40,7 @@ class UserIn(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     display_name: str = Field(min_length=1, max_length=64)
     role: Role
-    unit_id: int | None = None
+    unit_id: DbId | None = None
     password: str = Field(min_length=10, max_length=256)
 
     @model_validator(mode="after")
@@ -61,7 +62,7 @@ class UserOut(BaseModel):
 class AuditOut(BaseModel):
     id: int
     at: dt.datetime
-    user_id: int | None
+    user_id: PathId | None
     action: str
     target: str
     detail: str
@@ -121,7 +122,7 @@ def list_users(db_session: DbSession, actor: Admin) -> list[UserOut]:
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserOut)
-def deactivate(user_id: int, db_session: DbSession, actor: Admin) -> UserOut:
+def deactivate(user_id: PathId, db_session: DbSession, actor: Admin) -> UserOut:
     user = db_session.get(User, user_id)
     if user is None:
         raise NotFound(f"用户不存在: {user_id}")

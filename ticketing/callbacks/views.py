@@ -17,6 +17,7 @@ from ticketing.errors import Conflict, Invalid, NotFound
 from ticketing.orders import flows
 from ticketing.orders.enums import GRADES, Verdict
 from ticketing.orders.models import WorkOrder
+from ticketing.types import PathId
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks 回访"])
 Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
@@ -24,7 +25,7 @@ Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
 
 class CallbackOut(BaseModel):
     id: int
-    order_id: int
+    order_id: PathId
     order_number: str
     unit_id: int | None
     status: str
@@ -85,7 +86,7 @@ def list_callbacks(
 
 @router.post("/{task_id}/result", response_model=CallbackOut)
 def record_result(
-    task_id: int, body: CallbackResult, db_session: DbSession, actor: Center
+    task_id: PathId, body: CallbackResult, db_session: DbSession, actor: Center
 ) -> CallbackOut:
     """Record the citizen's verdict. 不满意 reopens the work order to the same unit."""
     task = db_session.get(CallbackTask, task_id, with_for_update=True)

@@ -41,7 +41,7 @@ def tokens(text_: str) -> list[str]:
 def index(db_session: Session, article: Article) -> None:
     article.tokens = " ".join(tokens(f"{article.title} {article.body}"))
     db_session.flush()
-    if db_session.bind.dialect.name == "sqlite":
+    if db_session.get_bind().dialect.name == "sqlite":
         db_session.execute(text("DELETE FROM kb_fts WHERE rowid = :id"), {"id": article.id})
         db_session.execute(
             text("INSERT INTO kb_fts(rowid, tokens) VALUES (:id, :t)"),
@@ -50,7 +50,7 @@ def index(db_session: Session, article: Article) -> None:
 
 
 def unindex(db_session: Session, article_id: int) -> None:
-    if db_session.bind.dialect.name == "sqlite":
+    if db_session.get_bind().dialect.name == "sqlite":
         db_session.execute(text("DELETE FROM kb_fts WHERE rowid = :id"), {"id": article_id})
     db_session.execute(delete(Article).where(Article.id == article_id))
 
@@ -62,7 +62,7 @@ def search(db_session: Session, query: str, limit: int) -> list[Article]:
     terms = terms[:MAX_TERMS]
     if not terms:
         return []
-    if db_session.bind.dialect.name == "postgresql":
+    if db_session.get_bind().dialect.name == "postgresql":
         vector = func.to_tsvector(text("'simple'"), Article.tokens)
         wanted = func.to_tsquery(text("'simple'"), bindparam("q"))
         stmt = (

@@ -12,6 +12,7 @@ from ticketing.database import DbSession
 from ticketing.errors import NotFound
 from ticketing.kb import search
 from ticketing.kb.models import Article
+from ticketing.types import PathId
 
 router = APIRouter(prefix="/kb", tags=["knowledge base 知识库"])
 Editor = Annotated[Actor, require(Role.shift_lead, Role.admin)]
@@ -59,7 +60,7 @@ def create_article(body: ArticleIn, db_session: DbSession, actor: Editor) -> Art
 
 @router.put("/{article_id}", response_model=ArticleOut)
 def update_article(
-    article_id: int, body: ArticleIn, db_session: DbSession, actor: Editor
+    article_id: PathId, body: ArticleIn, db_session: DbSession, actor: Editor
 ) -> ArticleOut:
     article = db_session.get(Article, article_id)
     if article is None:
@@ -72,7 +73,7 @@ def update_article(
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_article(article_id: int, db_session: DbSession, actor: Editor) -> None:
+def delete_article(article_id: PathId, db_session: DbSession, actor: Editor) -> None:
     if db_session.get(Article, article_id) is None:
         raise NotFound(f"知识条目不存在: {article_id}")
     search.unindex(db_session, article_id)

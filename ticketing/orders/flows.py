@@ -17,7 +17,7 @@ from ticketing.context import Context
 from ticketing.database import utcnow
 from ticketing.errors import Conflict, Forbidden, NotFound
 from ticketing.orders import workflow
-from ticketing.orders.enums import State, Verdict
+from ticketing.orders.enums import OrderType, State, Verdict
 from ticketing.orders.models import OrderEvent, OrderUnit, ReassignRequest, WorkOrder
 from ticketing.orders.related import address_key
 from ticketing.orders.schemas import OrderUpdate, TransitionIn
@@ -57,7 +57,7 @@ def _check(order: WorkOrder, actor: Actor, action: str) -> State:
             action,
             state=State(order.state),
             role=actor.role,
-            order_type=order.type,
+            order_type=OrderType(order.type),
             actor_unit=actor.unit_id,
             main_unit=order.unit_id,
         )
@@ -71,7 +71,7 @@ def _dispatchable(db_session: Session, unit_id: int | None, actor: Actor) -> Uni
     unit = db_session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"单位不存在: {unit_id}")
-    if unit.kind == UnitKind.center:
+    if unit.kind == UnitKind.district_center:
         raise Conflict("不能派遣给热线中心本身")
     return unit
 

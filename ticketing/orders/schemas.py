@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ticketing.orders.enums import Channel, OrderType, State, Urgency, Verdict
+from ticketing.types import DbId, Version
 
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
@@ -92,10 +93,10 @@ class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Annotated[str, StringConstraints(max_length=32)]
-    version: int = Field(ge=1, description="the version the client last saw (optimistic lock)")
+    version: Version
     note: Note = ""
-    unit_id: int | None = Field(default=None, description="dispatch / reassign: the main unit")
-    assist_unit_ids: list[int] = Field(default=[], max_length=20)
+    unit_id: DbId | None = Field(default=None, description="dispatch / reassign: the main unit")
+    assist_unit_ids: list[DbId] = Field(default=[], max_length=20)
 
 
 class EventOut(BaseModel):
@@ -117,8 +118,8 @@ class ReassignRequestIn(BaseModel):
 class ReassignDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     approve: bool
-    version: int = Field(ge=1)
-    unit_id: int | None = None
+    version: Version
+    unit_id: DbId | None = None
     note: Note = ""
 
 
@@ -133,8 +134,8 @@ class ReassignRequestOut(BaseModel):
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    into_order_id: int
-    version: int = Field(ge=1)
+    into_order_id: DbId
+    version: Version
     note: Note = ""
 
 
@@ -153,7 +154,7 @@ class OrderUpdate(BaseModel):
     """Reclassify or complete a work order before it is dispatched."""
 
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: Version
     type: OrderType | None = None
     subject_code: Annotated[str, StringConstraints(max_length=32)] | None = None
     urgency: Urgency | None = None

@@ -17,7 +17,7 @@ from ticketing.auth.service import Actor
 from ticketing.context import Context
 from ticketing.database import utcnow
 from ticketing.errors import NotFound
-from ticketing.orders.enums import State
+from ticketing.orders.enums import Channel, OrderType, State, Urgency, Verdict
 from ticketing.orders.models import (
     DailyCounter,
     OrderCall,
@@ -38,7 +38,7 @@ def next_number(db_session: Session, day: dt.date) -> str:
     """YYYYMMDD-NNNNNN, counting per day in one atomic UPDATE ... RETURNING."""
     key = day.strftime("%Y%m%d")
 
-    insert = (postgresql if db_session.bind.dialect.name == "postgresql" else sqlite).insert
+    insert = (postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite).insert
     db_session.execute(insert(DailyCounter).values(day=key, last=0).on_conflict_do_nothing())
     last = db_session.scalar(
         update(DailyCounter)
@@ -171,10 +171,10 @@ def present(
     out = OrderOut(
         id=order.id,
         number=order.number,
-        channel=order.channel,
-        type=order.type,
+        channel=Channel(order.channel),
+        type=OrderType(order.type),
         subject_code=order.subject_code,
-        urgency=order.urgency,
+        urgency=Urgency(order.urgency),
         content=order.content,
         caller=CallerOut(
             phone=phone,
@@ -183,13 +183,13 @@ def present(
             latitude=order.latitude,
             longitude=order.longitude,
         ),
-        state=order.state,
+        state=State(order.state),
         unit_id=order.unit_id,
         assist_unit_ids=list(assists),
         created_at=order.created_at,
         due_at=order.due_at,
         closed_at=order.closed_at,
-        verdict=order.verdict,
+        verdict=Verdict(order.verdict) if order.verdict else None,
         reopen_count=order.reopen_count,
         merged_into_id=order.merged_into_id,
         overdue=bool(order.due_at and order.state in OPEN_STATES and order.due_at < utcnow()),

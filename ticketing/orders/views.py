@@ -31,6 +31,7 @@ from ticketing.orders.schemas import (
     ReassignRequestOut,
     TransitionIn,
 )
+from ticketing.types import INT_MAX, PathId
 
 router = APIRouter(prefix="/orders", tags=["work orders 工单"])
 Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
@@ -53,7 +54,7 @@ def list_orders(
     actor: CurrentActor,
     state: State | None = None,
     type: OrderType | None = None,
-    unit_id: int | None = None,
+    unit_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
     subject_code: str | None = None,
     channel: Channel | None = None,
     caller_phone: Annotated[str | None, Query(pattern=r"^\+?[0-9]{3,20}$")] = None,
@@ -90,7 +91,7 @@ def list_orders(
 
 
 @router.get("/{order_id}", response_model=OrderOut)
-def read_order(order_id: int, db_session: DbSession, actor: CurrentActor) -> OrderOut:
+def read_order(order_id: PathId, db_session: DbSession, actor: CurrentActor) -> OrderOut:
     order = service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     audit(db_session, actor, "read", f"order:{order_id}")
     return service.present(db_session, order, actor, detail=True)
@@ -98,7 +99,7 @@ def read_order(order_id: int, db_session: DbSession, actor: CurrentActor) -> Ord
 
 @router.patch("/{order_id}", response_model=OrderOut)
 def update_order(
-    order_id: int, body: OrderUpdate, db_session: DbSession, ctx: Ctx, actor: Center
+    order_id: PathId, body: OrderUpdate, db_session: DbSession, ctx: Ctx, actor: Center
 ) -> OrderOut:
     """Reclassify (type, subject, urgency) or complete content and caller before dispatch."""
     order = flows.update(db_session=db_session, ctx=ctx, order_id=order_id, actor=actor, body=body)
@@ -107,7 +108,7 @@ def update_order(
 
 
 @router.get("/{order_id}/events", response_model=list[EventOut])
-def order_events(order_id: int, db_session: DbSession, actor: CurrentActor) -> list[EventOut]:
+def order_events(order_id: PathId, db_session: DbSession, actor: CurrentActor) -> list[EventOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     events = service.events_of(db_session, order_id)
     return [EventOut.model_validate(e, from_attributes=True) for e in events]
@@ -119,7 +120,7 @@ def order_events(order_id: int, db_session: DbSession, actor: CurrentActor) -> l
     responses={409: {"description": "not allowed now, or stale version"}},
 )
 def transition(
-    order_id: int, body: TransitionIn, db_session: DbSession, ctx: Ctx, actor: CurrentActor
+    order_id: PathId, body: TransitionIn, db_session: DbSession, ctx: Ctx, actor: CurrentActor
 ) -> OrderOut:
     """One step of the loop: register, answer_on_spot, dispatch, accept, feedback,
     return_for_rework, close, reassign. `version` must be the one last read."""
@@ -132,7 +133,7 @@ def transition(
 
 @router.post("/{order_id}/reassign-requests", status_code=201, response_model=ReassignRequestOut)
 def request_reassign(
-    order_id: int, body: ReassignRequestIn, db_session: DbSession, actor: CurrentActor
+    order_id: PathId, body: ReassignRequestIn, db_session: DbSession, actor: CurrentActor
 ) -> ReassignRequestOut:
     """不得退单: the owning unit asks the center to reassign; the order stays with it."""
     request = flows.request_reassign(
@@ -144,7 +145,7 @@ def request_reassign(
 
 @router.get("/{order_id}/reassign-requests", response_model=list[ReassignRequestOut])
 def reassign_requests(
-    order_id: int, db_session: DbSession, actor: CurrentActor
+    order_id: PathId, db_session: DbSession, actor: CurrentActor
 ) -> list[ReassignRequestOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     rows = db_session.scalars(select(ReassignRequest).where(ReassignRequest.order_id == order_id))
@@ -153,8 +154,8 @@ def reassign_requests(
 
 @router.post("/{order_id}/reassign-requests/{request_id}/decision", response_model=OrderOut)
 def decide_reassign(
-    order_id: int,
-    request_id: int,
+    order_id: PathId,
+    request_id: PathId,
     body: ReassignDecisionIn,
     db_session: DbSession,
     ctx: Ctx,
@@ -176,7 +177,7 @@ def decide_reassign(
 
 
 @router.post("/{order_id}/merge", response_model=OrderOut)
-def merge(order_id: int, body: MergeIn, db_session: DbSession, actor: ShiftLead) -> OrderOut:
+def merge(order_id: PathId, body: MergeIn, db_session: DbSession, actor: ShiftLead) -> OrderOut:
     """并案: fold this duplicate into `into_order_id`; both histories are kept."""
     order = flows.merge(
         db_session=db_session,
@@ -191,7 +192,7 @@ def merge(order_id: int, body: MergeIn, db_session: DbSession, actor: ShiftLead)
 
 
 @router.post("/{order_id}/calls", status_code=201)
-def link_call(order_id: int, body: CallRef, db_session: DbSession, actor: Center) -> dict:
+def link_call(order_id: PathId, body: CallRef, db_session: DbSession, actor: Center) -> dict:
     """Link a call (and its recording / transcript) to a work order."""
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     db_session.add(OrderCall(order_id=order_id, **body.model_dump()))
@@ -214,7 +215,7 @@ def link_call(order_id: int, body: CallRef, db_session: DbSession, actor: Center
     },
 )
 async def add_attachment(
-    order_id: int,
+    order_id: PathId,
     request: Request,
     db_session: DbSession,
     actor: CurrentActor,
@@ -242,7 +243,9 @@ async def add_attachment(
 
 
 @router.get("/{order_id}/attachments", response_model=list[AttachmentOut])
-def attachments(order_id: int, db_session: DbSession, actor: CurrentActor) -> list[AttachmentOut]:
+def attachments(
+    order_id: PathId, db_session: DbSession, actor: CurrentActor
+) -> list[AttachmentOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     rows = db_session.scalars(select(Attachment).where(Attachment.order_id == order_id))
     return [AttachmentOut.model_validate(a, from_attributes=True) for a in rows]

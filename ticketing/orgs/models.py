@@ -9,7 +9,7 @@ from ticketing.database import Base
 
 
 class UnitKind(StrEnum):
-    center = "center"  # 区热线中心 / 网格化服务管理中心: dispatches the big loop
+    district_center = "center"  # 区热线中心 / 网格化服务管理中心: dispatches the big loop
     street = "street"  # 街道 / 乡镇: dispatches its own small loop
     community = "community"  # 社区 / 村居
     grid = "grid"  # 网格

@@ -43,13 +43,10 @@ def scan(*, db_session: Session, ctx: Context, now: dt.datetime) -> list[Supervi
     orders = db_session.scalars(
         select(WorkOrder).where(WorkOrder.state.in_(OPEN_STATES), WorkOrder.due_at.is_not(None))
     ).all()
-    existing = set(
-        db_session.execute(
-            select(Supervision.order_id, Supervision.level).where(
-                Supervision.order_id.in_([o.id for o in orders])
-            )
-        ).tuples()
+    query = select(Supervision.order_id, Supervision.level).where(
+        Supervision.order_id.in_([o.id for o in orders])
     )
+    existing = {(order_id, level) for order_id, level in db_session.execute(query)}
     raised = []
     for order in orders:
         for level, name, reason in rungs_reached(ctx, order, now):

@@ -14,13 +14,14 @@ from ticketing.database import DbSession, utcnow
 from ticketing.orders.models import WorkOrder
 from ticketing.supervision import service
 from ticketing.supervision.models import Supervision
+from ticketing.types import PathId
 
 router = APIRouter(prefix="/supervision", tags=["supervision 督办"])
 
 
 class SupervisionOut(BaseModel):
     id: int
-    order_id: int
+    order_id: PathId
     order_number: str
     unit_id: int | None
     level: int

@@ -1,0 +1,42 @@
+"""Schemathesis generates input for every operation of the OpenAPI schema and
+sends it as a shift lead (the broadest role): no input may end in a 500.
+
+(Schemathesis' pytest plugin does not load under pytest 9, so the test walks
+the operations itself with each operation's Hypothesis strategy.)
+"""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from tests.ticketing.conftest import Api
+
+EXAMPLES_PER_OPERATION = 25
+
+
+def test_no_generated_input_breaks_the_service(app, api: Api):
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 25
+    headers = api.as_("lead")
+    failures: list[str] = []
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def send(case) -> None:
+            response = case.call(headers={**(case.headers or {}), **headers})
+            if response.status_code >= 500:
+                failures.append(
+                    f"{case.method} {case.formatted_path}: {response.status_code}"
+                    f" {response.text[:200]}"
+                )
+
+        send()
+    assert failures == []

@@ -66,9 +66,10 @@ test-ticketing: $(STAMP) postgres
 test-integration: setup
 	$(PY) -m pytest tests/integration -v
 
-bench: setup
+bench: setup postgres
 	$(PY) -m bench.agi_roundtrip
 	$(PY) -m bench.front_end_cps
+	$(PY) -m bench.ticketing_throughput
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

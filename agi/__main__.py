@@ -9,7 +9,8 @@ import signal
 from agi.call_setup import call_setup
 from agi.callers import CallerHistory
 from agi.channel import AgiChannel
-from agi.ivr_entry import IvrDeps, IvrOutcome, ivr_entry
+from agi.ivr_entry import IvrDeps, IvrOutcome, ivr_entry, order_service_unavailable
+from agi.orders import WorkOrderLookup
 from agi.server import FastAgiServer, Report
 from agi.settings import AgiSettings
 from ivr.menu import load_menu
@@ -18,11 +19,19 @@ log = logging.getLogger("agi")
 
 
 def build_server(settings: AgiSettings) -> tuple[FastAgiServer, IvrDeps]:
+    lookup = (
+        WorkOrderLookup(
+            settings.ticketing_url, settings.ivr_api_token, settings.ticketing_timeout_s
+        )
+        if settings.ivr_api_token
+        else order_service_unavailable
+    )
     deps = IvrDeps(
         menu=load_menu(settings.menu_file, settings.prompts_file),
         callers=CallerHistory.from_url(
             settings.redis_url, settings.caller_hash_key, settings.redis_timeout_s
         ),
+        order_lookup=lookup,
     )
     server = FastAgiServer(settings.call_deadline_s, settings.header_timeout_s)
 
@@ -52,6 +61,8 @@ async def serve(settings: AgiSettings) -> None:
         listener.close()
         await server.drain(timeout=settings.call_deadline_s)
     await deps.callers.close()
+    if isinstance(deps.order_lookup, WorkOrderLookup):
+        await deps.order_lookup.close()
     log.info("FastAGI stopped after %d calls", server.calls_handled)
 
 

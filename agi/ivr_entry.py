@@ -21,18 +21,19 @@ from ivr.menu import (
     LookupOrder,
     MenuDefinition,
     MenuSession,
+    OrderLookupResult,
     OrderStatus,
     Step,
 )
 from ivr.schedule import opening_prompts
 
 PROMPT_DIR = "yht"
-OrderLookup = Callable[[str], Awaitable[OrderStatus]]
+OrderLookup = Callable[[str], Awaitable[OrderLookupResult]]
 
 
-async def order_service_unavailable(number: str) -> OrderStatus:
-    """Order lookup until the work-order service exists: always unavailable."""
-    return OrderStatus.UNAVAILABLE
+async def order_service_unavailable(number: str) -> OrderLookupResult:
+    """Order lookup when no work-order service is configured."""
+    return OrderLookupResult(OrderStatus.UNAVAILABLE)
 
 
 @dataclass

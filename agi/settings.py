@@ -23,3 +23,9 @@ class AgiSettings(BaseSettings):
     # Asterisk sends the AGI environment at once; a silent peer is dropped
     header_timeout_s: float = 5.0
     redis_timeout_s: float = 0.5
+    # the work-order service, for key 1 (work-order progress)
+    ticketing_url: str = "http://127.0.0.1:8080"
+    # bearer token of the IVR's progress lookups (YHT_IVR_API_TOKEN)
+    ivr_api_token: str = Field(default="", validation_alias="YHT_IVR_API_TOKEN")
+    # past it the caller hears "lookup unavailable" and goes to an agent
+    ticketing_timeout_s: float = 1.5

@@ -46,6 +46,8 @@ class OrderProgress(BaseModel):
     pattern: str
     unavailable_prompt: str
     not_found_prompt: str
+    # the stage the caller hears, by work-order state (prompt ids)
+    state_prompts: dict[str, str] = {}
     then: QueueAction
 
 
@@ -123,6 +125,15 @@ class OrderStatus(Enum):
     FOUND = "found"
 
 
+@dataclass(frozen=True)
+class OrderLookupResult:
+    """The work-order service's answer: found or not, and the order's stage
+    (intake, case, dispatched, processing, feedback, closed, evaluated, merged)."""
+
+    status: OrderStatus
+    state: str | None = None
+
+
 class _State(Enum):
     MENU = "menu"
     ORDER_NUMBER = "order_number"
@@ -160,16 +171,18 @@ class MenuSession:
             return self._on_order_number(digits)
         raise RuntimeError(f"no input expected in state {self._state.value}")
 
-    def on_order_lookup(self, status: OrderStatus) -> Route:
+    def on_order_lookup(self, progress: OrderLookupResult) -> Route:
         if self._state is not _State.ORDER_LOOKUP:
             raise RuntimeError(f"no lookup result expected in state {self._state.value}")
         spec = self.menu.order_progress
+        status = progress.status
         self.path.append(f"order:{status.value}")
         if status is OrderStatus.UNAVAILABLE:
             return self._route(spec.then, (spec.unavailable_prompt,))
         if status is OrderStatus.NOT_FOUND:
             return self._route(spec.then, (spec.not_found_prompt, self.menu.transfer_prompt))
-        return self._route(spec.then, (self.menu.transfer_prompt,))
+        stage = spec.state_prompts.get(progress.state or "")
+        return self._route(spec.then, (*((stage,) if stage else ()), self.menu.transfer_prompt))
 
     @property
     def ivr_path(self) -> str:

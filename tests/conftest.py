@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 import yaml
 
 from ivr.menu import MENU_FILE
 from scripts import secrets
-from tests.harness import TEST_PORTS, AgiServerProcess, AmiRecorder, SippAgent, wait_until
+from tests.harness import (
+    TEST_PORTS,
+    AgiServerProcess,
+    AmiRecorder,
+    SippAgent,
+    stop_process,
+    wait_until,
+)
 
 AGENT_PORT_BASE = 15071
 
@@ -31,6 +41,8 @@ def test_env(tmp_path_factory) -> dict[str, str]:
     the call path does not depend on the hour the suite runs."""
     menu = yaml.safe_load(MENU_FILE.read_text())
     menu["schedule"]["day_hours"] = ["00:00", "00:00"]
+    # a stage whose prompt does not exist: a missing prompt must not cost the call
+    menu["order_progress"]["state_prompts"]["case"] = "no-such-prompt"
     menu_file = tmp_path_factory.mktemp("ivr") / "menu.yaml"
     menu_file.write_text(yaml.safe_dump(menu, allow_unicode=True))
     return {**TEST_PORTS, **secrets.as_env(), "YHT_AGI_MENU_FILE": str(menu_file)}
@@ -56,6 +68,66 @@ def agi_server(pbx, test_env) -> Iterator[AgiServerProcess]:
     server.start()
     yield server
     server.stop()
+
+
+class TicketingService:
+    """`python -m ticketing` on a temporary SQLite file, with an agent account."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.base = f"http://127.0.0.1:{env['YHT_TICKETING_PORT']}"
+        self.env = {**os.environ, **env,
+                    "YHT_TICKETING_DATABASE_URL": f"sqlite:///{workdir}/tickets.db",
+                    "YHT_TICKETING_SCAN_INTERVAL_S": "0"}  # fmt: skip
+        self.log = workdir / "ticketing.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "ticketing"], env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        wait_until(self._healthy, 30, "the work-order API")
+        admin = self._token("admin", self.env["YHT_TICKETING_ADMIN_PASSWORD"])
+        httpx.post(f"{self.base}/users", headers=admin, json={
+            "username": "agent1001", "display_name": "话务员1001", "role": "agent",
+            "password": "agent-password-1001"}).raise_for_status()  # fmt: skip
+        self.agent = self._token("agent1001", "agent-password-1001")
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.base}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _token(self, username: str, password: str) -> dict[str, str]:
+        response = httpx.post(f"{self.base}/auth/token",
+                              json={"username": username, "password": password})  # fmt: skip
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def new_order(self, register: bool = False) -> dict:
+        body = {"channel": "phone", "type": "help", "content": "楼道灯不亮"}
+        response = httpx.post(f"{self.base}/orders", headers=self.agent, json=body)
+        response.raise_for_status()
+        if register:
+            response = httpx.post(
+                f"{self.base}/orders/{response.json()['id']}/transitions",
+                headers=self.agent,
+                json={"action": "register", "version": 1},
+            )
+            response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+
+@pytest.fixture(scope="session")
+def ticketing_service(test_env, tmp_path_factory) -> Iterator[TicketingService]:
+    service = TicketingService(test_env, tmp_path_factory.mktemp("ticketing"))
+    service.start()
+    yield service
+    service.stop()
 
 
 @pytest.fixture

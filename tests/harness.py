@@ -22,9 +22,10 @@ from pathlib import Path
 
 from panoramisk import Manager
 
+from tests.dtmf import DtmfStream
+
 REPO = Path(__file__).resolve().parent.parent
 SIPP_DIR = REPO / "tests" / "sipp"
-DTMF_PCAP = "/usr/share/sip-tester/dtmf_2833_{}.pcap"
 
 # The test instance's ports: apart from `make run`'s, so both can run at once.
 TEST_PORTS = {
@@ -36,6 +37,8 @@ TEST_PORTS = {
     "YHT_PBX_RTP_END": "11999",
     "YHT_PBX_PARTNER_PORT": "15090",
     "YHT_PBX_QUALIFY_SECONDS": "5",
+    "YHT_TICKETING_PORT": "18080",
+    "YHT_AGI_TICKETING_URL": "http://127.0.0.1:18080",
 }
 
 
@@ -166,18 +169,25 @@ class CitizenCall:
         stop_process(self.proc)
 
 
+GROUP_GAP_MS = 1500  # between groups ("1,20261125000001#": the menu key, then the number)
+
+
 def citizen_scenario(workdir: Path, dtmf: str | None, dtmf_delay_ms: int) -> Path:
     """citizen_call.xml made concrete: sipp substitutes no keywords inside
-    <pause> or <exec>, so the key press is written in (or left out)."""
+    <pause> or <exec>, so the key presses are written in (or left out).
+    `dtmf` is one key, a run of keys, or comma-separated groups of keys; each
+    group is one RFC 2833 pcap (tests/dtmf.py), played after a pause."""
     source = (SIPP_DIR / "citizen_call.xml").read_text()
-    if dtmf is None:
-        text = re.sub(r"<pause milliseconds=\"\[dtmf_delay\]\"/>\s*<nop>.*?</nop>", "",
-                      source, flags=re.S)  # fmt: skip
-    else:
-        key = {"*": "star", "#": "pound"}.get(dtmf, dtmf)
-        text = source.replace("[dtmf_delay]", str(dtmf_delay_ms)).replace(
-            "[dtmf_pcap]", DTMF_PCAP.format(key)
-        )
+    block = re.search(r"<pause milliseconds=\"\[dtmf_delay\]\"/>\s*<nop>.*?</nop>", source, re.S)
+    assert block is not None
+    stream = DtmfStream()
+    presses = []
+    for number, group in enumerate(dtmf.split(",") if dtmf else []):
+        pcap = stream.write(group, Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1]))
+        delay = dtmf_delay_ms if number == 0 else GROUP_GAP_MS
+        presses.append(block.group(0).replace("[dtmf_delay]", str(delay))
+                       .replace("[dtmf_pcap]", str(pcap)))  # fmt: skip
+    text = source.replace(block.group(0), "\n  ".join(presses))
     target = Path(tempfile.mkstemp(prefix="citizen-", suffix=".xml", dir=workdir)[1])
     target.write_text(text)
     return target

@@ -19,6 +19,7 @@ from ticketing.context import Context
 from ticketing.database import make_engine, session_factory, utcnow
 from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router
+from ticketing.orders.views import progress_router
 from ticketing.orders.views import router as orders_router
 from ticketing.orgs.views import router as orgs_router
 from ticketing.settings import TicketingSettings
@@ -73,6 +74,7 @@ def create_app(
         intake_router,
         kb_router,
         orgs_router,
+        progress_router,
     ):
         app.include_router(router)
 

@@ -27,5 +27,7 @@ class TicketingSettings(BaseSettings):
     scan_interval_s: float = 60.0
     # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
+    # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)
+    ivr_api_token: str = Field(default="", validation_alias="YHT_IVR_API_TOKEN")
     # key for pseudonymising phone numbers in logs and lookups (YHT_CALLER_HASH_KEY)
     caller_hash_key: str = Field(default="", validation_alias="YHT_CALLER_HASH_KEY")

@@ -27,6 +27,7 @@ DATABASE_URL = os.environ.get(
 )
 ADMIN_PASSWORD = "admin-test-password"
 PASSWORD = "test-password-123"
+IVR_TOKEN = "ivr-test-token-0123456789"
 WORK_TABLES = (
     "work_orders, order_units, order_events, order_links, order_calls, attachments, "
     "reassign_requests, intake_keys, daily_counters, supervisions, callback_tasks, "
@@ -40,6 +41,7 @@ def settings() -> TicketingSettings:
         database_url=DATABASE_URL,
         YHT_TICKETING_ADMIN_PASSWORD=ADMIN_PASSWORD,
         YHT_CALLER_HASH_KEY="test-caller-key",
+        YHT_IVR_API_TOKEN=IVR_TOKEN,
         scan_interval_s=0,
     )
 

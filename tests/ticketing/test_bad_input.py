@@ -61,6 +61,8 @@ def test_roles_are_checked_on_every_endpoint(api: Api):
     assert api.get("agent", "/providers/ranking").status_code == 403
     assert api.get("urban", "/orders", params={"caller_phone": "13800138000"}).status_code == 403
     assert api.post("agent", "/supervision/scan").status_code == 403
+    assert api.get("sms-gateway", "/orders").status_code == 403
+    assert api.get("sms-gateway", "/kb/search", params={"q": "供暖"}).status_code == 403
 
 
 def test_a_unit_handler_must_belong_to_a_unit(api: Api):

@@ -11,6 +11,7 @@ from ivr.menu import (
     Collect,
     LookupOrder,
     MenuSession,
+    OrderLookupResult,
     OrderStatus,
     Route,
     load_menu,
@@ -93,9 +94,25 @@ def test_order_lookup_unavailable_still_reaches_an_agent():
     s.start()
     s.on_input("1")
     s.on_input("20261125000123")
-    route = s.on_order_lookup(OrderStatus.UNAVAILABLE)
+    route = s.on_order_lookup(OrderLookupResult(OrderStatus.UNAVAILABLE))
     assert route == Route("hotline", "order_progress", 0, ("order-unavailable",))
     assert s.ivr_path == "welcome>menu:1>order:entered>order:unavailable"
+
+
+def test_a_found_order_tells_the_caller_its_stage_then_offers_an_agent():
+    s = session()
+    s.start()
+    s.on_input("1")
+    s.on_input("20261125000123")
+    route = s.on_order_lookup(OrderLookupResult(OrderStatus.FOUND, "processing"))
+    assert route.prompts == ("order-state-processing", "transfer")
+    assert s.ivr_path.endswith("order:entered>order:found")
+    s2 = session()
+    s2.start()
+    s2.on_input("1")
+    s2.on_input("20261125000123")
+    unknown_stage = s2.on_order_lookup(OrderLookupResult(OrderStatus.FOUND, "martian"))
+    assert unknown_stage.prompts == ("transfer",)
 
 
 def test_a_malformed_order_number_is_retried_once():
@@ -125,7 +142,7 @@ def test_any_input_sequence_ends_at_an_agent_within_bounded_steps(inputs):
         if isinstance(step, Route):
             break
         if isinstance(step, LookupOrder):
-            step = s.on_order_lookup(OrderStatus.NOT_FOUND)
+            step = s.on_order_lookup(OrderLookupResult(OrderStatus.NOT_FOUND))
             continue
         step = s.on_input(digits)
     assert isinstance(step, Route)

@@ -10,8 +10,11 @@ class Role(StrEnum):
     unit_handler = "unit_handler"  # 承办人: works the orders of one unit
     admin = "admin"  # 管理员: users and reference data
     gateway = "gateway"  # SMS / web / WeChat intake integrations
+    ivr = "ivr"  # the voice front end: work-order progress by number, nothing else
 
 
 CENTER = frozenset({Role.agent, Role.shift_lead})
+# people; the service identities (gateway, ivr) reach only their own endpoints
+STAFF = frozenset({Role.agent, Role.shift_lead, Role.unit_handler, Role.admin})
 # who sees a citizen's phone number in clear: the people who call citizens
 PHONE_VISIBLE = frozenset({Role.agent, Role.shift_lead})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketing.auth.models import ApiToken, AuditEntry, User
-from ticketing.auth.roles import Role
+from ticketing.auth.roles import STAFF, Role
 from ticketing.database import DbSession, utcnow
 from ticketing.errors import Forbidden, Unauthorized
 
@@ -52,7 +53,7 @@ def issue_token(*, db_session: Session, user: User, ttl_hours: float) -> tuple[s
 class Actor:
     """The authenticated user of a request."""
 
-    id: int
+    id: int | None  # None: a service identity without a user row (the IVR)
     username: str
     role: Role
     unit_id: int | None
@@ -62,11 +63,15 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def current_actor(
+    request: Request,
     db_session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None:
         raise Unauthorized("需要登录 (Authorization: Bearer <token>)")
+    ivr_token = request.app.state.context.settings.ivr_api_token
+    if ivr_token and hmac.compare_digest(credentials.credentials.encode(), ivr_token.encode()):
+        return Actor(None, "ivr", Role.ivr, None)
     row = db_session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -103,3 +108,7 @@ def audit(
 
 def client_label(request: Request) -> str:
     return request.client.host if request.client else "-"
+
+
+# any member of staff; the default for reading endpoints
+Staff = Annotated[Actor, require(*STAFF)]

@@ -91,6 +91,8 @@ def login(body: Login, db_session: DbSession, ctx: Ctx) -> TokenOut:
 
 @router.get("/auth/me", response_model=UserOut)
 def me(db_session: DbSession, actor: CurrentActor) -> UserOut:
+    if actor.id is None:
+        raise NotFound("服务身份没有用户资料")
     return UserOut.model_validate(db_session.get(User, actor.id), from_attributes=True)
 
 

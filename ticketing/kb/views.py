@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ticketing.auth.roles import Role
-from ticketing.auth.service import Actor, CurrentActor, audit, require
+from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.database import DbSession
 from ticketing.errors import NotFound
 from ticketing.kb import search
@@ -41,7 +41,7 @@ def _out(article: Article) -> ArticleOut:
 def search_articles(
     q: Annotated[str, Query(min_length=1, max_length=200)],
     db_session: DbSession,
-    actor: CurrentActor,
+    actor: Staff,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[ArticleOut]:
     """Articles matching the words of `q` (segmented by jieba), best matches first."""

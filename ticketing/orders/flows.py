@@ -51,6 +51,13 @@ def _apply(db_session: Session, order: WorkOrder, actor: Actor, action: str, not
     return target
 
 
+def _record(db_session: Session, order: WorkOrder, actor: Actor, action: str, note: str) -> None:
+    """An event that changes no state (a request, a denial, an edit, an absorbed duplicate)."""
+    db_session.add(OrderEvent(order_id=order.id, actor_id=actor.id, action=action,
+                              from_state=order.state, to_state=order.state,
+                              unit_id=order.unit_id, note=note))  # fmt: skip
+
+
 def _check(order: WorkOrder, actor: Actor, action: str) -> State:
     try:
         return workflow.check(
@@ -167,17 +174,7 @@ def request_reassign(
         order_id=order.id, unit_id=order.unit_id, reason=reason, requested_by=actor.id
     )
     db_session.add(request)
-    db_session.add(
-        OrderEvent(
-            order_id=order.id,
-            actor_id=actor.id,
-            action="request_reassign",
-            from_state=order.state,
-            to_state=order.state,
-            unit_id=order.unit_id,
-            note=reason,
-        )
-    )
+    _record(db_session, order, actor, "request_reassign", reason)
     db_session.flush()
     return request
 
@@ -209,17 +206,7 @@ def decide_reassign(
         body = TransitionIn(action="reassign", version=version, unit_id=unit_id, note=note)
         return transition(db_session=db_session, ctx=ctx, order_id=order_id, actor=actor, body=body)
     order = _locked(db_session, order_id, actor, version)
-    db_session.add(
-        OrderEvent(
-            order_id=order.id,
-            actor_id=actor.id,
-            action="deny_reassign",
-            from_state=order.state,
-            to_state=order.state,
-            unit_id=order.unit_id,
-            note=note or "驳回改派申请",
-        )
-    )
+    _record(db_session, order, actor, "deny_reassign", note or "驳回改派申请")
     db_session.flush()
     return order
 
@@ -238,17 +225,7 @@ def merge(
     _apply(db_session, order, actor, "merge", note or f"并入 {target.number}")
     order.merged_into_id = target.id
     _resolve_supervision(db_session, order.id)
-    db_session.add(
-        OrderEvent(
-            order_id=target.id,
-            actor_id=actor.id,
-            action="absorb",
-            from_state=target.state,
-            to_state=target.state,
-            unit_id=target.unit_id,
-            note=f"并入 {order.number}",
-        )
-    )
+    _record(db_session, target, actor, "absorb", f"并入 {order.number}")
     db_session.flush()
     return order
 
@@ -278,15 +255,6 @@ def update(
         order.due_at = due_at(ctx.policy, ctx.calendar, order.created_at, order.type, order.urgency)
     if not changes:
         raise Conflict("没有要修改的内容")
-    db_session.add(
-        OrderEvent(
-            order_id=order.id,
-            actor_id=actor.id,
-            action="update",
-            from_state=order.state,
-            to_state=order.state,
-            note="修改: " + ", ".join(sorted(changes)),
-        )
-    )
+    _record(db_session, order, actor, "update", "修改: " + ", ".join(sorted(changes)))
     db_session.flush()
     return order

@@ -7,16 +7,18 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi import Path as FastApiPath
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from ticketing.auth.roles import Role
-from ticketing.auth.service import Actor, CurrentActor, audit, require
+from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
-from ticketing.errors import Forbidden, Invalid
+from ticketing.errors import Forbidden, Invalid, NotFound
 from ticketing.orders import flows, service
 from ticketing.orders.enums import Channel, OrderType, State
-from ticketing.orders.models import Attachment, OrderCall, ReassignRequest
+from ticketing.orders.models import Attachment, OrderCall, ReassignRequest, WorkOrder
 from ticketing.orders.schemas import (
     AttachmentOut,
     CallRef,
@@ -34,6 +36,7 @@ from ticketing.orders.schemas import (
 from ticketing.types import INT_MAX, PathId
 
 router = APIRouter(prefix="/orders", tags=["work orders 工单"])
+progress_router = APIRouter(prefix="/progress", tags=["work orders 工单"])
 Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
 ShiftLead = Annotated[Actor, require(Role.shift_lead)]
 MAX_ATTACHMENT = 5 * 1024 * 1024
@@ -51,7 +54,7 @@ def create_order(body: OrderCreate, db_session: DbSession, ctx: Ctx, actor: Cent
 def list_orders(
     db_session: DbSession,
     ctx: Ctx,
-    actor: CurrentActor,
+    actor: Staff,
     state: State | None = None,
     type: OrderType | None = None,
     unit_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
@@ -91,7 +94,7 @@ def list_orders(
 
 
 @router.get("/{order_id}", response_model=OrderOut)
-def read_order(order_id: PathId, db_session: DbSession, actor: CurrentActor) -> OrderOut:
+def read_order(order_id: PathId, db_session: DbSession, actor: Staff) -> OrderOut:
     order = service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     audit(db_session, actor, "read", f"order:{order_id}")
     return service.present(db_session, order, actor, detail=True)
@@ -108,7 +111,7 @@ def update_order(
 
 
 @router.get("/{order_id}/events", response_model=list[EventOut])
-def order_events(order_id: PathId, db_session: DbSession, actor: CurrentActor) -> list[EventOut]:
+def order_events(order_id: PathId, db_session: DbSession, actor: Staff) -> list[EventOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     events = service.events_of(db_session, order_id)
     return [EventOut.model_validate(e, from_attributes=True) for e in events]
@@ -120,7 +123,7 @@ def order_events(order_id: PathId, db_session: DbSession, actor: CurrentActor) -
     responses={409: {"description": "not allowed now, or stale version"}},
 )
 def transition(
-    order_id: PathId, body: TransitionIn, db_session: DbSession, ctx: Ctx, actor: CurrentActor
+    order_id: PathId, body: TransitionIn, db_session: DbSession, ctx: Ctx, actor: Staff
 ) -> OrderOut:
     """One step of the loop: register, answer_on_spot, dispatch, accept, feedback,
     return_for_rework, close, reassign. `version` must be the one last read."""
@@ -133,7 +136,7 @@ def transition(
 
 @router.post("/{order_id}/reassign-requests", status_code=201, response_model=ReassignRequestOut)
 def request_reassign(
-    order_id: PathId, body: ReassignRequestIn, db_session: DbSession, actor: CurrentActor
+    order_id: PathId, body: ReassignRequestIn, db_session: DbSession, actor: Staff
 ) -> ReassignRequestOut:
     """不得退单: the owning unit asks the center to reassign; the order stays with it."""
     request = flows.request_reassign(
@@ -145,7 +148,7 @@ def request_reassign(
 
 @router.get("/{order_id}/reassign-requests", response_model=list[ReassignRequestOut])
 def reassign_requests(
-    order_id: PathId, db_session: DbSession, actor: CurrentActor
+    order_id: PathId, db_session: DbSession, actor: Staff
 ) -> list[ReassignRequestOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     rows = db_session.scalars(select(ReassignRequest).where(ReassignRequest.order_id == order_id))
@@ -218,7 +221,7 @@ async def add_attachment(
     order_id: PathId,
     request: Request,
     db_session: DbSession,
-    actor: CurrentActor,
+    actor: Staff,
     filename: Annotated[str, Query(min_length=1, max_length=255)],
 ) -> AttachmentOut:
     """The raw file as the body; `filename` as a query parameter."""
@@ -243,9 +246,31 @@ async def add_attachment(
 
 
 @router.get("/{order_id}/attachments", response_model=list[AttachmentOut])
-def attachments(
-    order_id: PathId, db_session: DbSession, actor: CurrentActor
-) -> list[AttachmentOut]:
+def attachments(order_id: PathId, db_session: DbSession, actor: Staff) -> list[AttachmentOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     rows = db_session.scalars(select(Attachment).where(Attachment.order_id == order_id))
     return [AttachmentOut.model_validate(a, from_attributes=True) for a in rows]
+
+
+class ProgressOut(BaseModel):
+    number: str
+    state: State
+    closed: bool
+
+
+@progress_router.get("/{number}", response_model=ProgressOut)
+def progress(
+    number: Annotated[str, FastApiPath(pattern=r"^\d{8}-\d{6}$")],
+    db_session: DbSession,
+    actor: Annotated[Actor, require(Role.ivr, Role.agent, Role.shift_lead)],
+) -> ProgressOut:
+    """A work order's stage by the number the citizen quotes (key 1 of the voice
+    menu). Nothing personal: the number, the state, whether it is closed."""
+    order = db_session.scalar(select(WorkOrder).where(WorkOrder.number == number))
+    if order is None:
+        raise NotFound(f"工单不存在: {number}")
+    audit(db_session, actor, "progress", f"order:{order.id}")
+    state = State(order.state)
+    return ProgressOut(
+        number=order.number, state=state, closed=state in (State.closed, State.evaluated)
+    )

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from ticketing.auth.roles import Role
-from ticketing.auth.service import Actor, CurrentActor, require
+from ticketing.auth.service import Actor, Staff, require
 from ticketing.database import DbSession
 from ticketing.orgs import service
 from ticketing.orgs.models import Subject, Unit, UnitKind
@@ -42,7 +42,7 @@ class ProviderScore(BaseModel):
 @router.get("/units", response_model=list[UnitOut])
 def units(
     db_session: DbSession,
-    actor: CurrentActor,
+    actor: Staff,
     kind: UnitKind | None = None,
     category: str | None = None,
 ) -> list[UnitOut]:
@@ -57,7 +57,7 @@ def units(
 
 
 @router.get("/subjects", response_model=list[SubjectOut])
-def subjects(db_session: DbSession, actor: CurrentActor) -> list[SubjectOut]:
+def subjects(db_session: DbSession, actor: Staff) -> list[SubjectOut]:
     rows = db_session.scalars(select(Subject).order_by(Subject.code))
     return [SubjectOut.model_validate(s, from_attributes=True) for s in rows]
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from ticketing.auth.roles import Role
-from ticketing.auth.service import Actor, CurrentActor, audit, require
+from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession, utcnow
 from ticketing.orders.models import WorkOrder
@@ -34,7 +34,7 @@ class SupervisionOut(BaseModel):
 @router.get("", response_model=list[SupervisionOut])
 def supervision_ledger(
     db_session: DbSession,
-    actor: CurrentActor,
+    actor: Staff,
     open_only: bool = True,
     min_level: Annotated[int, Query(ge=0, le=10)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

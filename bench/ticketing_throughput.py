@@ -54,11 +54,13 @@ async def make_users(client: httpx.AsyncClient) -> tuple[dict, dict, dict, int]:
             await login(client, "handler", PASSWORD), unit)  # fmt: skip
 
 
-async def one_loop(client, agent, lead, handler, unit, latencies: list[float]) -> None:
+async def one_loop(client, agent, lead, handler, unit, latencies: list[float],
+                   by_action: dict[str, list[float]]) -> None:  # fmt: skip
     async def call(headers, method: str, url: str, body: dict) -> dict:
         started = time.perf_counter()
         response = await client.request(method, url, headers=headers, json=body)
         latencies.append(time.perf_counter() - started)
+        by_action.setdefault(body.get("action", "create"), []).append(latencies[-1])
         if response.status_code >= 300:
             raise RuntimeError(f"{method} {url}: {response.status_code} {response.text}")
         return response.json()
@@ -84,6 +86,7 @@ async def level(
     base: str, users: tuple, clients: int, seconds: float
 ) -> tuple[float, float, float]:
     latencies: list[float] = []
+    by_action: dict[str, list[float]] = {}
     loops = 0
     limits = httpx.Limits(max_connections=clients + 2)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
@@ -93,12 +96,15 @@ async def level(
         async def worker() -> None:
             nonlocal loops
             while time.perf_counter() < deadline:
-                await one_loop(client, agent, lead, handler, unit, latencies)
+                await one_loop(client, agent, lead, handler, unit, latencies, by_action)
                 loops += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - started
+    if os.environ.get("YHT_BENCH_DETAIL"):
+        print(f"  {clients} clients, p99 ms by action:", {
+            a: round(percentile(v, 99) * 1000, 1) for a, v in by_action.items()}, flush=True)  # fmt: skip
     return loops / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.database import Base, utcnow
@@ -20,10 +20,10 @@ class WorkOrder(Base):
     content: Mapped[str] = mapped_column(Text)
     caller_phone: Mapped[str | None] = mapped_column(String(32))
     # keyed hash of the number: related-request lookups without scanning clear text
-    caller_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    caller_key: Mapped[str | None] = mapped_column(String(64))
     caller_name: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(255))
-    address_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    address_key: Mapped[str | None] = mapped_column(String(255))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -40,6 +40,11 @@ class WorkOrder(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
+    # related-request lookups: the newest orders of one caller / one address
+    __table_args__ = (
+        Index("ix_work_orders_caller_recent", "caller_key", "created_at"),
+        Index("ix_work_orders_address_recent", "address_key", "created_at"),
+    )
 
 
 class OrderUnit(Base):

@@ -27,10 +27,13 @@ def address_key(address: str | None) -> str | None:
     return key or None
 
 
-def link_related(db_session: Session, order: WorkOrder, policy: RelatedPolicy) -> list[OrderLink]:
+def find_related(db_session: Session, order: WorkOrder,
+                 policy: RelatedPolicy) -> list[tuple[str, int]]:  # fmt: skip
+    """(reason, id) of the recent orders related to `order`, which is not yet
+    stored: the queries run before the order takes its number, so the day's
+    number counter stays locked only for the inserts."""
     since = order.created_at - dt.timedelta(days=policy.window_days)
     recent = select(WorkOrder.id).where(
-        WorkOrder.id != order.id,
         WorkOrder.created_at >= since,
         WorkOrder.state != State.merged,
     )
@@ -53,12 +56,15 @@ def link_related(db_session: Session, order: WorkOrder, policy: RelatedPolicy) -
                     ),
                 )
             )
-    links = []
+    found = []
     for reason, query in rules:
         ids = db_session.scalars(
             query.order_by(WorkOrder.created_at.desc()).limit(policy.max_links_per_reason)  # type: ignore[attr-defined]
         ).all()
-        for related_id in ids:
-            links.append(OrderLink(order_id=order.id, related_id=related_id, reason=reason))
-    db_session.add_all(links)
-    return links
+        found.extend((reason, related_id) for related_id in ids)
+    return found
+
+
+def link(db_session: Session, order_id: int, related: list[tuple[str, int]]) -> None:
+    db_session.add_all(OrderLink(order_id=order_id, related_id=related_id, reason=reason)
+                       for reason, related_id in related)  # fmt: skip

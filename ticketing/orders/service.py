@@ -6,10 +6,12 @@ Module-level functions with keyword-only arguments; they flush, never commit.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from agi.privacy import mask_number, number_key
 from ticketing.auth.roles import PHONE_VISIBLE, Role
@@ -26,7 +28,7 @@ from ticketing.orders.models import (
     OrderUnit,
     WorkOrder,
 )
-from ticketing.orders.related import address_key, link_related
+from ticketing.orders.related import address_key, find_related, link
 from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOut
 from ticketing.orgs.models import Subject
 from ticketing.supervision.policy import due_at
@@ -60,7 +62,6 @@ def create_order(
         raise NotFound(f"没有这个诉求分类: {data.subject_code}")
     now = utcnow()
     order = WorkOrder(
-        number=next_number(db_session, now.astimezone(ctx.policy.tz).date()),
         channel=data.channel,
         type=data.type,
         subject_code=data.subject_code,
@@ -78,6 +79,10 @@ def create_order(
         created_at=now,
         due_at=due_at(ctx.policy, ctx.calendar, now, data.type, data.urgency),
     )
+    related = find_related(db_session, order, ctx.policy.related)
+    # a unique stand-in until the end: the day's counter row is locked from
+    # taking a number to the commit, so the number is taken last
+    order.number = f"p-{uuid.uuid4().hex[:16]}"
     db_session.add(order)
     db_session.flush()
     db_session.add(
@@ -92,8 +97,12 @@ def create_order(
     )
     if data.call:
         db_session.add(OrderCall(order_id=order.id, **data.call.model_dump()))
-    link_related(db_session, order, ctx.policy.related)
+    link(db_session, order.id, related)
     db_session.flush()
+    number = next_number(db_session, now.astimezone(ctx.policy.tz).date())
+    # a plain UPDATE: taking the number is part of creating, not a new version
+    db_session.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(number=number))
+    set_committed_value(order, "number", number)
     return order
 
 

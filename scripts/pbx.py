@@ -51,6 +51,9 @@ class PbxSettings(BaseSettings):
     agi_port: int = 4573
     # seats: agent endpoints agent<id>, static queue members until the ACD exists
     agents: str = "1001,1002,1003,1004"
+    # seats that are static queue members (always offered calls); "all" or a
+    # list. The others join the queues when they log in through the ACD.
+    static_members: str = "all"
     hotlines: str = "12345,96010,89000,61696156"
     citizen_trunk_match: str = "127.0.0.1"
     partner_host: str = "127.0.0.1"
@@ -64,6 +67,12 @@ class PbxSettings(BaseSettings):
     @property
     def agent_ids(self) -> list[str]:
         return [a.strip() for a in self.agents.split(",") if a.strip()]
+
+    @property
+    def static_member_ids(self) -> list[str]:
+        if self.static_members.strip() == "all":
+            return self.agent_ids
+        return [a.strip() for a in self.static_members.split(",") if a.strip()]
 
     @property
     def hotline_numbers(self) -> list[str]:
@@ -125,7 +134,7 @@ class Pbx:
             "QUEUE_TIMEOUT": str(s.queue_timeout),
             "WRAPUP_SECONDS": str(s.wrapup_seconds),
             "HOTLINE_MEMBERS": "\n".join(
-                f"member => PJSIP/agent{a},0,agent{a}" for a in s.agent_ids
+                f"member => PJSIP/agent{a},0,agent{a}" for a in s.static_member_ids
             ),
             "HOTLINE_EXTENSIONS": "\n".join(
                 f"exten => {h},1,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,16 @@ from tests.harness import (
 )
 
 AGENT_PORT_BASE = 15071
+
+
+def pytest_configure(config):
+    """SIGTERM (CI's timeout, `timeout`) becomes KeyboardInterrupt, so pytest
+    still runs the teardown that stops Asterisk, sipp and the services."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def pytest_collection_modifyitems(items):

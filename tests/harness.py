@@ -37,6 +37,8 @@ TEST_PORTS = {
     "YHT_PBX_RTP_END": "11999",
     "YHT_PBX_PARTNER_PORT": "15090",
     "YHT_PBX_QUALIFY_SECONDS": "5",
+    # seat 1001 is a static member (call-path tests); the others log in through the ACD
+    "YHT_PBX_STATIC_MEMBERS": "1001",
     "YHT_TICKETING_PORT": "18080",
     "YHT_AGI_TICKETING_URL": "http://127.0.0.1:18080",
 }

@@ -1,0 +1,1 @@
+"""ACD controller: agent sessions on app_queue over AMI, live state in Redis (issue 4)."""

@@ -1,0 +1,49 @@
+"""One small function per AMI action the controller sends. An error answer
+becomes AmiError with Asterisk's message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AmiError(Exception):
+    pass
+
+
+def interface(agent_id: str) -> str:
+    return f"PJSIP/agent{agent_id}"
+
+
+async def _send(manager: Any, action: dict[str, str], as_list: bool = False) -> Any:
+    # as_list always given: panoramisk 1.4 guesses from the message otherwise and
+    # takes QueueAdd's "Added interface to queue" for the start of an event list
+    reply = await manager.send_action(action, as_list=as_list)
+    first = reply[0] if isinstance(reply, list) else reply
+    if first.get("Response") == "Error":
+        raise AmiError(f"{action['Action']}: {first.get('Message', 'error')}")
+    return reply
+
+
+async def queue_add(manager: Any, queue: str, agent_id: str, penalty: int) -> None:
+    await _send(manager, {
+        "Action": "QueueAdd", "Queue": queue, "Interface": interface(agent_id),
+        "Penalty": str(penalty), "MemberName": f"agent{agent_id}",
+        "StateInterface": interface(agent_id), "Paused": "false",
+    })  # fmt: skip
+
+
+async def queue_remove(manager: Any, queue: str, agent_id: str) -> None:
+    await _send(manager, {"Action": "QueueRemove", "Queue": queue,
+                          "Interface": interface(agent_id)})  # fmt: skip
+
+
+async def queue_pause(manager: Any, agent_id: str, paused: bool, reason: str = "") -> None:
+    """Pause or unpause the seat in every queue it is in."""
+    await _send(manager, {"Action": "QueuePause", "Interface": interface(agent_id),
+                          "Paused": "true" if paused else "false", "Reason": reason})  # fmt: skip
+
+
+async def queue_status(manager: Any) -> list:
+    """QueueParams, QueueMember and QueueEntry events of every queue."""
+    reply = await _send(manager, {"Action": "QueueStatus"}, as_list=True)
+    return reply if isinstance(reply, list) else [reply]

@@ -1,0 +1,72 @@
+"""Wiring: the AMI connection, the event callbacks and the resync on (re)connect."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from panoramisk import Manager
+from redis.asyncio import Redis
+
+from acd.service import Acd
+from acd.settings import AcdSettings
+from acd.store import AcdStore
+
+log = logging.getLogger("acd")
+
+
+class AcdRunner:
+    """Owns the Manager and the Acd; panoramisk runs event callbacks as
+    fire-and-forget tasks, so they are funnelled through one queue here and
+    handled in order, with exceptions logged instead of lost."""
+
+    def __init__(self, settings: AcdSettings, redis: Redis) -> None:
+        self.settings = settings
+        self.manager = Manager(
+            host=settings.ami_host, port=settings.ami_port, username=settings.ami_user,
+            secret=settings.ami_secret, ping_delay=5, reconnect_timeout=settings.reconnect_s,
+        )  # fmt: skip
+        self.acd = Acd(self.manager, AcdStore(redis, settings.redis_prefix),
+                       settings.skills_file, settings.wrapup_seconds)  # fmt: skip
+        self._events: asyncio.Queue[Any] = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
+        self.resyncs = 0
+
+    async def start(self) -> None:
+        self.manager.loop = asyncio.get_running_loop()
+        self.manager.register_event("*", self._enqueue)
+        self._worker = asyncio.create_task(self._work())
+        await self.manager.connect()
+        await self._wait_authenticated()
+        await self.resync()
+
+    def _enqueue(self, _manager: Any, event: Any) -> None:
+        self._events.put_nowait(event)
+
+    async def _work(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                if event.get("Event") == "FullyBooted" and self.resyncs:
+                    await self.resync()  # a new AMI session: Asterisk restarted or we reconnected
+                else:
+                    await self.acd.on_event(event)
+            except Exception:
+                log.exception("handling %s failed", event.get("Event"))
+
+    async def resync(self) -> None:
+        await self.acd.resync()
+        self.resyncs += 1
+
+    async def _wait_authenticated(self, timeout: float = 10.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.manager.authenticated:
+            if asyncio.get_running_loop().time() > deadline:
+                raise ConnectionError("AMI login failed")
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+        self.manager.close()

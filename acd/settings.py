@@ -1,0 +1,28 @@
+"""Settings of the ACD controller (environment: YHT_ACD_*)."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+class AcdSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YHT_ACD_")
+
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=5038, validation_alias="YHT_PBX_AMI_PORT")
+    ami_user: str = Field(default="yht-acd", validation_alias="YHT_PBX_AMI_USER")
+    ami_secret: str = Field(default="", validation_alias="YHT_AMI_SECRET")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # which queues each seat may serve, with penalties (skills)
+    skills_file: Path = DATA_DIR / "skills.yaml"
+    # seconds of after-call work before a seat is offered calls again
+    wrapup_seconds: float = 10.0
+    # AMI reconnect back-off
+    reconnect_s: float = 1.0
+    # Redis key prefix, so several deployments (or tests) can share one server
+    redis_prefix: str = "yht:acd"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8091

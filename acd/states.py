@@ -1,0 +1,61 @@
+"""An agent's states, as one transition table driven by what Asterisk reports.
+
+The controller never assumes a state: it asks Asterisk (QueueAdd, QueuePause)
+and moves only when the matching AMI event arrives.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AgentState(StrEnum):
+    logged_out = "logged_out"  # 未登录
+    ready = "ready"  # 空闲
+    ringing = "ringing"  # 振铃
+    talking = "talking"  # 通话
+    wrapup = "wrapup"  # 话后处理
+    paused = "paused"  # 小休 (with a reason)
+
+
+class Signal(StrEnum):
+    """What moves an agent, named after the AMI event behind it."""
+
+    member_added = "member_added"  # QueueMemberAdded
+    member_removed = "member_removed"  # QueueMemberRemoved
+    paused = "paused"  # QueueMemberPause Paused: 1
+    wrapup_paused = "wrapup_paused"  # QueueMemberPause Paused: 1, PausedReason: wrapup
+    unpaused = "unpaused"  # QueueMemberPause Paused: 0
+    called = "called"  # AgentCalled
+    missed = "missed"  # AgentRingNoAnswer
+    connected = "connected"  # AgentConnect
+    completed = "completed"  # AgentComplete
+
+
+S, G = AgentState, Signal
+ANY_LOGGED_IN = (S.ready, S.ringing, S.talking, S.wrapup, S.paused)
+
+# (signal, from) -> to. Signals not listed for a state leave it unchanged.
+TRANSITIONS: dict[tuple[Signal, AgentState], AgentState] = {
+    (G.member_added, S.logged_out): S.ready,
+    **{(G.member_removed, s): S.logged_out for s in ANY_LOGGED_IN},
+    (G.paused, S.ready): S.paused,
+    (G.paused, S.wrapup): S.paused,
+    (G.paused, S.paused): S.paused,  # a new reason
+    (G.unpaused, S.paused): S.ready,
+    (G.unpaused, S.wrapup): S.ready,
+    (G.called, S.ready): S.ringing,
+    (G.missed, S.ringing): S.ready,
+    (G.connected, S.ringing): S.talking,
+    (G.connected, S.ready): S.talking,  # AgentCalled lost in a reconnect
+    # after a call the controller pauses the seat with reason "wrapup" and
+    # unpauses it when the wrap-up time is over: Asterisk rings nobody in wrap-up
+    (G.completed, S.talking): S.wrapup,
+    (G.wrapup_paused, S.talking): S.wrapup,
+    (G.wrapup_paused, S.wrapup): S.wrapup,
+    (G.wrapup_paused, S.ready): S.wrapup,
+}
+
+
+def next_state(state: AgentState, signal: Signal) -> AgentState:
+    return TRANSITIONS.get((signal, state), state)

@@ -74,7 +74,7 @@ bench: setup postgres
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy agi ivr scripts ticketing
+	$(VENV)/bin/mypy agi ivr scripts ticketing acd
 
 clean:
 	rm -rf .local/sounds .pytest_cache

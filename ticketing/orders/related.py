@@ -56,7 +56,7 @@ def find_related(db_session: Session, order: WorkOrder,
                     ),
                 )
             )
-    found = []
+    found: list[tuple[str, int]] = []
     for reason, query in rules:
         ids = db_session.scalars(
             query.order_by(WorkOrder.created_at.desc()).limit(policy.max_links_per_reason)  # type: ignore[attr-defined]

@@ -1,0 +1,98 @@
+"""The ACD's agent states and queue figures from recorded AMI events, with a
+small in-memory AMI and store (pure logic; the real thing is in
+tests/integration/test_acd.py)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import yaml
+
+from acd.service import Acd
+from acd.settings import DATA_DIR
+from acd.states import TRANSITIONS, AgentState, Signal, next_state
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class RecordingManager:
+    def __init__(self) -> None:
+        self.actions: list[dict] = []
+
+    async def send_action(self, action: dict, as_list: bool | None = None):
+        self.actions.append(action)
+        return [{"Response": "Success"}] if as_list else {"Response": "Success"}
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.seat_states: list[tuple[str, str]] = []
+        self.figures: dict = {}
+
+    async def save_seat(self, seat) -> None:
+        self.seat_states.append((seat.agent_id, seat.state))
+
+    async def save_queue(self, figures) -> None:
+        self.figures[figures.name] = figures
+
+
+def controller(wrapup: float = 10) -> tuple[Acd, RecordingManager, MemoryStore]:
+    manager, store = RecordingManager(), MemoryStore()
+    clock = itertools.count(1000).__next__
+    acd = Acd(manager, store, DATA_DIR / "skills.yaml", wrapup, clock=lambda: float(clock()))
+    return acd, manager, store
+
+
+async def test_a_recorded_call_walks_the_seat_through_its_states():
+    acd, manager, store = controller()
+    for event in yaml.safe_load((FIXTURES / "ami_agent_call.yaml").read_text()):
+        await acd.on_event(event)
+    states = [s for agent, s in store.seat_states if agent == "1002"]
+    assert states == ["ready", "ringing", "talking", "wrapup", "wrapup"]
+    assert manager.actions[-1] == {"Action": "QueuePause", "Interface": "PJSIP/agent1002",
+                                   "Paused": "true", "Reason": "wrapup"}  # fmt: skip
+    figures = store.figures["hotline"]
+    assert (figures.answered, figures.answered_in_target, figures.waiting) == (1, 0, 0)
+    acd._cancel_timer("1002")
+
+
+async def test_an_abandoned_caller_is_counted_and_leaves_the_waiting_list():
+    acd, _, store = controller()
+    await acd.on_event({"Event": "QueueCallerJoin", "Queue": "hotline", "Uniqueid": "1.1"})
+    await acd.on_event({"Event": "QueueCallerJoin", "Queue": "hotline", "Uniqueid": "1.2"})
+    assert store.figures["hotline"].waiting == 2
+    first_join = store.figures["hotline"].oldest_join
+    await acd.on_event({"Event": "QueueCallerAbandon", "Queue": "hotline", "Uniqueid": "1.1"})
+    figures = store.figures["hotline"]
+    assert (figures.abandoned, figures.waiting) == (1, 1)
+    assert figures.oldest_join > first_join
+
+
+async def test_log_in_uses_the_seats_skills_and_penalties():
+    acd, manager, _ = controller()
+    await acd.login("1004")
+    added = {(a["Queue"], a["Penalty"]) for a in manager.actions if a["Action"] == "QueueAdd"}
+    assert added == {("dialect", "0"), ("hotline", "1")}
+
+
+async def test_a_seat_that_is_not_logged_in_cannot_pause():
+    acd, manager, _ = controller()
+    try:
+        await acd.pause("1003", "break")
+    except Exception as error:
+        assert "未登录" in str(error)
+    else:
+        raise AssertionError("pause of a logged-out seat was accepted")
+    assert manager.actions == []
+
+
+def test_leaving_the_queues_always_logs_out_and_only_joining_logs_in():
+    for state in AgentState:
+        assert next_state(state, Signal.member_removed) in (AgentState.logged_out,)
+        if state == AgentState.logged_out:
+            continue
+        assert next_state(state, Signal.member_added) == state
+    leaving_logged_out = {s for (sig, frm), s in TRANSITIONS.items()
+                          if frm == AgentState.logged_out}  # fmt: skip
+    assert leaving_logged_out == {AgentState.ready}

@@ -74,7 +74,7 @@ bench: setup postgres
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy agi ivr scripts ticketing acd
+	$(VENV)/bin/mypy agi ivr scripts ticketing acd softphone_bridge
 
 clean:
 	rm -rf .local/sounds .pytest_cache

@@ -135,6 +135,12 @@ class Acd:
             seat = self.seat(agent_id)
             seat.call_id = event.get("Uniqueid", "")
             await self._move(seat, Signal.called)
+            # the screen-pop's source: the call's context as the IVR left it
+            await self.store.publish({
+                "type": "offer", "agent_id": agent_id, "queue": event.get("Queue", ""),
+                "call_id": seat.call_id, "channel": event.get("Channel", ""),
+                "context": call_context(event), "at": self.clock(),
+            })  # fmt: skip
 
     async def _agent_missed(self, event: Any) -> None:
         agent_id = agent_of(event)
@@ -263,6 +269,14 @@ class Acd:
         task = self._timers.pop(agent_id, None)
         if task is not None:
             task.cancel()
+
+
+def call_context(event: Any) -> dict[str, str]:
+    """The YHT_* channel variables an AMI event carries (manager.conf channelvars)."""
+    raw = event.get("ChanVariable") or []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    pairs = (item.split("=", 1) for item in items if "=" in item)
+    return {k: v for k, v in pairs if k.startswith("YHT_")}
 
 
 def _state_of(member: Any) -> tuple[AgentState, str]:

@@ -26,3 +26,5 @@ class AcdSettings(BaseSettings):
     redis_prefix: str = "yht:acd"
     http_host: str = "127.0.0.1"
     http_port: int = 8091
+    # bearer token of the control API's clients (the websockets bridge)
+    api_token: str = Field(default="", validation_alias="YHT_ACD_API_TOKEN")

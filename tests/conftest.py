@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -97,7 +98,7 @@ class TicketingService:
             self.proc = subprocess.Popen([sys.executable, "-m", "ticketing"], env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         wait_until(self._healthy, 30, "the work-order API")
-        admin = self._token("admin", self.env["YHT_TICKETING_ADMIN_PASSWORD"])
+        admin = self.admin = self._token("admin", self.env["YHT_TICKETING_ADMIN_PASSWORD"])
         httpx.post(f"{self.base}/users", headers=admin, json={
             "username": "agent1001", "display_name": "话务员1001", "role": "agent",
             "password": "agent-password-1001"}).raise_for_status()  # fmt: skip
@@ -115,8 +116,19 @@ class TicketingService:
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
-    def new_order(self, register: bool = False) -> dict:
-        body = {"channel": "phone", "type": "help", "content": "楼道灯不亮"}
+    def user(self, username: str, role: str, seat: str | None = None,
+             unit_id: int | None = None) -> dict[str, str]:  # fmt: skip
+        """Create a user (once) and return its bearer header."""
+        password = f"password-of-{username}"
+        response = httpx.post(f"{self.base}/users", headers=self.admin, json={
+            "username": username, "display_name": username, "role": role, "seat": seat,
+            "unit_id": unit_id, "password": password})  # fmt: skip
+        if response.status_code != 409:
+            response.raise_for_status()
+        return self._token(username, password)
+
+    def new_order(self, register: bool = False, **fields) -> dict:
+        body = {"channel": "phone", "type": "help", "content": "楼道灯不亮", **fields}
         response = httpx.post(f"{self.base}/orders", headers=self.agent, json=body)
         response.raise_for_status()
         if register:
@@ -139,6 +151,59 @@ def ticketing_service(test_env, tmp_path_factory) -> Iterator[TicketingService]:
     service.start()
     yield service
     service.stop()
+
+
+class ServiceProcess:
+    """`python -m <module>` with its log in a file, ready when `probe` answers."""
+
+    def __init__(self, module: str, env: dict[str, str], log: Path, probe: str) -> None:
+        self.module, self.env, self.log, self.probe = module, env, log, probe
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        wait_until(self._up, 30, f"{self.module} to answer")
+
+    def _up(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.module} exited: {self.log.read_text()[-2000:]}")
+        try:
+            if self.probe.startswith("http"):
+                return httpx.get(self.probe, timeout=1).status_code == 200
+            host, port = self.probe.split(":")
+            with socket.create_connection((host, int(port)), timeout=1):
+                return True
+        except (httpx.HTTPError, OSError):
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+
+@pytest.fixture(scope="session")
+def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
+    """The ACD controller and the websockets bridge as processes, on test ports
+    and a Redis prefix of their own."""
+    logs = tmp_path_factory.mktemp("desk")
+    prefix = f"yht:test-desk:{os.getpid()}"
+    env = {**os.environ, **test_env, "YHT_ACD_REDIS_PREFIX": prefix,
+           "YHT_BRIDGE_ACD_PREFIX": prefix, "YHT_ACD_HTTP_PORT": "18091",
+           "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
+           "YHT_BRIDGE_PORT": "18092",
+           "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
+    acd = ServiceProcess("acd", env, logs / "acd.log", "http://127.0.0.1:18091/health")
+    bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log", "127.0.0.1:18092")
+    acd.start()
+    try:
+        bridge.start()
+        yield {"ws": "ws://127.0.0.1:18092/", "acd": acd, "bridge": bridge}
+    finally:
+        bridge.stop()
+        acd.stop()
 
 
 @pytest.fixture

@@ -29,6 +29,10 @@ class MemoryStore:
     def __init__(self) -> None:
         self.seat_states: list[tuple[str, str]] = []
         self.figures: dict = {}
+        self.published: list[dict] = []
+
+    async def publish(self, message: dict) -> None:
+        self.published.append(message)
 
     async def save_seat(self, seat) -> None:
         self.seat_states.append((seat.agent_id, seat.state))
@@ -54,6 +58,8 @@ async def test_a_recorded_call_walks_the_seat_through_its_states():
                                    "Paused": "true", "Reason": "wrapup"}  # fmt: skip
     figures = store.figures["hotline"]
     assert (figures.answered, figures.answered_in_target, figures.waiting) == (1, 0, 0)
+    offer = next(m for m in store.published if m["type"] == "offer")
+    assert offer["context"] == {"YHT_CATEGORY": "carmove", "YHT_CALLER": "13912345678"}
     acd._cancel_timer("1002")
 
 

@@ -16,6 +16,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # the SIP seat (endpoint agent<seat>) of an agent or shift lead
+    seat: Mapped[str | None] = mapped_column(String(8), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -41,12 +41,15 @@ class UserIn(BaseModel):
     display_name: str = Field(min_length=1, max_length=64)
     role: Role
     unit_id: DbId | None = None
+    seat: str | None = Field(default=None, pattern=r"^[0-9]{3,6}$")
     password: str = Field(min_length=10, max_length=256)
 
     @model_validator(mode="after")
     def handler_has_unit(self) -> UserIn:
         if (self.role == Role.unit_handler) != (self.unit_id is not None):
             raise ValueError("unit_id: 承办人必须属于一个单位, 其他角色不属于单位")
+        if self.seat is not None and self.role not in (Role.agent, Role.shift_lead):
+            raise ValueError("seat: 只有话务员和值班长有座席")
         return self
 
 
@@ -56,6 +59,7 @@ class UserOut(BaseModel):
     display_name: str
     role: Role
     unit_id: int | None
+    seat: str | None
     active: bool
 
 
@@ -102,11 +106,14 @@ def create_user(body: UserIn, db_session: DbSession, actor: Admin) -> UserOut:
         raise Invalid(f"unit_id: 单位不存在 {body.unit_id}")
     if db_session.scalar(select(User).where(User.username == body.username)) is not None:
         raise Conflict(f"用户名已存在: {body.username}")
+    if body.seat and db_session.scalar(select(User).where(User.seat == body.seat)) is not None:
+        raise Conflict(f"座席已分配: {body.seat}")
     user = User(
         username=body.username,
         display_name=body.display_name,
         role=body.role,
         unit_id=body.unit_id,
+        seat=body.seat,
         password_hash=service.hash_password(body.password),
     )
     db_session.add(user)

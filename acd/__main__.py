@@ -1,0 +1,35 @@
+"""`python -m acd`: the queue controller and its HTTP API, in one asyncio process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+from redis.asyncio import Redis
+
+from acd.http import build_app
+from acd.runner import AcdRunner
+from acd.settings import AcdSettings
+
+
+async def serve(settings: AcdSettings) -> None:
+    redis = Redis.from_url(settings.redis_url)
+    runner = AcdRunner(settings, redis)
+    await runner.start()
+    config = uvicorn.Config(build_app(runner, settings.api_token), host=settings.http_host,
+                            port=settings.http_port, log_level="warning")  # fmt: skip
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await runner.stop()
+        await redis.aclose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve(AcdSettings()))
+
+
+if __name__ == "__main__":
+    main()

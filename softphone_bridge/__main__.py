@@ -1,0 +1,43 @@
+"""`python -m softphone_bridge`: the websockets bridge on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import httpx
+from redis.asyncio import Redis
+from websockets.asyncio.server import serve
+
+from softphone_bridge.server import Bridge
+from softphone_bridge.settings import BridgeSettings
+
+log = logging.getLogger("bridge")
+
+
+async def run(settings: BridgeSettings) -> None:
+    redis = Redis.from_url(settings.redis_url)
+    async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
+        bridge = Bridge(settings, redis, http)
+        await bridge.load_state()
+        tasks = [asyncio.create_task(bridge.follow()), asyncio.create_task(bridge.watch_alarms())]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with serve(bridge.handler, settings.host, settings.port, max_size=64 * 1024):
+            log.info("bridge listening on ws://%s:%d/", settings.host, settings.port)
+            await stop.wait()
+        for task in tasks:
+            task.cancel()
+    await redis.aclose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(run(BridgeSettings()))
+
+
+if __name__ == "__main__":
+    main()

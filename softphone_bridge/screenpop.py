@@ -1,0 +1,50 @@
+"""What an agent's page shows when the phone rings: who calls, what the voice
+menu learned, the caller's previous work orders and a draft work order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# IVR category -> (work-order type, subject) the draft starts from
+DRAFTS = {
+    "carmove": ("help", "traffic.carmove"),
+    "order_progress": ("consultation", None),
+    "dialect": ("help", None),
+    "general": ("help", None),
+}
+
+
+def draft_order(context: dict[str, str], call_id: str) -> dict[str, Any]:
+    order_type, subject = DRAFTS.get(context.get("YHT_CATEGORY", ""), ("help", None))
+    content = ""
+    if context.get("YHT_ORDER_NO"):
+        number = context["YHT_ORDER_NO"]
+        content = f"来电查询工单 {number[:8]}-{number[8:]} 的办理进度。"
+    return {
+        "channel": "phone",
+        "type": order_type,
+        "subject_code": subject,
+        "content": content,
+        "caller": {"phone": context.get("YHT_CALLER") or None},
+        "call": {"call_id": call_id},
+    }
+
+
+def screen_pop(offer: dict[str, Any], history: list[dict] | None) -> dict[str, Any]:
+    context = offer.get("context", {})
+    return {
+        "type": "screen_pop",
+        "call_id": offer.get("call_id", ""),
+        "queue": offer.get("queue", ""),
+        "caller": context.get("YHT_CALLER", ""),
+        "hotline": context.get("YHT_HOTLINE", ""),
+        "category": context.get("YHT_CATEGORY", ""),
+        "priority": int(context.get("YHT_PRIORITY") or 0),
+        "ivr_path": context.get("YHT_IVR_PATH", ""),
+        "repeat_caller": context.get("YHT_REPEAT_CALLER") == "1",
+        "order_number": context.get("YHT_ORDER_NO", ""),
+        # None: the work-order service did not answer (the pop is not held back for it)
+        "history": history,
+        "draft": draft_order(context, offer.get("call_id", "")),
+        "offered_at": offer.get("at"),
+    }

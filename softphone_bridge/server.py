@@ -1,0 +1,260 @@
+"""The websockets bridge.
+
+A browser connects to ws://127.0.0.1:8092/ and sends first
+    {"type": "auth", "token": "<work-order service bearer token>"}
+The bridge asks the work-order service who that is (GET /auth/me). Agents
+(with a seat) and shift leads are let in; anyone else is refused with an
+error message and close code 4403 (4401: no or bad token).
+
+Then it pushes, as JSON messages:
+    hello         who you are, your seat
+    snapshot      seats and queues as they are now
+    seat, queue   every change the ACD publishes (a shift lead sees all
+                  seats; an agent their own)
+    screen_pop    to the agent whose phone rings (caller, IVR path, category,
+                  previous work orders, a draft work order)
+    alarm         to shift leads: a caller waiting too long, a long pause
+and accepts from an agent: {"type": "ready"|"pause"|"login"|"logout",
+"reason": ..., "ref": ...}, always for the agent's own seat. Every message
+gets an "ack" or an "error" with the same "ref"; a malformed one never
+closes the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from redis.asyncio import Redis
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from softphone_bridge.screenpop import screen_pop
+from softphone_bridge.settings import BridgeSettings
+
+log = logging.getLogger("bridge")
+SEAT_COMMANDS = {"ready", "pause", "login", "logout"}
+WAIT_ALARM_S = 30.0  # a caller waiting longer than this (the 15 s target, doubled)
+PAUSE_ALARM_S = 15 * 60.0
+
+
+@dataclass(eq=False)
+class Session:
+    ws: ServerConnection
+    token: str
+    username: str
+    role: str
+    seat: str | None
+    sent: int = 0
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == "shift_lead"
+
+    async def send(self, message: dict) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.send(json.dumps(message, ensure_ascii=False))
+            self.sent += 1
+
+
+@dataclass
+class Bridge:
+    settings: BridgeSettings
+    redis: Redis
+    http: httpx.AsyncClient
+    sessions: set[Session] = field(default_factory=set)
+    seats: dict[str, dict] = field(default_factory=dict)
+    queues: dict[str, dict] = field(default_factory=dict)
+    _alarmed: set[str] = field(default_factory=set)
+    _tasks: set[asyncio.Task] = field(default_factory=set)
+
+    # ---------------------------------------------------------- connections
+    async def handler(self, ws: ServerConnection) -> None:
+        session = await self._authenticate(ws)
+        if session is None:
+            return
+        self.sessions.add(session)
+        try:
+            await session.send({"type": "hello", "user": session.username, "role": session.role,
+                                "seat": session.seat})  # fmt: skip
+            await session.send(self._snapshot(session))
+            async for raw in ws:
+                await self._on_message(session, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.sessions.discard(session)
+
+    async def _authenticate(self, ws: ServerConnection) -> Session | None:
+        try:
+            raw = await asyncio.wait_for(ws.recv(), self.settings.auth_timeout_s)
+            message = json.loads(raw)
+            token = message["token"] if message.get("type") == "auth" else None
+        except (TimeoutError, ValueError, KeyError, TypeError, ConnectionClosed):
+            token = None
+        if not isinstance(token, str) or not token:
+            await _refuse(ws, 4401, '请先发送 {"type": "auth", "token": ...}')
+            return None
+        try:
+            response = await self.http.get(
+                f"{self.settings.ticketing_url}/auth/me",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.HTTPError:
+            await _refuse(ws, 1013, "工单服务暂时不可用, 请稍后重连")
+            return None
+        if response.status_code != 200:
+            await _refuse(ws, 4401, "令牌无效或已过期")
+            return None
+        user = response.json()
+        if user["role"] not in ("agent", "shift_lead") or (
+            user["role"] == "agent" and not user.get("seat")
+        ):
+            await _refuse(ws, 4403, "只有话务员 (有座席) 和值班长可以连接")
+            return None
+        return Session(ws, token, user["username"], user["role"], user.get("seat"))
+
+    def _snapshot(self, session: Session) -> dict:
+        seats = [s for s in self.seats.values() if session.is_lead or s["agent_id"] == session.seat]
+        return {"type": "snapshot", "seats": seats, "queues": list(self.queues.values()),
+                "at": time.time()}  # fmt: skip
+
+    # ------------------------------------------------------------- commands
+    async def _on_message(self, session: Session, raw: str | bytes) -> None:
+        try:
+            message = json.loads(raw)
+            if not isinstance(message, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            await session.send({"type": "error", "message": "消息不是 JSON 对象"})
+            return
+        ref = message.get("ref")
+        kind = message.get("type")
+        if kind == "ping":
+            await session.send({"type": "pong", "ref": ref})
+            return
+        if kind not in SEAT_COMMANDS:
+            await session.send({"type": "error", "ref": ref, "message": f"未知消息类型: {kind}"})
+            return
+        if not session.seat:
+            await session.send({"type": "error", "ref": ref, "message": "没有座席, 不能操作"})
+            return
+        body = {"reason": message.get("reason")} if kind == "pause" else None
+        try:
+            response = await self.http.post(
+                f"{self.settings.acd_url}/seats/{session.seat}/{kind}", json=body,
+                headers={"Authorization": f"Bearer {self.settings.acd_token}"})  # fmt: skip
+        except httpx.HTTPError:
+            await session.send({"type": "error", "ref": ref, "message": "排队控制服务不可用"})
+            return
+        if response.status_code == 200:
+            await session.send({"type": "ack", "ref": ref, "command": kind})
+        else:
+            detail = _detail(response)
+            await session.send({"type": "error", "ref": ref, "message": detail})
+
+    # ---------------------------------------------------------------- events
+    async def load_state(self) -> None:
+        """Seats and queues as the ACD holds them, before following its events."""
+        headers = {"Authorization": f"Bearer {self.settings.acd_token}"}
+        for path, store in (("seats", self.seats), ("queues", self.queues)):
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                response = await self.http.get(f"{self.settings.acd_url}/{path}", headers=headers)
+                if response.status_code == 200:
+                    key = "agent_id" if path == "seats" else "name"
+                    store.update({item[key]: {"type": path[:-1], **item}
+                                  for item in response.json()})  # fmt: skip
+
+    async def follow(self) -> None:
+        """The ACD's event channel, forever (reconnecting to Redis if needed)."""
+        channel = f"{self.settings.acd_prefix}:events"
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(channel)
+                    async for item in pubsub.listen():
+                        if item.get("type") == "message":
+                            await self.route(json.loads(item["data"]))
+            except Exception:
+                log.exception("following %s failed; retrying", channel)
+                await asyncio.sleep(1)
+
+    async def route(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "seat":
+            self.seats[event["agent_id"]] = event
+            await self._send_where(event, lambda s: s.is_lead or s.seat == event["agent_id"])
+        elif kind == "queue":
+            self.queues[event["name"]] = event
+            await self._send_where(event, lambda s: True)
+        elif kind == "offer":
+            for session in [s for s in self.sessions if s.seat == event.get("agent_id")]:
+                task = asyncio.create_task(self._pop(session, event))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _pop(self, session: Session, offer: dict) -> None:
+        """Send the pop at once; the caller's history follows when it arrives,
+        so a slow work-order service never delays the ring on the page."""
+        await session.send(screen_pop(offer, None))
+        caller = offer.get("context", {}).get("YHT_CALLER", "")
+        history = await self._history(session, caller) if caller else []
+        await session.send({"type": "history", "call_id": offer.get("call_id", ""),
+                            "history": history})  # fmt: skip
+
+    async def _history(self, session: Session, caller: str) -> list[dict] | None:
+        try:
+            response = await self.http.get(
+                f"{self.settings.ticketing_url}/orders",
+                params={"caller_phone": caller, "limit": self.settings.history_size},
+                headers={"Authorization": f"Bearer {session.token}"},
+                timeout=self.settings.http_timeout_s)  # fmt: skip
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        return [{k: o[k] for k in ("number", "type", "subject_code", "state", "content",
+                                   "created_at")} for o in response.json()["items"]]  # fmt: skip
+
+    async def _send_where(self, message: dict, wanted) -> None:
+        await asyncio.gather(*(s.send(message) for s in list(self.sessions) if wanted(s)))
+
+    async def watch_alarms(self, interval: float = 1.0) -> None:
+        """Alarms for shift leads: a caller waiting too long, a seat paused too long."""
+        while True:
+            await asyncio.sleep(interval)
+            now = time.time()
+            alarms = {}
+            for queue in self.queues.values():
+                oldest = float(queue.get("oldest_join") or 0)
+                if oldest and now - oldest > WAIT_ALARM_S:
+                    alarms[f"wait:{queue['name']}"] = (
+                        f"{queue['name']} 队列有来电等待超过 {int(now - oldest)} 秒"
+                    )
+            for seat in self.seats.values():
+                if seat.get("state") == "paused" and now - float(seat["since"]) > PAUSE_ALARM_S:
+                    alarms[f"pause:{seat['agent_id']}"] = (
+                        f"座席 {seat['agent_id']} 小休超过 {int((now - float(seat['since'])) // 60)} 分钟"  # noqa: E501
+                    )
+            for key in alarms.keys() - self._alarmed:
+                await self._send_where({"type": "alarm", "key": key, "message": alarms[key],
+                                        "at": now}, lambda s: s.is_lead)  # fmt: skip
+            self._alarmed = set(alarms)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail", response.text))
+    except ValueError:
+        return response.text[:200]
+
+
+async def _refuse(ws: ServerConnection, code: int, reason: str) -> None:
+    with contextlib.suppress(ConnectionClosed):
+        await ws.send(json.dumps({"type": "error", "message": reason}, ensure_ascii=False))
+        await ws.close(code, "refused")

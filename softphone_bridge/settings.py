@@ -1,0 +1,22 @@
+"""Settings of the websockets bridge (environment: YHT_BRIDGE_*)."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BridgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YHT_BRIDGE_")
+
+    host: str = "127.0.0.1"
+    port: int = 8092
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # the ACD's Redis prefix (its events channel is <prefix>:events)
+    acd_prefix: str = "yht:acd"
+    acd_url: str = "http://127.0.0.1:8091"
+    acd_token: str = Field(default="", validation_alias="YHT_ACD_API_TOKEN")
+    ticketing_url: str = "http://127.0.0.1:8080"
+    # a browser must authenticate within this time after connecting
+    auth_timeout_s: float = 5.0
+    # previous work orders shown in a screen-pop
+    history_size: int = 5
+    http_timeout_s: float = 2.0

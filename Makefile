@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := .local/setup-$(shell cat pyproject.toml | sha256sum | cut -c1-12).stamp
-APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools postgresql-client
+APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools postgresql-client \
+	chromium chromium-driver
 
 .PHONY: setup system-packages asterisk prompts redis postgres run test test-unit test-ticketing test-integration bench lint demo-call clean
 
@@ -55,7 +56,7 @@ demo-call: setup
 test: setup postgres
 	$(PY) -m pytest tests/unit -q; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
 	$(PY) -m pytest tests/ticketing -v; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
-	$(PY) -m pytest tests/integration -v; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
+	$(PY) -m pytest tests/integration tests/browser -v; rc=$$?; [ $$rc -eq 0 -o $$rc -eq 5 ] || exit $$rc
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
@@ -63,8 +64,8 @@ test-unit: $(STAMP)
 test-ticketing: $(STAMP) postgres
 	$(PY) -m pytest tests/ticketing -v
 
-test-integration: setup
-	$(PY) -m pytest tests/integration -v
+test-integration: setup postgres
+	$(PY) -m pytest tests/integration tests/browser -v
 
 bench: setup postgres
 	$(PY) -m bench.agi_roundtrip

@@ -10,6 +10,7 @@ import httpx
 from redis.asyncio import Redis
 from websockets.asyncio.server import serve
 
+from softphone_bridge.pages import page_server
 from softphone_bridge.server import Bridge
 from softphone_bridge.settings import BridgeSettings
 
@@ -26,8 +27,9 @@ async def run(settings: BridgeSettings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with serve(bridge.handler, settings.host, settings.port, max_size=64 * 1024):
-            log.info("bridge listening on ws://%s:%d/", settings.host, settings.port)
+        async with serve(bridge.handler, settings.host, settings.port, max_size=64 * 1024,
+                         process_request=page_server(settings.ticketing_url)):  # fmt: skip
+            log.info("bridge on ws://%s:%d/ (pages /desk, /seatmap)", settings.host, settings.port)
             await stop.wait()
         for task in tasks:
             task.cancel()

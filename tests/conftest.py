@@ -43,7 +43,7 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "tests/integration" in str(item.fspath):
+        if "tests/integration" in str(item.fspath) or "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
 
 
@@ -126,6 +126,11 @@ class TicketingService:
         if response.status_code != 409:
             response.raise_for_status()
         return self._token(username, password)
+
+    def find(self, number: str) -> dict:
+        response = httpx.get(f"{self.base}/orders", headers=self.agent, params={"limit": 200})
+        response.raise_for_status()
+        return next(o for o in response.json()["items"] if o["number"] == number)
 
     def new_order(self, register: bool = False, **fields) -> dict:
         body = {"channel": "phone", "type": "help", "content": "楼道灯不亮", **fields}

@@ -40,6 +40,7 @@ TEST_PORTS = {
     # seat 1001 is a static member (call-path tests); the others log in through the ACD
     "YHT_PBX_STATIC_MEMBERS": "1001",
     "YHT_TICKETING_PORT": "18080",
+    "YHT_TICKETING_DESK_ORIGINS": "http://127.0.0.1:18092",
     "YHT_AGI_TICKETING_URL": "http://127.0.0.1:18080",
 }
 

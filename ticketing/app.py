@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -66,6 +67,12 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.context = Context.build(settings)
     errors.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip() for o in settings.desk_origins.split(",") if o.strip()],
+        allow_methods=["GET", "POST", "PATCH"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
     for router in (
         auth_router,
         orders_router,

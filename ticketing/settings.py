@@ -23,6 +23,9 @@ class TicketingSettings(BaseSettings):
     org_file: Path = DATA_DIR / "organisation.yaml"
     subjects_file: Path = DATA_DIR / "subjects.yaml"
     token_ttl_hours: float = 12.0
+    # origins of the agent desk and seat map pages (the websockets bridge), which
+    # log in and create work orders from the browser (CORS), comma separated
+    desk_origins: str = "http://127.0.0.1:8092,http://localhost:8092"
     # how often the deadline scanner looks for due and overdue work orders
     scan_interval_s: float = 60.0
     # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)

@@ -1,0 +1,44 @@
+"""The two zh-CN pages (agent desk, seat map) and their scripts, served on the
+bridge's own port for plain HTTP GETs; websocket upgrades go to the bridge.
+Everything is in the package: no CDN, no fonts or scripts from outside."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+STATIC = Path(__file__).resolve().parent / "static"
+PAGES = {"/desk": "desk.html", "/seatmap": "seatmap.html"}
+
+
+def page_server(ticketing_url: str):
+    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None
+        path = request.path.split("?", 1)[0]
+        if path == "/":
+            return _response(302, b"", "text/plain", extra=[("Location", "/desk")])
+        if path in PAGES:
+            html = (STATIC / PAGES[path]).read_text(encoding="utf-8")
+            body = html.replace("@@TICKETING_URL@@", ticketing_url).encode()
+            return _response(200, body, "text/html; charset=utf-8")
+        if path.startswith("/static/"):
+            name = path.removeprefix("/static/")
+            file = STATIC / name
+            if "/" not in name and file.is_file():
+                kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+                return _response(200, file.read_bytes(), f"{kind}; charset=utf-8")
+        return _response(404, "找不到页面".encode(), "text/plain; charset=utf-8")
+
+    return process_request
+
+
+def _response(status: int, body: bytes, kind: str, extra: list | None = None) -> Response:
+    reason = {200: "OK", 302: "Found", 404: "Not Found"}[status]
+    headers = Headers([("Content-Type", kind), ("Content-Length", str(len(body))),
+                       ("Cache-Control", "no-store"), *(extra or [])])  # fmt: skip
+    return Response(status, reason, headers, body)

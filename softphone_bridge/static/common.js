@@ -1,0 +1,83 @@
+// Shared by the agent desk and the seat map: log in against the work-order
+// service, keep one websocket to the bridge open, reconnect after a blip.
+"use strict";
+
+const YHT = {
+  ticketing: document.querySelector('meta[name="yht-ticketing"]').content,
+  socket: null,
+  retryMs: 500,
+  handlers: {},
+
+  async login(username, password) {
+    const r = await fetch(`${YHT.ticketing}/auth/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!r.ok) throw new Error("用户名或密码错误");
+    const body = await r.json();
+    sessionStorage.setItem("yht-token", body.access_token);
+    return body;
+  },
+
+  token() { return sessionStorage.getItem("yht-token"); },
+
+  connect(onMessage, onStatus) {
+    const url = `ws://${location.host}/`;
+    const ws = new WebSocket(url);
+    YHT.socket = ws;
+    ws.onopen = () => {
+      YHT.retryMs = 500;
+      ws.send(JSON.stringify({ type: "auth", token: YHT.token() }));
+      onStatus("已连接");
+    };
+    ws.onmessage = (event) => onMessage(JSON.parse(event.data));
+    ws.onclose = (event) => {
+      if (event.code === 4401 || event.code === 4403) {
+        onStatus("未授权, 请重新登录");
+        sessionStorage.removeItem("yht-token");
+        return;
+      }
+      onStatus("连接中断, 正在重连…");
+      setTimeout(() => YHT.connect(onMessage, onStatus), YHT.retryMs);
+      YHT.retryMs = Math.min(YHT.retryMs * 2, 10000);
+    };
+  },
+
+  send(message) {
+    if (YHT.socket && YHT.socket.readyState === WebSocket.OPEN) {
+      YHT.socket.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  },
+
+  text(id, value) { document.getElementById(id).textContent = value ?? ""; },
+};
+
+const STATE_LABELS = {
+  logged_out: "未登录", ready: "空闲", ringing: "振铃", talking: "通话中",
+  wrapup: "话后处理", paused: "小休",
+};
+const PAUSE_LABELS = { break: "休息", training: "培训", meeting: "会议", after_call_work: "事后处理" };
+
+function secondsSince(epoch) { return epoch ? Math.max(0, Math.floor(Date.now() / 1000 - epoch)) : 0; }
+function mmss(seconds) {
+  const m = Math.floor(seconds / 60), s = seconds % 60;
+  return `${m}:${String(s).padStart(2, "0")}`;
+}
+
+function setupLogin(onLoggedIn) {
+  const form = document.getElementById("login");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const who = await YHT.login(form.username.value, form.password.value);
+      form.hidden = true;
+      onLoggedIn(who);
+    } catch (error) {
+      YHT.text("login-error", error.message);
+    }
+  });
+  if (YHT.token()) { form.hidden = true; onLoggedIn(null); }
+}

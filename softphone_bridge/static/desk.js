@@ -1,0 +1,88 @@
+"use strict";
+let currentPop = null;
+let seat = null;
+
+function showSeat(s) {
+  YHT.text("seat-state", STATE_LABELS[s.state] || s.state);
+  YHT.text("seat-reason", s.reason ? `(${PAUSE_LABELS[s.reason] || s.reason})` : "");
+  document.getElementById("seat-state").dataset.state = s.state;
+}
+
+function showPop(pop) {
+  currentPop = pop;
+  document.getElementById("pop").hidden = false;
+  YHT.text("pop-caller", pop.caller);
+  YHT.text("pop-hotline", pop.hotline);
+  YHT.text("pop-path", pop.ivr_path);
+  YHT.text("pop-category", pop.category);
+  YHT.text("pop-repeat", pop.repeat_caller ? "是" : "否");
+  YHT.text("pop-order", pop.order_number);
+  const form = document.getElementById("draft");
+  form.type.value = pop.draft.type;
+  form.subject_code.value = pop.draft.subject_code || "";
+  form.content.value = pop.draft.content || "";
+  form.address.value = "";
+  document.getElementById("pop-history").innerHTML = "<li>加载中…</li>";
+  YHT.text("draft-result", "");
+}
+
+function showHistory(message) {
+  if (!currentPop || message.call_id !== currentPop.call_id) return;
+  const list = document.getElementById("pop-history");
+  list.innerHTML = "";
+  if (message.history === null) { list.innerHTML = "<li>工单服务暂不可用</li>"; return; }
+  if (message.history.length === 0) { list.innerHTML = "<li>无</li>"; return; }
+  for (const h of message.history) {
+    const li = document.createElement("li");
+    li.textContent = `${h.number} ${h.state} ${h.content}`;
+    list.appendChild(li);
+  }
+}
+
+function onMessage(m) {
+  if (m.type === "hello") { seat = m.seat; YHT.text("seat-id", m.seat); }
+  else if (m.type === "snapshot") { m.seats.forEach(showSeat); showQueues(m.queues); }
+  else if (m.type === "seat" && m.agent_id === seat) showSeat(m);
+  else if (m.type === "queue") showQueues([m]);
+  else if (m.type === "screen_pop") showPop(m);
+  else if (m.type === "history") showHistory(m);
+  else if (m.type === "ack") YHT.text("command-result", "已执行");
+  else if (m.type === "error") YHT.text("command-result", m.message);
+}
+
+const queues = {};
+function showQueues(list) {
+  for (const q of list) queues[q.name] = q;
+  YHT.text("queue-summary", Object.values(queues)
+    .map((q) => `${q.name} 等待 ${q.waiting}`).join(" · "));
+}
+
+function command(type, extra) {
+  if (!YHT.send({ type, ref: String(Date.now()), ...extra })) YHT.text("command-result", "未连接");
+}
+
+document.getElementById("btn-login").onclick = () => command("login");
+document.getElementById("btn-ready").onclick = () => command("ready");
+document.getElementById("btn-logout").onclick = () => command("logout");
+document.getElementById("btn-pause").onclick = () =>
+  command("pause", { reason: document.getElementById("pause-reason").value });
+
+document.getElementById("draft").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = {
+    channel: "phone", type: form.type.value, content: form.content.value,
+    subject_code: form.subject_code.value || null,
+    caller: { phone: currentPop.draft.caller.phone, address: form.address.value || null },
+    call: currentPop.draft.call,
+  };
+  const r = await fetch(`${YHT.ticketing}/orders`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${YHT.token()}` },
+    body: JSON.stringify(body),
+  });
+  const answer = await r.json();
+  YHT.text("draft-result", r.ok ? `已创建 ${answer.number}` : `未创建: ${JSON.stringify(answer.detail)}`);
+});
+
+setupLogin(() => YHT.connect(onMessage, (s) => YHT.text("status", s)));

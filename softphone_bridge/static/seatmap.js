@@ -1,0 +1,59 @@
+"use strict";
+const seats = {};
+const queues = {};
+
+function renderSeat(s) {
+  seats[s.agent_id] = s;
+  let el = document.getElementById(`seat-${s.agent_id}`);
+  if (!el) {
+    el = document.createElement("div");
+    el.id = `seat-${s.agent_id}`;
+    document.getElementById("seats").appendChild(el);
+  }
+  el.className = `seat state-${s.state}`;
+  el.dataset.state = s.state;
+}
+
+function renderQueues() {
+  const body = document.getElementById("queues");
+  body.innerHTML = "";
+  for (const q of Object.values(queues)) {
+    const row = document.createElement("tr");
+    row.id = `queue-${q.name}`;
+    const level = q.answered ? Math.round((100 * q.answered_in_target) / q.answered) + "%" : "-";
+    for (const value of [q.name, q.waiting, mmss(secondsSince(q.oldest_join)), level, q.abandoned]) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      row.appendChild(td);
+    }
+    body.appendChild(row);
+  }
+}
+
+function tick() {
+  for (const s of Object.values(seats)) {
+    const el = document.getElementById(`seat-${s.agent_id}`);
+    const call = s.call_since ? ` · 通话 ${mmss(secondsSince(s.call_since))}` : "";
+    const reason = s.reason ? ` (${PAUSE_LABELS[s.reason] || s.reason})` : "";
+    el.textContent = `座席 ${s.agent_id} · ${STATE_LABELS[s.state] || s.state}${reason} · ${mmss(secondsSince(s.since))}${call}`;
+  }
+  renderQueues();
+}
+
+function onMessage(m) {
+  if (m.type === "snapshot") {
+    m.seats.forEach(renderSeat);
+    for (const q of m.queues) queues[q.name] = q;
+  } else if (m.type === "seat") renderSeat(m);
+  else if (m.type === "queue") queues[m.name] = m;
+  else if (m.type === "alarm") {
+    const li = document.createElement("li");
+    li.className = "alarm";
+    li.textContent = `${new Date(m.at * 1000).toLocaleTimeString("zh-CN")} ${m.message}`;
+    document.getElementById("alarms").prepend(li);
+  }
+  tick();
+}
+
+setInterval(tick, 1000);
+setupLogin(() => YHT.connect(onMessage, (s) => YHT.text("status", s)));

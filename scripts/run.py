@@ -13,11 +13,41 @@ import subprocess
 import sys
 import time
 
+import httpx
+
 from scripts import secrets
 from scripts.pbx import Pbx, PbxSettings
 from ticketing.settings import TicketingSettings
 
-SERVICES = {"FastAGI server": "agi", "work-order API": "ticketing"}
+SERVICES = {
+    "FastAGI server": "agi",
+    "work-order API": "ticketing",
+    "ACD controller": "acd",
+    "websockets bridge": "softphone_bridge",
+}
+DEMO_USERS = [
+    ("agent1001", "话务员1001", "agent", "1001"),
+    ("agent1002", "话务员1002", "agent", "1002"),
+    ("lead", "值班长", "shift_lead", None),
+]
+
+
+def demo_users(api: TicketingSettings) -> None:
+    """Accounts a person can log in with at once (password YHT_DEMO_PASSWORD)."""
+    base = f"http://{api.host}:{api.port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    admin = {"username": "admin", "password": secrets.get("YHT_TICKETING_ADMIN_PASSWORD")}
+    token = httpx.post(f"{base}/auth/token", json=admin).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    for username, name, role, seat in DEMO_USERS:
+        httpx.post(f"{base}/users", headers=headers, json={
+            "username": username, "display_name": name, "role": role, "seat": seat,
+            "password": secrets.get("YHT_DEMO_PASSWORD")})  # fmt: skip
 
 
 def main() -> int:
@@ -29,6 +59,7 @@ def main() -> int:
                 for name, module in SERVICES.items()}  # fmt: skip
     api = TicketingSettings()
     pbx.start()
+    demo_users(api)
     print(
         f"\nYihaotong is up (Asterisk instance {settings.instance!r}, "
         f"all on {settings.bind_addr}):\n"
@@ -40,6 +71,9 @@ def main() -> int:
         f"  seats            agent{', agent'.join(settings.agent_ids)}"
         f" (password: python -m scripts.pbx agent-password ID)\n"
         f"  Asterisk log     {pbx.log_file}\n"
+        f"  agent desk       http://127.0.0.1:8092/desk      seat map  http://127.0.0.1:8092/seatmap\n"
+        f"                   users agent1001 (seat 1001), agent1002, lead; password"
+        f" YHT_DEMO_PASSWORD in .local/secrets.env\n"
         "Try a call: make demo-call     Stop: Ctrl-C\n",
         flush=True,
     )

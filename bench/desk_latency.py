@@ -76,7 +76,15 @@ async def users(base: str, agents: int, leads: int) -> tuple[list[str], list[str
     return list(agent_tokens), list(lead_tokens)
 
 
+_opening = asyncio.Semaphore(20)  # pages open 20 at a time, as a shift starting does
+
+
 async def open_socket(url: str, token: str):
+    async with _opening:
+        return await _open_socket(url, token)
+
+
+async def _open_socket(url: str, token: str):
     ws = await connect(url, max_queue=None)
     await ws.send(json.dumps({"type": "auth", "token": token}))
     while json.loads(await ws.recv())["type"] != "snapshot":

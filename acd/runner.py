@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+import httpx
 from panoramisk import Manager
 from redis.asyncio import Redis
 
@@ -31,12 +32,15 @@ class AcdRunner:
                        settings.skills_file, settings.wrapup_seconds)  # fmt: skip
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
+        self._deliverer: asyncio.Task | None = None
+        self.redis = redis
         self.resyncs = 0
 
     async def start(self) -> None:
         self.manager.loop = asyncio.get_running_loop()
         self.manager.register_event("*", self._enqueue)
         self._worker = asyncio.create_task(self._work())
+        self._deliverer = asyncio.create_task(self._deliver_missed())
         await self.manager.connect()
         await self._wait_authenticated()
         await self.resync()
@@ -66,7 +70,37 @@ class AcdRunner:
                 raise ConnectionError("AMI login failed")
             await asyncio.sleep(0.05)
 
+    async def _deliver_missed(self) -> None:
+        """Hand queued missed calls to the work-order service, oldest first; an
+        item leaves Redis only once the service has it (the report is idempotent)."""
+        key = f"{self.settings.redis_prefix}:missed"
+        headers = {"Authorization": f"Bearer {self.settings.api_token}",
+                   "Content-Type": "application/json"}  # fmt: skip
+        async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
+            while True:
+                try:
+                    item = await self.redis.lindex(key, 0)
+                    if item is None:
+                        await asyncio.sleep(0.5)
+                        continue
+                    response = await client.post("/missed-calls", headers=headers,
+                                                 content=item, timeout=5)  # fmt: skip
+                    if response.status_code in (200, 201):
+                        await self.redis.lpop(key)
+                    elif response.status_code == 422:
+                        # malformed: set aside for a person, never silently dropped
+                        log.error("missed call refused, kept in %s:rejected", key)
+                        await self.redis.lmove(key, f"{key}:rejected", "LEFT", "RIGHT")
+                    else:
+                        raise httpx.HTTPStatusError("retry", request=response.request,
+                                                    response=response)  # fmt: skip
+                except (httpx.HTTPError, OSError) as error:
+                    log.warning("missed-call delivery failed (%s); retrying", type(error).__name__)
+                    await asyncio.sleep(2)
+
     async def stop(self) -> None:
+        if self._deliverer is not None:
+            self._deliverer.cancel()
         if self._worker is not None:
             self._worker.cancel()
         self.manager.close()

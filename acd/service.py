@@ -194,6 +194,21 @@ class Acd:
         queue = event.get("Queue", "")
         self._queue(queue).abandoned += 1
         await self._left_queue(queue, event.get("Uniqueid", ""))
+        await self._missed(event, "abandoned", queue, int(event.get("HoldTime") or 0))
+
+    async def _user_event(self, event: Any) -> None:
+        if event.get("UserEvent") == "YhtQueueNoAgent":
+            context = call_context(event)
+            await self._missed(event, "no_agent", context.get("YHT_QUEUE", ""), 0)
+
+    async def _missed(self, event: Any, reason: str, queue: str, waited_s: int) -> None:
+        """零呼损: every caller who left unanswered becomes a callback to make."""
+        context = call_context(event)
+        await self.store.enqueue_missed({
+            "call_id": context.get("YHT_CALL_ID") or event.get("Uniqueid", ""),
+            "caller": context.get("YHT_CALLER") or None, "hotline": context.get("YHT_HOTLINE", ""),
+            "queue": queue, "waited_s": waited_s, "reason": reason,
+        })  # fmt: skip
 
     _handlers: ClassVar[dict[str, Callable]] = {
         "QueueMemberAdded": _member_added,
@@ -206,6 +221,7 @@ class Acd:
         "QueueCallerJoin": _caller_join,
         "QueueCallerLeave": _caller_leave,
         "QueueCallerAbandon": _caller_abandon,
+        "UserEvent": _user_event,
     }
 
     # ------------------------------------------------------------- resync

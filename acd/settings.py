@@ -26,5 +26,7 @@ class AcdSettings(BaseSettings):
     redis_prefix: str = "yht:acd"
     http_host: str = "127.0.0.1"
     http_port: int = 8091
+    # the work-order service, which takes the missed calls (same token, role acd)
+    ticketing_url: str = "http://127.0.0.1:8080"
     # bearer token of the control API's clients (the websockets bridge)
     api_token: str = Field(default="", validation_alias="YHT_ACD_API_TOKEN")

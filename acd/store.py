@@ -51,6 +51,10 @@ class AcdStore:
         await self.redis.sadd(f"{self.prefix}:queues", figures.name)
         await self.publish({"type": "queue", **asdict(figures)})
 
+    async def enqueue_missed(self, missed: dict) -> None:
+        """A missed call waits in Redis until the work-order service has it."""
+        await self.redis.rpush(f"{self.prefix}:missed", json.dumps(missed, ensure_ascii=False))
+
     async def publish(self, message: dict) -> None:
         await self.redis.publish(self.channel, json.dumps(message, ensure_ascii=False))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+import redis
 import yaml
 
 from ivr.menu import MENU_FILE
@@ -127,6 +128,11 @@ class TicketingService:
             response.raise_for_status()
         return self._token(username, password)
 
+    def get(self, path: str, **params) -> list | dict:
+        response = httpx.get(f"{self.base}{path}", headers=self.agent, params=params)
+        response.raise_for_status()
+        return response.json()
+
     def find(self, number: str) -> dict:
         response = httpx.get(f"{self.base}/orders", headers=self.agent, params={"limit": 200})
         response.raise_for_status()
@@ -198,7 +204,7 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     env = {**os.environ, **test_env, "YHT_ACD_REDIS_PREFIX": prefix,
            "YHT_BRIDGE_ACD_PREFIX": prefix, "YHT_ACD_HTTP_PORT": "18091",
            "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
-           "YHT_BRIDGE_PORT": "18092",
+           "YHT_BRIDGE_PORT": "18092", "YHT_ACD_TICKETING_URL": ticketing_service.base,
            "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
     acd = ServiceProcess("acd", env, logs / "acd.log", "http://127.0.0.1:18091/health")
     bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log", "127.0.0.1:18092")
@@ -209,6 +215,11 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     finally:
         bridge.stop()
         acd.stop()
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 @pytest.fixture

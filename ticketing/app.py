@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from ticketing import errors
 from ticketing.auth.views import router as auth_router
+from ticketing.callbacks.missed import router as missed_router
 from ticketing.callbacks.views import router as callbacks_router
 from ticketing.context import Context
 from ticketing.database import make_engine, session_factory, utcnow
@@ -82,6 +83,7 @@ def create_app(
         kb_router,
         orgs_router,
         progress_router,
+        missed_router,
     ):
         app.include_router(router)
 

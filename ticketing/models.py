@@ -1,7 +1,7 @@
 """Every model, imported once so the metadata (and Alembic) sees all tables."""
 
 from ticketing.auth.models import ApiToken, AuditEntry, User
-from ticketing.callbacks.models import CallbackTask
+from ticketing.callbacks.models import CallbackTask, MissedCall
 from ticketing.database import Base
 from ticketing.kb.models import Article
 from ticketing.orders.models import (
@@ -27,6 +27,7 @@ __all__ = [
     "CallbackTask",
     "DailyCounter",
     "IntakeKey",
+    "MissedCall",
     "OrderCall",
     "OrderEvent",
     "OrderLink",

@@ -32,5 +32,7 @@ class TicketingSettings(BaseSettings):
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
     # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)
     ivr_api_token: str = Field(default="", validation_alias="YHT_IVR_API_TOKEN")
+    # the ACD controller's bearer token for reporting missed calls (YHT_ACD_API_TOKEN)
+    acd_api_token: str = Field(default="", validation_alias="YHT_ACD_API_TOKEN")
     # key for pseudonymising phone numbers in logs and lookups (YHT_CALLER_HASH_KEY)
     caller_hash_key: str = Field(default="", validation_alias="YHT_CALLER_HASH_KEY")

@@ -160,3 +160,26 @@ async def test_unauthenticated_and_wrong_role_clients_are_refused_and_bad_messag
         assert (await lead.expect(lambda m: m.get("ref") == "still-here"))["type"] == "pong"
     finally:
         await lead.ws.close()
+
+
+async def test_a_caller_who_gives_up_waiting_becomes_a_callback_to_make(
+    pbx, live_desk, ticketing_service, ami, workdir
+):
+    # no seat is ready: the caller waits in the queue, then hangs up
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=7000, dtmf="2")
+    abandon = await ami.wait_for("QueueCallerAbandon", is_caller(caller), timeout=40)
+    call.wait()
+
+    async def reported():
+        response = ticketing_service.get("/missed-calls")
+        return [m for m in response if m["caller"] == caller]
+
+    deadline = time.monotonic() + 15
+    found: list = []
+    while not found and time.monotonic() < deadline:
+        found = await reported()
+        await asyncio.sleep(0.2)
+    assert found, "the abandoned call never reached the work-order service"
+    assert found[0]["reason"] == "abandoned" and found[0]["hotline"] == "12345"
+    assert found[0]["waited_s"] == int(abandon["HoldTime"])

@@ -31,7 +31,7 @@ IVR_TOKEN = "ivr-test-token-0123456789"
 WORK_TABLES = (
     "work_orders, order_units, order_events, order_links, order_calls, attachments, "
     "reassign_requests, intake_keys, daily_counters, supervisions, callback_tasks, "
-    "kb_articles, audit_log"
+    "kb_articles, audit_log, missed_calls"
 )
 
 
@@ -42,6 +42,7 @@ def settings() -> TicketingSettings:
         YHT_TICKETING_ADMIN_PASSWORD=ADMIN_PASSWORD,
         YHT_CALLER_HASH_KEY="test-caller-key",
         YHT_IVR_API_TOKEN=IVR_TOKEN,
+        YHT_ACD_API_TOKEN="acd-test-token-0123456789",
         scan_interval_s=0,
     )
 

@@ -30,9 +30,13 @@ class MemoryStore:
         self.seat_states: list[tuple[str, str]] = []
         self.figures: dict = {}
         self.published: list[dict] = []
+        self.missed: list[dict] = []
 
     async def publish(self, message: dict) -> None:
         self.published.append(message)
+
+    async def enqueue_missed(self, missed: dict) -> None:
+        self.missed.append(missed)
 
     async def save_seat(self, seat) -> None:
         self.seat_states.append((seat.agent_id, seat.state))
@@ -73,6 +77,16 @@ async def test_an_abandoned_caller_is_counted_and_leaves_the_waiting_list():
     figures = store.figures["hotline"]
     assert (figures.abandoned, figures.waiting) == (1, 1)
     assert figures.oldest_join > first_join
+    assert [m["reason"] for m in store.missed] == ["abandoned"]
+
+
+async def test_a_caller_no_seat_could_take_is_queued_for_a_callback():
+    acd, _, store = controller()
+    await acd.on_event({"Event": "UserEvent", "UserEvent": "YhtQueueNoAgent", "CallId": "9.9",
+                        "ChanVariable": ["YHT_CALL_ID=9.9", "YHT_CALLER=13911112222",
+                                         "YHT_QUEUE=dialect", "YHT_HOTLINE=96010"]})  # fmt: skip
+    assert store.missed == [{"call_id": "9.9", "caller": "13911112222", "hotline": "96010",
+                             "queue": "dialect", "waited_s": 0, "reason": "no_agent"}]  # fmt: skip
 
 
 async def test_log_in_uses_the_seats_skills_and_penalties():

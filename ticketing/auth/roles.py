@@ -11,6 +11,7 @@ class Role(StrEnum):
     admin = "admin"  # 管理员: users and reference data
     gateway = "gateway"  # SMS / web / WeChat intake integrations
     ivr = "ivr"  # the voice front end: work-order progress by number, nothing else
+    acd = "acd"  # the queue controller: reports missed calls, nothing else
 
 
 CENTER = frozenset({Role.agent, Role.shift_lead})

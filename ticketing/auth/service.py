@@ -69,9 +69,13 @@ def current_actor(
 ) -> Actor:
     if credentials is None:
         raise Unauthorized("需要登录 (Authorization: Bearer <token>)")
-    ivr_token = request.app.state.context.settings.ivr_api_token
-    if ivr_token and hmac.compare_digest(credentials.credentials.encode(), ivr_token.encode()):
-        return Actor(None, "ivr", Role.ivr, None)
+    settings = request.app.state.context.settings
+    for role, service_token in ((Role.ivr, settings.ivr_api_token),
+                                (Role.acd, settings.acd_api_token)):  # fmt: skip
+        if service_token and hmac.compare_digest(
+            credentials.credentials.encode(), service_token.encode()
+        ):
+            return Actor(None, role.value, role, None)
     row = db_session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)

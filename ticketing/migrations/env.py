@@ -11,6 +11,13 @@ target_metadata = Base.metadata
 HAND_MADE = {"ix_kb_articles_fts", "kb_fts"}
 
 
+def render_item(type_, obj, autogen_context):
+    """UtcDateTime is a Python-side conversion; the column is a timestamptz."""
+    if type_ == "type" and obj.__class__.__name__ == "UtcDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     # kb_fts and FTS5's shadow tables (kb_fts_data, kb_fts_idx, ...)
     return name not in HAND_MADE and not (type_ == "table" and name.startswith("kb_fts"))
@@ -35,6 +42,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             include_object=include_object,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

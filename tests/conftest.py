@@ -243,6 +243,26 @@ def agent(pbx, workdir) -> Iterator[SippAgent]:
     phone.stop()
 
 
+@pytest.fixture
+def seat_phones(pbx, workdir):
+    """Start seat phones on demand: seat_phones("1003", 15091). Each is
+    registered, and unregistered and stopped after the test."""
+    from scripts.pbx import agent_password
+
+    phones: list[SippAgent] = []
+
+    def start(seat: str, port: int) -> SippAgent:
+        phone = SippAgent(seat, agent_password(seat), port, pbx.settings.sip_port, workdir)
+        phone.start()
+        phones.append(phone)
+        return phone
+
+    yield start
+    for phone in phones:
+        phone.register(expires=0)
+        phone.stop()
+
+
 def _contact_available(pbx, endpoint: str) -> bool:
     out = pbx.cli("pjsip show contacts", check=False).stdout
     return any(endpoint in line and "Avail" in line for line in out.splitlines())

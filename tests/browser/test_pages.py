@@ -13,7 +13,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from tests.harness import SippAgent, place_call
+from tests.harness import place_call
 from tests.integration.test_call_path import new_caller
 
 pytestmark = pytest.mark.browser
@@ -59,14 +59,8 @@ def classes(driver, element_id: str) -> str:
 
 
 @pytest.fixture
-def seat_phone(pbx, workdir):
-    from scripts.pbx import agent_password
-
-    phone = SippAgent(SEAT, agent_password(SEAT), 15101, pbx.settings.sip_port, workdir)
-    phone.start()
-    yield phone
-    phone.register(expires=0)
-    phone.stop()
+def seat_phone(seat_phones):
+    return seat_phones(SEAT, 15101)
 
 
 def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from acd.runner import AcdRunner
 from acd.settings import AcdSettings
 from acd.store import AcdStore
-from tests.harness import SippAgent, place_call
+from tests.harness import place_call
 from tests.integration.test_call_path import is_caller, new_caller
 
 SEAT = "1002"
@@ -47,14 +47,8 @@ async def acd(pbx, redis):
 
 
 @pytest.fixture
-def seat_phone(pbx, workdir):
-    from scripts.pbx import agent_password
-
-    phone = SippAgent(SEAT, agent_password(SEAT), 15081, pbx.settings.sip_port, workdir)
-    phone.start()
-    yield phone
-    phone.register(expires=0)
-    phone.stop()
+def seat_phone(seat_phones):
+    return seat_phones(SEAT, 15081)
 
 
 async def state_in_redis(runner: AcdRunner, agent_id: str) -> dict:

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.harness import SippAgent, place_call
+from tests.harness import place_call
 from tests.integration.test_call_path import is_caller, new_caller
 
 SEAT = "1003"
@@ -53,14 +53,8 @@ async def open_page(url: str, token_header: dict[str, str]) -> Page:
 
 
 @pytest.fixture
-def seat_phone(pbx, workdir):
-    from scripts.pbx import agent_password
-
-    phone = SippAgent(SEAT, agent_password(SEAT), 15091, pbx.settings.sip_port, workdir)
-    phone.start()
-    yield phone
-    phone.register(expires=0)
-    phone.stop()
+def seat_phone(seat_phones):
+    return seat_phones(SEAT, 15091)
 
 
 async def test_a_call_pops_up_on_the_agents_page_with_context_history_and_a_draft(

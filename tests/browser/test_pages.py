@@ -17,7 +17,7 @@ from tests.harness import place_call
 from tests.integration.test_call_path import new_caller
 
 pytestmark = pytest.mark.browser
-SEAT = "1004"
+SEAT = "1002"  # first choice for the hotline (acd/data/skills.yaml)
 PAGES = "http://127.0.0.1:18092"
 
 
@@ -66,13 +66,13 @@ def seat_phone(seat_phones):
 def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(
     pbx, live_desk, ticketing_service, seat_phone, browser, workdir
 ):
-    ticketing_service.user("desk1004", "agent", seat=SEAT)
-    ticketing_service.user("lead1004", "shift_lead")
-    log_in(browser, "desk", "desk1004", "password-of-desk1004")
+    ticketing_service.user("desk1002", "agent", seat=SEAT)
+    ticketing_service.user("lead1002", "shift_lead")
+    log_in(browser, "desk", "desk1002", "password-of-desk1002")
     until(browser, lambda d: d.find_element(By.ID, "seat-id").text == SEAT, 15, "the desk")
     desk = browser.current_window_handle
     browser.switch_to.new_window("tab")
-    log_in(browser, "seatmap", "lead1004", "password-of-lead1004")
+    log_in(browser, "seatmap", "lead1002", "password-of-lead1002")
     seatmap = browser.current_window_handle
     browser.switch_to.window(desk)
     browser.find_element(By.ID, "btn-login").click()

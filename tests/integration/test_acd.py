@@ -136,3 +136,24 @@ async def test_state_is_rebuilt_from_asterisk_after_the_ami_session_is_lost(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_second_choice_seat_is_offered_a_call_only_after_it_waited(
+    pbx, agi_server, acd, seat_phones, ami, workdir
+):
+    # seat 1004 serves the hotline only as a second choice (penalty 1)
+    seat_phones("1004", 15111)
+    await acd.acd.login("1004")
+    await seat_is(acd, "1004", "ready")
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=50000, dtmf="2")
+    try:
+        await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
+        await asyncio.sleep(20)  # inside the first 30 s: first-choice seats only
+        assert not [e for e in ami.events if e.get("Event") == "AgentCalled"
+                    and is_caller(caller)(e)]  # fmt: skip
+        called = await ami.wait_for("AgentCalled", is_caller(caller), timeout=25)
+        assert called["MemberName"] == "agent1004"
+    finally:
+        await acd.acd.logout("1004")
+        call.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import Any
 
@@ -10,11 +11,21 @@ import httpx
 from panoramisk import Manager
 from redis.asyncio import Redis
 
+from acd.schedule import ShiftPlan
 from acd.service import Acd
 from acd.settings import AcdSettings
+from acd.states import AgentState
 from acd.store import AcdStore
 
 log = logging.getLogger("acd")
+
+
+def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> dict:
+    """Seats that can take calls now (logged in, not on a break) against the plan."""
+    shift = plan.current(now)
+    open_ = sum(1 for s in seats if s.state not in (AgentState.logged_out, AgentState.paused))
+    return {"type": "staffing", "shift": shift.name, "planned": shift.seats, "open": open_,
+            "at": now.timestamp()}  # fmt: skip
 
 
 class AcdRunner:
@@ -33,6 +44,8 @@ class AcdRunner:
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._deliverer: asyncio.Task | None = None
+        self._staffing: asyncio.Task | None = None
+        self.plan = ShiftPlan(settings.schedule_file)
         self.redis = redis
         self.resyncs = 0
 
@@ -41,6 +54,7 @@ class AcdRunner:
         self.manager.register_event("*", self._enqueue)
         self._worker = asyncio.create_task(self._work())
         self._deliverer = asyncio.create_task(self._deliver_missed())
+        self._staffing = asyncio.create_task(self._publish_staffing())
         await self.manager.connect()
         await self._wait_authenticated()
         await self.resync()
@@ -98,7 +112,19 @@ class AcdRunner:
                     log.warning("missed-call delivery failed (%s); retrying", type(error).__name__)
                     await asyncio.sleep(2)
 
+    async def _publish_staffing(self) -> None:
+        """Open seats against the shift plan, for the seat map (and its alarm)."""
+        while True:
+            try:
+                await self.acd.store.publish(staffing(self.plan, self.acd.seats.values(),
+                                                      dt.datetime.now(dt.UTC)))  # fmt: skip
+            except Exception:
+                log.exception("publishing staffing failed")
+            await asyncio.sleep(self.settings.staffing_interval_s)
+
     async def stop(self) -> None:
+        if self._staffing is not None:
+            self._staffing.cancel()
         if self._deliverer is not None:
             self._deliverer.cancel()
         if self._worker is not None:

@@ -18,6 +18,10 @@ class AcdSettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # which queues each seat may serve, with penalties (skills)
     skills_file: Path = DATA_DIR / "skills.yaml"
+    # open seats planned per shift
+    schedule_file: Path = DATA_DIR / "schedule.yaml"
+    # how often the staffing figure (open vs planned seats) is published
+    staffing_interval_s: float = 30.0
     # seconds of after-call work before a seat is offered calls again
     wrapup_seconds: float = 10.0
     # AMI reconnect back-off

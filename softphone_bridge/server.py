@@ -70,7 +70,8 @@ class Bridge:
     sessions: set[Session] = field(default_factory=set)
     seats: dict[str, dict] = field(default_factory=dict)
     queues: dict[str, dict] = field(default_factory=dict)
-    _alarmed: set[str] = field(default_factory=set)
+    staffing: dict = field(default_factory=dict)
+    alarms: dict[str, str] = field(default_factory=dict)  # active now: key -> message
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     # ---------------------------------------------------------- connections
@@ -121,7 +122,12 @@ class Bridge:
 
     def _snapshot(self, session: Session) -> dict:
         seats = [s for s in self.seats.values() if session.is_lead or s["agent_id"] == session.seat]
+        staffing = self.staffing if session.is_lead else None
+        alarms = (
+            [{"key": k, "message": v} for k, v in self.alarms.items()] if session.is_lead else []
+        )
         return {"type": "snapshot", "seats": seats, "queues": list(self.queues.values()),
+                "staffing": staffing, "alarms": alarms,
                 "at": time.time()}  # fmt: skip
 
     # ------------------------------------------------------------- commands
@@ -192,6 +198,9 @@ class Bridge:
         elif kind == "queue":
             self.queues[event["name"]] = event
             await self._send_where(event, lambda s: True)
+        elif kind == "staffing":
+            self.staffing = event
+            await self._send_where(event, lambda s: s.is_lead)
         elif kind == "offer":
             for session in [s for s in self.sessions if s.seat == event.get("agent_id")]:
                 task = asyncio.create_task(self._pop(session, event))
@@ -241,10 +250,15 @@ class Bridge:
                     alarms[f"pause:{seat['agent_id']}"] = (
                         f"座席 {seat['agent_id']} 小休超过 {int((now - float(seat['since'])) // 60)} 分钟"  # noqa: E501
                     )
-            for key in alarms.keys() - self._alarmed:
+            if self.staffing and self.staffing["open"] < self.staffing["planned"]:
+                alarms["staffing"] = (
+                    f"{self.staffing['shift']} 计划开通 {self.staffing['planned']} 个座席,"
+                    f" 当前可接听 {self.staffing['open']} 个"
+                )
+            for key in alarms.keys() - self.alarms.keys():
                 await self._send_where({"type": "alarm", "key": key, "message": alarms[key],
                                         "at": now}, lambda s: s.is_lead)  # fmt: skip
-            self._alarmed = set(alarms)
+            self.alarms = alarms
 
 
 def _detail(response: httpx.Response) -> str:

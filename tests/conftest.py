@@ -203,7 +203,7 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     prefix = f"yht:test-desk:{os.getpid()}"
     env = {**os.environ, **test_env, "YHT_ACD_REDIS_PREFIX": prefix,
            "YHT_BRIDGE_ACD_PREFIX": prefix, "YHT_ACD_HTTP_PORT": "18091",
-           "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
+           "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_ACD_STAFFING_INTERVAL_S": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
            "YHT_BRIDGE_PORT": "18092", "YHT_ACD_TICKETING_URL": ticketing_service.base,
            "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
     acd = ServiceProcess("acd", env, logs / "acd.log", "http://127.0.0.1:18091/health")

@@ -43,9 +43,15 @@ function tick() {
 function onMessage(m) {
   if (m.type === "snapshot") {
     m.seats.forEach(renderSeat);
+    if (m.staffing) onMessage(m.staffing);
+    for (const a of m.alarms || []) onMessage({ type: "alarm", at: m.at, ...a });
     for (const q of m.queues) queues[q.name] = q;
   } else if (m.type === "seat") renderSeat(m);
   else if (m.type === "queue") queues[m.name] = m;
+  else if (m.type === "staffing") {
+    YHT.text("staffing", `${m.shift} · 计划 ${m.planned} 个座席 · 可接听 ${m.open} 个`);
+    document.getElementById("staffing").className = m.open < m.planned ? "alarm" : "";
+  }
   else if (m.type === "alarm") {
     const li = document.createElement("li");
     li.className = "alarm";

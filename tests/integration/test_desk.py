@@ -144,6 +144,13 @@ async def test_unauthenticated_and_wrong_role_clients_are_refused_and_bad_messag
     lead = await open_page(live_desk["ws"], ticketing_service.user("lead1", "shift_lead"))
     try:
         await lead.expect(lambda m: m["type"] == "snapshot")
+        staffing = await lead.expect(lambda m: m["type"] == "staffing", timeout=10)
+        assert staffing["planned"] in (6, 2) and staffing["open"] >= 0
+        # fewer seats open than the shift plan: an alarm, live or in the snapshot
+        alarm = await lead.expect(lambda m: (m["type"] == "alarm" and m["key"] == "staffing")
+                                  or (m["type"] == "snapshot" and any(
+                                      a["key"] == "staffing" for a in m["alarms"])))  # fmt: skip
+        assert "计划开通" in json.dumps(alarm, ensure_ascii=False)
         await lead.ws.send("{not json")
         assert (await lead.expect(lambda m: m["type"] == "error"))["message"]
         await lead.send(type="teleport", ref="t")

@@ -116,3 +116,31 @@ def test_leaving_the_queues_always_logs_out_and_only_joining_logs_in():
     leaving_logged_out = {s for (sig, frm), s in TRANSITIONS.items()
                           if frm == AgentState.logged_out}  # fmt: skip
     assert leaving_logged_out == {AgentState.ready}
+
+
+def test_the_shift_plan_covers_the_day_and_counts_open_seats(tmp_path):
+    import datetime as dt
+
+    from acd.runner import staffing
+    from acd.schedule import ShiftPlan
+    from acd.settings import DATA_DIR as ACD_DATA
+    from acd.store import Seat
+
+    plan = ShiftPlan(ACD_DATA / "schedule.yaml")
+    cst = dt.timezone(dt.timedelta(hours=8))
+    assert plan.current(dt.datetime(2026, 11, 25, 9, 30, tzinfo=cst)).seats == 6
+    assert plan.current(dt.datetime(2026, 11, 25, 23, 59, tzinfo=cst)).name == "前夜班"
+    assert plan.current(dt.datetime(2026, 11, 26, 3, 0, tzinfo=cst)).seats == 2
+    seats = [Seat("1", "ready"), Seat("2", "talking"), Seat("3", "paused"), Seat("4", "logged_out")]
+    figure = staffing(plan, seats, dt.datetime(2026, 11, 25, 10, 0, tzinfo=cst))
+    assert (figure["shift"], figure["planned"], figure["open"]) == ("早班", 6, 2)
+    gap = tmp_path / "gap.yaml"
+    gap.write_text("timezone: Asia/Shanghai\nshifts:\n"
+                   "  - {name: a, start: '00:00', end: '08:00', seats: 1}\n"
+                   "  - {name: b, start: '09:00', end: '24:00', seats: 1}\n")  # fmt: skip
+    try:
+        ShiftPlan(gap)
+    except ValueError as error:
+        assert "gaps" in str(error)
+    else:
+        raise AssertionError("a plan with a gap was accepted")

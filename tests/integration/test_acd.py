@@ -41,6 +41,7 @@ async def acd(pbx, redis):
     if runner.acd.seat(SEAT).queues:
         await runner.acd.logout(SEAT)
     await runner.stop()
+    await asyncio.sleep(0.5)  # let a handler cancelled mid-write finish before the clean-up
     keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
     if keys:
         await redis.delete(*keys)

@@ -58,31 +58,31 @@ class AcdStore:
     async def publish(self, message: dict) -> None:
         await self.redis.publish(self.channel, json.dumps(message, ensure_ascii=False))
 
+    async def _hashes(self, kind: str) -> list[dict[str, str]]:
+        """Every `<prefix>:<kind>:<name>` hash listed in `<prefix>:<kind>s`, in one round trip."""
+        names = sorted(_s(n) for n in await self.redis.smembers(f"{self.prefix}:{kind}s"))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(f"{self.prefix}:{kind}:{name}")
+            found = await pipe.execute()
+        return [{_s(k): _s(v) for k, v in raw.items()} for raw in found if raw]
+
     async def seats(self) -> list[Seat]:
-        out = []
-        for agent_id in sorted(await self.redis.smembers(f"{self.prefix}:seats")):
-            raw = await self.redis.hgetall(f"{self.prefix}:seat:{_s(agent_id)}")
-            if raw:
-                data = {_s(k): _s(v) for k, v in raw.items()}
-                out.append(Seat(agent_id=data["agent_id"], state=data["state"],
-                                since=float(data["since"]), reason=data["reason"],
-                                queues=[q for q in data["queues"].split(",") if q],
-                                call_id=data["call_id"],
-                                call_since=float(data["call_since"])))  # fmt: skip
-        return out
+        return [
+            Seat(agent_id=d["agent_id"], state=d["state"], since=float(d["since"]),
+                 reason=d["reason"], queues=[q for q in d["queues"].split(",") if q],
+                 call_id=d["call_id"], call_since=float(d["call_since"]))
+            for d in await self._hashes("seat")
+        ]  # fmt: skip
 
     async def queues(self) -> list[QueueFigures]:
-        out = []
-        for name in sorted(await self.redis.smembers(f"{self.prefix}:queues")):
-            raw = await self.redis.hgetall(f"{self.prefix}:queue:{_s(name)}")
-            if raw:
-                data = {_s(k): _s(v) for k, v in raw.items()}
-                out.append(QueueFigures(
-                    name=data["name"], waiting=int(data["waiting"]),
-                    oldest_join=float(data["oldest_join"]), answered=int(data["answered"]),
-                    answered_in_target=int(data["answered_in_target"]),
-                    abandoned=int(data["abandoned"])))  # fmt: skip
-        return out
+        return [
+            QueueFigures(name=d["name"], waiting=int(d["waiting"]),
+                         oldest_join=float(d["oldest_join"]), answered=int(d["answered"]),
+                         answered_in_target=int(d["answered_in_target"]),
+                         abandoned=int(d["abandoned"]))
+            for d in await self._hashes("queue")
+        ]  # fmt: skip
 
 
 def _s(value: bytes | str) -> str:

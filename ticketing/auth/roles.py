@@ -3,6 +3,8 @@ live in ticketing/orders/workflow.py, next to the transitions."""
 
 from enum import StrEnum
 
+from agi.privacy import mask_number
+
 
 class Role(StrEnum):
     agent = "agent"  # 话务员: takes calls, opens and dispatches work orders, calls back
@@ -19,3 +21,10 @@ CENTER = frozenset({Role.agent, Role.shift_lead})
 STAFF = frozenset({Role.agent, Role.shift_lead, Role.unit_handler, Role.admin})
 # who sees a citizen's phone number in clear: the people who call citizens
 PHONE_VISIBLE = frozenset({Role.agent, Role.shift_lead})
+
+
+def phone_for(role: Role, phone: str | None) -> str | None:
+    """A citizen's number as this role may see it: in clear or 138****8000."""
+    if phone and role not in PHONE_VISIBLE:
+        return mask_number(phone)
+    return phone

@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from agi.privacy import mask_number
-from ticketing.auth.roles import PHONE_VISIBLE, Role
+from ticketing.auth.roles import Role, phone_for
 from ticketing.auth.service import Actor, audit, require
 from ticketing.callbacks.models import MissedCall
 from ticketing.database import DbSession, utcnow
@@ -55,11 +54,8 @@ class MissedDone(BaseModel):
 
 
 def _out(item: MissedCall, actor: Actor) -> MissedOut:
-    phone = item.caller_phone
-    if phone and actor.role not in PHONE_VISIBLE:
-        phone = mask_number(phone)
-    return MissedOut(caller=phone, **{k: getattr(item, k) for k in MissedOut.model_fields
-                                      if k != "caller"})  # fmt: skip
+    fields = {k: getattr(item, k) for k in MissedOut.model_fields if k != "caller"}
+    return MissedOut(caller=phone_for(actor.role, item.caller_phone), **fields)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MissedOut,

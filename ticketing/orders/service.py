@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agi.privacy import mask_number, number_key
-from ticketing.auth.roles import PHONE_VISIBLE, Role
+from agi.privacy import number_key
+from ticketing.auth.roles import Role, phone_for
 from ticketing.auth.service import Actor
 from ticketing.context import Context
 from ticketing.database import utcnow
@@ -168,15 +168,35 @@ def list_orders(
     return list(rows), total
 
 
+def assisting_units(db_session: Session, order_ids: list[int]) -> dict[int, list[int]]:
+    """Assisting (协办) units of several orders in one query."""
+    found: dict[int, list[int]] = {order_id: [] for order_id in order_ids}
+    rows = db_session.execute(
+        select(OrderUnit.order_id, OrderUnit.unit_id)
+        .where(OrderUnit.order_id.in_(order_ids), OrderUnit.role == "assist")
+        .order_by(OrderUnit.id)
+    )
+    for order_id, unit_id in rows:
+        found[order_id].append(unit_id)
+    return found
+
+
+def present_many(db_session: Session, orders: list[WorkOrder], actor: Actor) -> list[OrderOut]:
+    assists = assisting_units(db_session, [o.id for o in orders])
+    return [present(db_session, o, actor, assists=assists[o.id]) for o in orders]
+
+
 def present(
-    db_session: Session, order: WorkOrder, actor: Actor, *, detail: bool = False
+    db_session: Session,
+    order: WorkOrder,
+    actor: Actor,
+    *,
+    detail: bool = False,
+    assists: list[int] | None = None,
 ) -> OrderOut:
-    phone = order.caller_phone
-    if phone and actor.role not in PHONE_VISIBLE:
-        phone = mask_number(phone)
-    assists = db_session.scalars(
-        select(OrderUnit.unit_id).where(OrderUnit.order_id == order.id, OrderUnit.role == "assist")
-    ).all()
+    phone = phone_for(actor.role, order.caller_phone)
+    if assists is None:
+        assists = assisting_units(db_session, [order.id])[order.id]
     out = OrderOut(
         id=order.id,
         number=order.number,

@@ -89,7 +89,7 @@ def list_orders(
         offset=offset,
     )
     audit(db_session, actor, "list", "orders", f"state={state} unit={unit_id} n={len(orders)}")
-    items = [service.present(db_session, o, actor) for o in orders]
+    items = service.present_many(db_session, orders, actor)
     return OrderPage(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -47,3 +47,42 @@ async def queue_status(manager: Any) -> list:
     """QueueParams, QueueMember and QueueEntry events of every queue."""
     reply = await _send(manager, {"Action": "QueueStatus"}, as_list=True)
     return reply if isinstance(reply, list) else [reply]
+
+
+async def hangup(manager: Any, channel: str) -> None:
+    await _send(manager, {"Action": "Hangup", "Channel": channel, "Cause": "16"})
+
+
+async def redirect(manager: Any, channel: str, context: str, exten: str,
+                   extra: tuple[str, str, str] | None = None) -> None:  # fmt: skip
+    """Send a channel (and optionally a second one: channel, context, exten) to
+    the dialplan; a bridged pair leaves its bridge together."""
+    action = {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten,
+              "Priority": "1"}  # fmt: skip
+    if extra is not None:
+        action |= {"ExtraChannel": extra[0], "ExtraContext": extra[1], "ExtraExten": extra[2],
+                   "ExtraPriority": "1"}  # fmt: skip
+    await _send(manager, action)
+
+
+async def originate(manager: Any, channel: str, timeout_s: float, caller_id: str = "",
+                    **target: str) -> None:  # fmt: skip
+    """Originate asynchronously to Context/Exten (priority 1) or Application/Data;
+    the outcome arrives later as OriginateResponse and channel events."""
+    action = {"Action": "Originate", "Channel": channel, "Async": "true",
+              "Timeout": str(int(timeout_s * 1000))}  # fmt: skip
+    if caller_id:
+        action["CallerID"] = caller_id
+    if "context" in target:
+        action |= {"Context": target["context"], "Exten": target["exten"], "Priority": "1"}
+    else:
+        action |= {"Application": target["application"], "Data": target.get("data", "")}
+    await _send(manager, action)
+
+
+async def db_put(manager: Any, family: str, key: str, value: str) -> None:
+    await _send(manager, {"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+
+
+async def db_del(manager: Any, family: str, key: str) -> None:
+    await _send(manager, {"Action": "DBDel", "Family": family, "Key": key})

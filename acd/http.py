@@ -14,10 +14,24 @@ from pydantic import BaseModel, Field
 
 from acd.ami import AmiError
 from acd.runner import AcdRunner
-from acd.service import UnknownSeat
+from acd.service import CallActionRefused, UnknownSeat
 
 SeatId = Annotated[str, Path(pattern=r"^[0-9]{3,6}$")]
 PAUSE_REASONS = ("break", "training", "meeting", "after_call_work")
+
+
+class TransferIn(BaseModel):
+    # a queue, or an outside number (the checks are the controller's)
+    target: str = Field(min_length=2, max_length=16, pattern=r"^[a-z0-9]+$")
+
+
+class PartyIn(BaseModel):
+    number: str = Field(min_length=3, max_length=16, pattern=r"^[0-9]+$")
+
+
+class SpyIn(BaseModel):
+    target: str = Field(pattern=r"^[0-9]{3,6}$")
+    mode: str = Field(pattern="^(listen|whisper|barge)$")
 
 
 class PauseIn(BaseModel):
@@ -58,6 +72,8 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
             await command(*args)
         except UnknownSeat as error:
             raise HTTPException(409, str(error)) from None
+        except CallActionRefused as error:
+            raise HTTPException(409, str(error)) from None
         except AmiError as error:
             raise HTTPException(409, f"Asterisk 拒绝: {error}") from None
         return {"accepted": True}
@@ -77,6 +93,22 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
     @app.post("/seats/{seat}/pause", dependencies=guard)
     async def pause(seat: SeatId, body: PauseIn) -> dict:
         return await run(runner.acd.pause, seat, body.reason)
+
+    @app.post("/seats/{seat}/hangup", dependencies=guard)
+    async def hangup(seat: SeatId) -> dict:
+        return await run(runner.acd.hangup, seat)
+
+    @app.post("/seats/{seat}/transfer", dependencies=guard)
+    async def transfer(seat: SeatId, body: TransferIn) -> dict:
+        return await run(runner.acd.transfer, seat, body.target)
+
+    @app.post("/seats/{seat}/party", dependencies=guard)
+    async def party(seat: SeatId, body: PartyIn) -> dict:
+        return await run(runner.acd.add_party, seat, body.number)
+
+    @app.post("/seats/{seat}/spy", dependencies=guard)
+    async def spy(seat: SeatId, body: SpyIn) -> dict:
+        return await run(runner.acd.spy, seat, body.target, body.mode)
 
     @app.get("/health")
     async def health() -> dict:

@@ -11,11 +11,13 @@ import httpx
 from panoramisk import Manager
 from redis.asyncio import Redis
 
+from acd import ami
 from acd.schedule import ShiftPlan
-from acd.service import Acd
+from acd.service import OUTSIDE_NUMBER, Acd, SosCall
 from acd.settings import AcdSettings
 from acd.states import AgentState
 from acd.store import AcdStore
+from agi.privacy import mask_number
 
 log = logging.getLogger("acd")
 
@@ -23,7 +25,8 @@ log = logging.getLogger("acd")
 def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> dict:
     """Seats that can take calls now (logged in, not on a break) against the plan."""
     shift = plan.current(now)
-    open_ = sum(1 for s in seats if s.state not in (AgentState.logged_out, AgentState.paused))
+    closed = (AgentState.logged_out, AgentState.paused, AgentState.unreachable)
+    open_ = sum(1 for s in seats if s.state not in closed)
     return {"type": "staffing", "shift": shift.name, "planned": shift.seats, "open": open_,
             "at": now.timestamp()}  # fmt: skip
 
@@ -40,11 +43,16 @@ class AcdRunner:
             secret=settings.ami_secret, ping_delay=5, reconnect_timeout=settings.reconnect_s,
         )  # fmt: skip
         self.acd = Acd(self.manager, AcdStore(redis, settings.redis_prefix),
-                       settings.skills_file, settings.wrapup_seconds)  # fmt: skip
+                       settings.skills_file, settings.wrapup_seconds,
+                       sos_center=settings.sos_center,
+                       originate_timeout_s=settings.originate_timeout_s)  # fmt: skip
+        self.acd.on_escalation = self._notify_contacts
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._deliverer: asyncio.Task | None = None
         self._staffing: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
+        self.sos_devices: set[str] = set()  # SOS caller ids this process put in AstDB
         self.plan = ShiftPlan(settings.schedule_file)
         self.redis = redis
         self.resyncs = 0
@@ -55,6 +63,9 @@ class AcdRunner:
         self._worker = asyncio.create_task(self._work())
         self._deliverer = asyncio.create_task(self._deliver_missed())
         self._staffing = asyncio.create_task(self._publish_staffing())
+        for job in (self._deliver_sos(), self._sync_sos_devices()):
+            task = asyncio.create_task(job)
+            self._background.add(task)
         await self.manager.connect()
         await self._wait_authenticated()
         await self.resync()
@@ -112,6 +123,93 @@ class AcdRunner:
                     log.warning("missed-call delivery failed (%s); retrying", type(error).__name__)
                     await asyncio.sleep(2)
 
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.api_token}",
+                "Content-Type": "application/json"}  # fmt: skip
+
+    async def _deliver_sos(self) -> None:
+        """Each step of an SOS call's timeline to the work-order service, in
+        order; the first step makes the emergency work order. A step leaves
+        Redis only once delivered (the service ignores a repeated step)."""
+        key = f"{self.settings.redis_prefix}:sos"
+        async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
+            while True:
+                try:
+                    item = await self.redis.lindex(key, 0)
+                    if item is None:
+                        await asyncio.sleep(0.2)
+                        continue
+                    response = await client.post("/sos-calls/events", headers=self._headers(),
+                                                 content=item)  # fmt: skip
+                    if response.status_code in (200, 201):
+                        await self.redis.lpop(key)
+                    elif response.status_code == 422:
+                        log.error("SOS step refused, kept in %s:rejected", key)
+                        await self.redis.lmove(key, f"{key}:rejected", "LEFT", "RIGHT")
+                    else:
+                        raise httpx.HTTPStatusError("retry", request=response.request,
+                                                    response=response)  # fmt: skip
+                except (httpx.HTTPError, OSError) as error:
+                    log.warning("SOS timeline delivery failed (%s); retrying",
+                                type(error).__name__)  # fmt: skip
+                    await asyncio.sleep(1)
+
+    async def _sync_sos_devices(self) -> None:
+        """Registered SOS caller ids into AstDB (family yht-sos), where the
+        dialplan finds them with no Python service running. A number removed
+        from the registry is deleted from AstDB by the process that put it
+        there; one left behind after a restart only keeps routing as SOS,
+        the safe way to be wrong."""
+        async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
+            while True:
+                try:
+                    response = await client.get("/elders/devices", headers=self._headers())
+                    response.raise_for_status()
+                    numbers = set(response.json())
+                    if self.manager.authenticated:
+                        for number in numbers - self.sos_devices:
+                            await ami.db_put(self.manager, "yht-sos", number, "1")
+                        for number in self.sos_devices - numbers:
+                            await ami.db_del(self.manager, "yht-sos", number)
+                        self.sos_devices = numbers
+                except (httpx.HTTPError, OSError, ValueError, ami.AmiError) as error:
+                    log.warning("SOS device sync failed (%s)", type(error).__name__)
+                await asyncio.sleep(self.settings.sos_sync_interval_s)
+
+    def _notify_contacts(self, sos: SosCall) -> None:
+        task = asyncio.create_task(self._call_contacts(sos))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _call_contacts(self, sos: SosCall) -> None:
+        """Nobody answered an SOS call: ring the elder's emergency contacts and
+        play them the notice (the dialplan already called 120)."""
+        if not sos.caller:
+            return
+        try:
+            async with httpx.AsyncClient(base_url=self.settings.ticketing_url,
+                                         timeout=5) as client:  # fmt: skip
+                response = await client.get("/elders/contacts", params={"number": sos.caller},
+                                            headers=self._headers())  # fmt: skip
+            contacts = response.json() if response.status_code == 200 else []
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("emergency contacts unavailable (%s)", type(error).__name__)
+            contacts = []
+        for contact in contacts:
+            number = str(contact.get("phone", ""))
+            if not OUTSIDE_NUMBER.match(number):
+                continue
+            try:
+                await ami.originate(self.manager, f"PJSIP/{number}@partner-trunk", 45,
+                                    application="Playback",
+                                    data="yht/sos-contact-notice")  # fmt: skip
+                await self.acd.store.enqueue_sos({
+                    "call_id": sos.call_id, "kind": "contact_called",
+                    "at": self.acd.clock(), "detail": f"通知紧急联系人 {mask_number(number)}",
+                })  # fmt: skip
+            except ami.AmiError as error:
+                log.warning("calling an emergency contact failed: %s", error)
+
     async def _publish_staffing(self) -> None:
         """Open seats against the shift plan, for the seat map (and its alarm)."""
         while True:
@@ -123,6 +221,8 @@ class AcdRunner:
             await asyncio.sleep(self.settings.staffing_interval_s)
 
     async def stop(self) -> None:
+        for task in self._background:
+            task.cancel()
         if self._staffing is not None:
             self._staffing.cancel()
         if self._deliverer is not None:

@@ -16,6 +16,7 @@ class AgentState(StrEnum):
     talking = "talking"  # 通话
     wrapup = "wrapup"  # 话后处理
     paused = "paused"  # 小休 (with a reason)
+    unreachable = "unreachable"  # 话机离线: logged in, phone gone (unregistered, qualify)
 
 
 class Signal(StrEnum):
@@ -30,10 +31,14 @@ class Signal(StrEnum):
     missed = "missed"  # AgentRingNoAnswer
     connected = "connected"  # AgentConnect
     completed = "completed"  # AgentComplete
+    unreachable = "unreachable"  # QueueMemberStatus Status: 4 invalid / 5 unavailable
+    reachable = "reachable"  # QueueMemberStatus any other status, after unreachable
+    conference_joined = "conference_joined"  # ConfbridgeJoin of the seat's channel
+    conference_left = "conference_left"  # ConfbridgeLeave of the seat's channel
 
 
 S, G = AgentState, Signal
-ANY_LOGGED_IN = (S.ready, S.ringing, S.talking, S.wrapup, S.paused)
+ANY_LOGGED_IN = (S.ready, S.ringing, S.talking, S.wrapup, S.paused, S.unreachable)
 
 # (signal, from) -> to. Signals not listed for a state leave it unchanged.
 TRANSITIONS: dict[tuple[Signal, AgentState], AgentState] = {
@@ -54,6 +59,16 @@ TRANSITIONS: dict[tuple[Signal, AgentState], AgentState] = {
     (G.wrapup_paused, S.talking): S.wrapup,
     (G.wrapup_paused, S.wrapup): S.wrapup,
     (G.wrapup_paused, S.ready): S.wrapup,
+    # a phone that drops off (unregistered, qualify fails) cannot take calls;
+    # Asterisk stops offering them, and the seat map shows it
+    **{(G.unreachable, s): S.unreachable for s in (S.ready, S.ringing, S.wrapup, S.paused)},
+    (G.reachable, S.unreachable): S.ready,
+    (G.paused, S.unreachable): S.unreachable,  # the reason is kept for when it is back
+    # a call moved into a three-way conference: the seat is still on the call
+    (G.conference_joined, S.wrapup): S.talking,
+    (G.conference_joined, S.ready): S.talking,
+    (G.conference_joined, S.ringing): S.talking,
+    (G.conference_left, S.talking): S.wrapup,
 }
 
 

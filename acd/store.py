@@ -20,6 +20,12 @@ class Seat:
     queues: list[str] = field(default_factory=list)
     call_id: str = ""  # the caller's channel uniqueid while ringing / talking
     call_since: float = 0.0
+    # the seat's own leg and the caller's leg of the current call (AMI channel
+    # names, never sent to a browser: the bridge strips them)
+    agent_channel: str = ""
+    caller_channel: str = ""
+    conference: str = ""  # the ConfBridge the seat is in (three-way call), if any
+    sos: bool = False  # the current call is an SOS call
 
 
 @dataclass
@@ -55,6 +61,10 @@ class AcdStore:
         """A missed call waits in Redis until the work-order service has it."""
         await self.redis.rpush(f"{self.prefix}:missed", json.dumps(missed, ensure_ascii=False))
 
+    async def enqueue_sos(self, item: dict) -> None:
+        """One step of an SOS call's timeline, kept in order until delivered."""
+        await self.redis.rpush(f"{self.prefix}:sos", json.dumps(item, ensure_ascii=False))
+
     async def publish(self, message: dict) -> None:
         await self.redis.publish(self.channel, json.dumps(message, ensure_ascii=False))
 
@@ -71,7 +81,10 @@ class AcdStore:
         return [
             Seat(agent_id=d["agent_id"], state=d["state"], since=float(d["since"]),
                  reason=d["reason"], queues=[q for q in d["queues"].split(",") if q],
-                 call_id=d["call_id"], call_since=float(d["call_since"]))
+                 call_id=d["call_id"], call_since=float(d["call_since"]),
+                 agent_channel=d.get("agent_channel", ""),
+                 caller_channel=d.get("caller_channel", ""),
+                 conference=d.get("conference", ""), sos=d.get("sos") == "True")
             for d in await self._hashes("seat")
         ]  # fmt: skip
 

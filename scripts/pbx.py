@@ -55,6 +55,15 @@ class PbxSettings(BaseSettings):
     # list. The others join the queues when they log in through the ACD.
     static_members: str = "all"
     hotlines: str = "12345,96010,89000,61696156"
+    # the SOS line of the elderly one-key phones (12349: elderly-care hotline)
+    sos_numbers: str = "12349"
+    # seconds the seats ring for an SOS call before 120 is called in
+    sos_answer_s: int = 15
+    sos_center: str = "120"
+    # one attempt to an outside party (120, 110), how many, and the gap
+    conf_dial_s: int = 30
+    conf_dial_tries: int = 5
+    conf_retry_gap_s: int = 2
     citizen_trunk_match: str = "127.0.0.1"
     partner_host: str = "127.0.0.1"
     partner_port: int = 5090
@@ -77,6 +86,10 @@ class PbxSettings(BaseSettings):
     @property
     def hotline_numbers(self) -> list[str]:
         return [h.strip() for h in self.hotlines.split(",") if h.strip()]
+
+    @property
+    def sos_number_list(self) -> list[str]:
+        return [h.strip() for h in self.sos_numbers.split(",") if h.strip()]
 
 
 def rootfs() -> Path:
@@ -136,9 +149,28 @@ class Pbx:
             "HOTLINE_MEMBERS": "\n".join(
                 f"member => PJSIP/agent{a},0,agent{a}" for a in s.static_member_ids
             ),
+            "SOS_MEMBERS": "\n".join(
+                f"member => PJSIP/agent{a},0,agent{a}" for a in s.static_member_ids
+            ),
+            "SOS_ANSWER_S": str(s.sos_answer_s),
+            "SOS_CENTER": s.sos_center,
+            "CONF_DIAL_S": str(s.conf_dial_s),
+            "CONF_DIAL_TRIES": str(s.conf_dial_tries),
+            "CONF_RETRY_GAP_S": str(s.conf_retry_gap_s),
+            "CONF_ORIGINATE_S": str(
+                s.conf_dial_tries * (s.conf_dial_s + s.conf_retry_gap_s) + 10
+            ),
             "HOTLINE_EXTENSIONS": "\n".join(
-                f"exten => {h},1,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"
+                # a registered SOS device calling an ordinary hotline number
+                # is still an SOS call (AstDB yht-sos, no Python involved)
+                f"exten => {h},1,GotoIf(${{DB_EXISTS(yht-sos/${{FILTER(0-9+,"
+                f"${{CALLERID(num)}})}})}}?yht-sos,{h},1)\n"
+                f" same => n,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"
                 for h in s.hotline_numbers
+            )
+            + "\n"
+            + "\n".join(
+                f"exten => {n},1,Goto(yht-sos,{n},1)" for n in s.sos_number_list
             ),
         }
 

@@ -19,6 +19,8 @@ from ticketing.callbacks.missed import router as missed_router
 from ticketing.callbacks.views import router as callbacks_router
 from ticketing.context import Context
 from ticketing.database import make_engine, session_factory, utcnow
+from ticketing.elders.views import router as elders_router
+from ticketing.elders.views import sos_router
 from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router
 from ticketing.orders.views import progress_router
@@ -71,7 +73,7 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[o.strip() for o in settings.desk_origins.split(",") if o.strip()],
-        allow_methods=["GET", "POST", "PATCH"],
+        allow_methods=["GET", "POST", "PATCH", "PUT"],
         allow_headers=["Authorization", "Content-Type"],
     )
     for router in (
@@ -84,6 +86,8 @@ def create_app(
         orgs_router,
         progress_router,
         missed_router,
+        elders_router,
+        sos_router,
     ):
         app.include_router(router)
 

@@ -3,6 +3,7 @@
 from ticketing.auth.models import ApiToken, AuditEntry, User
 from ticketing.callbacks.models import CallbackTask, MissedCall
 from ticketing.database import Base
+from ticketing.elders.models import Elder, ElderNumber, SosCall, SosEvent
 from ticketing.kb.models import Article
 from ticketing.orders.models import (
     Attachment,
@@ -26,6 +27,8 @@ __all__ = [
     "Base",
     "CallbackTask",
     "DailyCounter",
+    "Elder",
+    "ElderNumber",
     "IntakeKey",
     "MissedCall",
     "OrderCall",
@@ -33,6 +36,8 @@ __all__ = [
     "OrderLink",
     "OrderUnit",
     "ReassignRequest",
+    "SosCall",
+    "SosEvent",
     "Subject",
     "Supervision",
     "Unit",

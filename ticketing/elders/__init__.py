@@ -1,0 +1,1 @@
+"""The elder registry (SOS one-key phones) and the record of SOS calls."""

@@ -1,0 +1,314 @@
+"""The elder registry and the SOS call record.
+
+Who sees what: agents and shift leads see a profile in full (they read it to
+120); admins and shift leads keep the registry; a unit handler (the community
+in charge) sees who and where, but not health data, and numbers masked. The
+ACD reads only the SOS device numbers (for AstDB) and the emergency contacts'
+numbers (to ring them), and reports each step of an SOS call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ticketing.auth.roles import Role, phone_for
+from ticketing.auth.service import Actor, audit, require
+from ticketing.context import Ctx
+from ticketing.database import DbSession
+from ticketing.elders.models import Elder, ElderNumber, SosCall, SosEvent
+from ticketing.errors import Conflict, NotFound
+from ticketing.orders.enums import Channel, OrderType, Urgency
+from ticketing.orders.schemas import Caller, CallRef, OrderCreate
+from ticketing.orders.service import create_order
+from ticketing.orgs.models import Subject
+from ticketing.types import PathId
+
+router = APIRouter(prefix="/elders", tags=["elders 一键呼叫档案"])
+sos_router = APIRouter(prefix="/sos-calls", tags=["elders 一键呼叫档案"])
+
+Readers = Annotated[Actor, require(Role.agent, Role.shift_lead, Role.admin, Role.unit_handler)]
+Keepers = Annotated[Actor, require(Role.shift_lead, Role.admin)]
+Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
+Acd = Annotated[Actor, require(Role.acd)]
+HEALTH_VISIBLE = frozenset({Role.agent, Role.shift_lead, Role.admin})
+SOS_SUBJECT = "elderly.sos"
+
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Words = Annotated[str, StringConstraints(max_length=2000)]
+Label = Annotated[str, StringConstraints(max_length=64)]
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    relation: Label = ""
+    phone: Phone
+
+
+class ElderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    age: int | None = Field(default=None, ge=0, le=130)
+    numbers: list[Phone] = Field(min_length=1, max_length=5)
+    address: Annotated[str, StringConstraints(max_length=255)] = ""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    conditions: Words = ""
+    medicines: Words = ""
+    contacts: list[Contact] = Field(default_factory=list, max_length=5)
+    community: Label = ""
+    grid: Label = ""
+    worker_name: Label = ""
+    worker_phone: Phone | None = None
+    follow_up: bool = False
+
+
+class ElderOut(BaseModel):
+    id: int
+    name: str
+    age: int | None
+    numbers: list[str]
+    address: str
+    latitude: float | None
+    longitude: float | None
+    conditions: str | None = Field(description="null for roles that may not see health data")
+    medicines: str | None
+    contacts: list[dict]
+    community: str
+    grid: str
+    worker_name: str
+    worker_phone: str | None
+    follow_up: bool
+
+
+class SosStepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    kind: str = Field(pattern="^(start|offered|answered|escalated|dialled|dial_failed|joined"
+                              "|left|contact_called|ended)$")  # fmt: skip
+    at: float = Field(gt=0, lt=4_102_444_800)  # epoch seconds, before 2100
+    detail: Words = ""
+    seat: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,6}$")] | None = None
+    caller: Phone | None = None
+    hotline: Annotated[str, StringConstraints(max_length=16)] = ""
+    known: bool | None = None
+    recording: Annotated[str, StringConstraints(max_length=255)] = ""
+
+
+class SosStepOut(BaseModel):
+    kind: str
+    at: dt.datetime
+    detail: str
+    seat: str | None
+
+
+class SosCallOut(BaseModel):
+    call_id: str
+    order_id: int
+    order_number: str
+    elder: ElderOut | None
+    caller: str | None
+    hotline: str
+    recording: str
+    follow_up: bool
+    timeline: list[SosStepOut]
+
+
+# ------------------------------------------------------------- presenting
+def _numbers(db_session: Session, elder_id: int) -> list[str]:
+    rows = db_session.scalars(select(ElderNumber.number).where(ElderNumber.elder_id == elder_id))
+    return sorted(rows)
+
+
+def present(db_session: Session, elder: Elder, actor: Actor) -> ElderOut:
+    health = actor.role in HEALTH_VISIBLE
+    return ElderOut(
+        id=elder.id, name=elder.name, age=elder.age,
+        numbers=[phone_for(actor.role, n) or "" for n in _numbers(db_session, elder.id)],
+        address=elder.address, latitude=elder.latitude, longitude=elder.longitude,
+        conditions=elder.conditions if health else None,
+        medicines=elder.medicines if health else None,
+        contacts=[{**c, "phone": phone_for(actor.role, c.get("phone"))} for c in elder.contacts],
+        community=elder.community, grid=elder.grid, worker_name=elder.worker_name,
+        worker_phone=phone_for(actor.role, elder.worker_phone), follow_up=elder.follow_up,
+    )  # fmt: skip
+
+
+def elder_by_number(db_session: Session, number: str | None) -> Elder | None:
+    if not number:
+        return None
+    row = db_session.scalar(select(ElderNumber).where(ElderNumber.number == number))
+    return db_session.get(Elder, row.elder_id) if row is not None else None
+
+
+def _set_numbers(db_session: Session, elder: Elder, numbers: list[str]) -> None:
+    others = ElderNumber.elder_id != elder.id
+    taken = db_session.scalars(select(ElderNumber).where(ElderNumber.number.in_(numbers), others))
+    clash = [n.number for n in taken]
+    if clash:
+        raise Conflict(f"号码已登记给其他老人: {', '.join(clash)}")
+    for row in db_session.scalars(select(ElderNumber).where(ElderNumber.elder_id == elder.id)):
+        if row.number not in numbers:
+            db_session.delete(row)
+    have = set(_numbers(db_session, elder.id))
+    db_session.add_all(ElderNumber(elder_id=elder.id, number=n)
+                       for n in dict.fromkeys(numbers) if n not in have)  # fmt: skip
+    db_session.flush()
+
+
+# ----------------------------------------------------------------- registry
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ElderOut)
+def register(body: ElderIn, db_session: DbSession, actor: Keepers) -> ElderOut:
+    fields = body.model_dump(exclude={"numbers", "contacts"})
+    elder = Elder(**fields, contacts=[c.model_dump() for c in body.contacts])
+    db_session.add(elder)
+    db_session.flush()
+    _set_numbers(db_session, elder, body.numbers)
+    audit(db_session, actor, "register", f"elder:{elder.id}")
+    return present(db_session, elder, actor)
+
+
+@router.put("/{elder_id}", response_model=ElderOut)
+def update(elder_id: PathId, body: ElderIn, db_session: DbSession, actor: Keepers) -> ElderOut:
+    elder = db_session.get(Elder, elder_id, with_for_update=True)
+    if elder is None:
+        raise NotFound(f"档案不存在: {elder_id}")
+    for key, value in body.model_dump(exclude={"numbers", "contacts"}).items():
+        setattr(elder, key, value)
+    elder.contacts = [c.model_dump() for c in body.contacts]
+    _set_numbers(db_session, elder, body.numbers)
+    audit(db_session, actor, "update", f"elder:{elder.id}")
+    return present(db_session, elder, actor)
+
+
+@router.get("/devices", response_model=list[str])
+def devices(db_session: DbSession, actor: Acd) -> list[str]:
+    """Every registered number: the dialplan treats a call from one as SOS."""
+    return sorted(db_session.scalars(select(ElderNumber.number)))
+
+
+@router.get("/contacts", response_model=list[dict])
+def contacts(db_session: DbSession, actor: Acd,
+             number: Annotated[str, Query(pattern=r"^\+?[0-9]{3,20}$")]) -> list[dict]:  # fmt: skip
+    """The emergency contacts' numbers only: the ACD rings them on escalation."""
+    elder = elder_by_number(db_session, number)
+    audit(db_session, actor, "contacts", f"elder:{elder.id if elder else '-'}")
+    return [{"phone": c["phone"]} for c in elder.contacts] if elder else []
+
+
+@router.get("/lookup", response_model=ElderOut)
+def lookup(db_session: DbSession, actor: Center,
+           number: Annotated[str, Query(pattern=r"^\+?[0-9]{3,20}$")]) -> ElderOut:  # fmt: skip
+    """The profile behind a calling number (the SOS screen-pop)."""
+    elder = elder_by_number(db_session, number)
+    if elder is None:
+        raise NotFound("号码未登记")
+    audit(db_session, actor, "lookup", f"elder:{elder.id}")
+    return present(db_session, elder, actor)
+
+
+@router.get("/{elder_id}", response_model=ElderOut)
+def read(elder_id: PathId, db_session: DbSession, actor: Readers) -> ElderOut:
+    elder = db_session.get(Elder, elder_id)
+    if elder is None:
+        raise NotFound(f"档案不存在: {elder_id}")
+    audit(db_session, actor, "read", f"elder:{elder.id}")
+    return present(db_session, elder, actor)
+
+
+# ----------------------------------------------------------- the SOS record
+def _open_record(db_session: Session, ctx, body: SosStepIn, actor: Actor) -> SosCall:
+    """The first step reported for a call makes its emergency work order, with
+    the profile (or, for an unknown number, an empty one to follow up)."""
+    elder = elder_by_number(db_session, body.caller)
+    follow_up = elder is None or elder.follow_up
+    if elder is None and body.caller:
+        elder = Elder(name="未登记", follow_up=True)
+        db_session.add(elder)
+        db_session.flush()
+        db_session.add(ElderNumber(elder_id=elder.id, number=body.caller))
+    if elder is not None and not elder.follow_up:
+        content = (f"一键呼叫 (SOS): {elder.name}, {elder.age or '?'} 岁, {elder.address}."
+                   f" 病史: {elder.conditions or '无'}; 用药: {elder.medicines or '无'}."
+                   f" 社区: {elder.community} {elder.grid},"
+                   f" 联系人 {elder.worker_name}.")  # fmt: skip
+    else:
+        content = ("一键呼叫 (SOS): 号码未登记, 按紧急情况处理. 需核实身份并补录档案."
+                   if body.caller else "一键呼叫 (SOS): 未显示号码, 按紧急情况处理.")  # fmt: skip
+    subject = SOS_SUBJECT if db_session.get(Subject, SOS_SUBJECT) is not None else None
+    order = create_order(db_session=db_session, ctx=ctx, actor=actor, data=OrderCreate(
+        channel=Channel.phone, type=OrderType.help, subject_code=subject,
+        urgency=Urgency.urgent, content=content,
+        caller=Caller(phone=body.caller, name=elder.name if elder else None,
+                      address=(elder.address or None) if elder else None,
+                      latitude=elder.latitude if elder else None,
+                      longitude=elder.longitude if elder else None),
+        call=CallRef(call_id=body.call_id, recording=body.recording or None),
+    ))  # fmt: skip
+    record = SosCall(call_id=body.call_id, order_id=order.id,
+                     elder_id=elder.id if elder else None, caller_phone=body.caller,
+                     hotline=body.hotline, recording=body.recording,
+                     follow_up=follow_up)  # fmt: skip
+    db_session.add(record)
+    db_session.flush()
+    return record
+
+
+@sos_router.post("/events", status_code=status.HTTP_201_CREATED, response_model=SosStepOut,
+                 responses={200: {"description": "this step was reported already"}})  # fmt: skip
+def report_step(body: SosStepIn, response: Response, db_session: DbSession, ctx: Ctx,
+                actor: Acd) -> SosStepOut:  # fmt: skip
+    """The ACD reports one step of an SOS call; idempotent per (call, kind, time)."""
+    record = db_session.scalar(select(SosCall).where(SosCall.call_id == body.call_id))
+    if record is None:
+        try:
+            with db_session.begin_nested():
+                record = _open_record(db_session, ctx, body, actor)
+        except IntegrityError:
+            record = db_session.scalar(select(SosCall).where(SosCall.call_id == body.call_id))
+    assert record is not None
+    if body.recording and not record.recording:
+        record.recording = body.recording
+    at = dt.datetime.fromtimestamp(body.at, dt.UTC)
+    same = (SosEvent.sos_call_id == record.id, SosEvent.kind == body.kind, SosEvent.at == at)
+    existing = db_session.scalar(select(SosEvent).where(*same))
+    if existing is not None:
+        response.status_code = status.HTTP_200_OK
+        return SosStepOut(kind=existing.kind, at=existing.at, detail=existing.detail,
+                          seat=existing.seat)  # fmt: skip
+    step = SosEvent(sos_call_id=record.id, kind=body.kind, at=at, detail=body.detail,
+                    seat=body.seat)  # fmt: skip
+    db_session.add(step)
+    db_session.flush()
+    return SosStepOut(kind=step.kind, at=step.at, detail=step.detail, seat=step.seat)
+
+
+@sos_router.get("/{call_id}", response_model=SosCallOut)
+def sos_call(call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)],
+             db_session: DbSession, actor: Center) -> SosCallOut:  # fmt: skip
+    from ticketing.orders.models import WorkOrder
+
+    record = db_session.scalar(select(SosCall).where(SosCall.call_id == call_id))
+    if record is None:
+        raise NotFound(f"没有这通一键呼叫: {call_id}")
+    order = db_session.get(WorkOrder, record.order_id)
+    assert order is not None
+    elder = db_session.get(Elder, record.elder_id) if record.elder_id else None
+    steps = db_session.scalars(select(SosEvent).where(SosEvent.sos_call_id == record.id)
+                               .order_by(SosEvent.at, SosEvent.id))  # fmt: skip
+    audit(db_session, actor, "read", f"sos:{record.id}")
+    return SosCallOut(
+        call_id=record.call_id, order_id=order.id, order_number=order.number,
+        elder=present(db_session, elder, actor) if elder else None,
+        caller=phone_for(actor.role, record.caller_phone), hotline=record.hotline,
+        recording=record.recording, follow_up=record.follow_up,
+        timeline=[SosStepOut(kind=s.kind, at=s.at, detail=s.detail, seat=s.seat) for s in steps],
+    )  # fmt: skip

@@ -11,6 +11,8 @@ DRAFTS = {
     "order_progress": ("consultation", None),
     "dialect": ("help", None),
     "general": ("help", None),
+    # the emergency order itself is made automatically; a draft is for more
+    "sos": ("help", "elderly.sos"),
 }
 
 
@@ -40,6 +42,7 @@ def screen_pop(offer: dict[str, Any], history: list[dict] | None) -> dict[str, A
         "hotline": context.get("YHT_HOTLINE", ""),
         "category": context.get("YHT_CATEGORY", ""),
         "priority": int(context.get("YHT_PRIORITY") or 0),
+        "sos": context.get("YHT_CATEGORY") == "sos",
         "ivr_path": context.get("YHT_IVR_PATH", ""),
         "repeat_caller": context.get("YHT_REPEAT_CALLER") == "1",
         "order_number": context.get("YHT_ORDER_NO", ""),

@@ -14,10 +14,18 @@ Then it pushes, as JSON messages:
     screen_pop    to the agent whose phone rings (caller, IVR path, category,
                   previous work orders, a draft work order)
     alarm         to shift leads: a caller waiting too long, a long pause
-and accepts from an agent: {"type": "ready"|"pause"|"login"|"logout",
-"reason": ..., "ref": ...}, always for the agent's own seat. Every message
-gets an "ack" or an "error" with the same "ref"; a malformed one never
-closes the connection.
+    sos_profile   to the agent offered an SOS call: the elder's profile
+    alarm, alarm_clear  to shift leads: a caller waiting too long, a long
+                  pause, an SOS call nobody has answered yet, a failed 120 dial
+and accepts from an agent, always for the agent's own seat and call:
+    {"type": "ready"|"pause"|"login"|"logout", "reason": ...}
+    {"type": "hangup"}                       leave the call
+    {"type": "transfer", "target": "hotline"|"110"|"<number>"}
+    {"type": "party", "number": "120"|"110"|"<number>"}   three-way call
+and from a shift lead with a seat: {"type": "spy", "target": "<seat>",
+"mode": "listen"|"whisper"|"barge"} (rings the lead's own phone).
+Every message gets an "ack" or an "error" with the same "ref"; a malformed
+one never closes the connection.
 """
 
 from __future__ import annotations
@@ -38,7 +46,17 @@ from softphone_bridge.screenpop import screen_pop
 from softphone_bridge.settings import BridgeSettings
 
 log = logging.getLogger("bridge")
-SEAT_COMMANDS = {"ready", "pause", "login", "logout"}
+SEAT_COMMANDS = {"ready", "pause", "login", "logout", "hangup", "transfer", "party", "spy"}
+# the body each command sends to the ACD: message field -> ACD field
+COMMAND_FIELDS = {
+    "pause": ("reason",),
+    "transfer": ("target",),
+    "party": ("number",),
+    "spy": ("target", "mode"),
+}
+LEAD_COMMANDS = {"spy"}
+# AMI channel names stay between the ACD and the bridge
+PRIVATE_SEAT_FIELDS = ("agent_channel", "caller_channel")
 WAIT_ALARM_S = 30.0  # a caller waiting longer than this (the 15 s target, doubled)
 PAUSE_ALARM_S = 15 * 60.0
 
@@ -72,6 +90,8 @@ class Bridge:
     queues: dict[str, dict] = field(default_factory=dict)
     staffing: dict = field(default_factory=dict)
     alarms: dict[str, str] = field(default_factory=dict)  # active now: key -> message
+    # raised by the ACD (SOS waiting, a failed 120 dial) until it clears them
+    pushed: dict[str, str] = field(default_factory=dict)
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     # ---------------------------------------------------------- connections
@@ -150,7 +170,11 @@ class Bridge:
         if not session.seat:
             await session.send({"type": "error", "ref": ref, "message": "没有座席, 不能操作"})
             return
-        body = {"reason": message.get("reason")} if kind == "pause" else None
+        if kind in LEAD_COMMANDS and not session.is_lead:
+            await session.send({"type": "error", "ref": ref, "message": "只有值班长可以监听"})
+            return
+        fields = COMMAND_FIELDS.get(kind, ())
+        body = {f: message.get(f) for f in fields} if fields else None
         try:
             response = await self.http.post(
                 f"{self.settings.acd_url}/seats/{session.seat}/{kind}", json=body,
@@ -193,8 +217,15 @@ class Bridge:
     async def route(self, event: dict) -> None:
         kind = event.get("type")
         if kind == "seat":
+            event = {k: v for k, v in event.items() if k not in PRIVATE_SEAT_FIELDS}
             self.seats[event["agent_id"]] = event
             await self._send_where(event, lambda s: s.is_lead or s.seat == event["agent_id"])
+        elif kind == "sos":
+            await self._sos_alarm(event)
+        elif kind == "alarm_set":
+            await self._raise(event["key"], event["message"])
+        elif kind == "alarm_clear":
+            await self._clear(event["key"])
         elif kind == "queue":
             self.queues[event["name"]] = event
             await self._send_where(event, lambda s: True)
@@ -207,11 +238,37 @@ class Bridge:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
+    async def _sos_alarm(self, event: dict) -> None:
+        """An SOS call stays an alarm on the seat map until a seat answers it."""
+        key = f"sos:{event['call_id']}"
+        if event["state"] == "waiting":
+            await self._raise(key, f"一键呼叫 (SOS) {event.get('caller') or '未显示号码'} 等待接听")
+        elif event["state"] == "escalated":
+            await self._raise(key, f"一键呼叫 (SOS) {event.get('caller') or '未显示号码'}"
+                                   " 无人接听, 已自动接通 120, 请立即接听")  # fmt: skip
+        else:
+            await self._clear(key)
+
+    async def _raise(self, key: str, message: str) -> None:
+        self.pushed[key] = message
+        self.alarms[key] = message
+        await self._send_where({"type": "alarm", "key": key, "message": message,
+                                "at": time.time()}, lambda s: s.is_lead)  # fmt: skip
+
+    async def _clear(self, key: str) -> None:
+        self.pushed.pop(key, None)
+        if self.alarms.pop(key, None) is not None:
+            await self._send_where({"type": "alarm_clear", "key": key}, lambda s: s.is_lead)
+
     async def _pop(self, session: Session, offer: dict) -> None:
         """Send the pop at once; the caller's history follows when it arrives,
         so a slow work-order service never delays the ring on the page."""
         await session.send(screen_pop(offer, None))
         caller = offer.get("context", {}).get("YHT_CALLER", "")
+        if offer.get("context", {}).get("YHT_CATEGORY") == "sos":
+            profile = await self._elder(session, caller) if caller else None
+            await session.send({"type": "sos_profile", "call_id": offer.get("call_id", ""),
+                                "known": profile is not None, "profile": profile})  # fmt: skip
         history = await self._history(session, caller) if caller else []
         await session.send({"type": "history", "call_id": offer.get("call_id", ""),
                             "history": history})  # fmt: skip
@@ -229,6 +286,16 @@ class Bridge:
             return None
         return [{k: o[k] for k in ("number", "type", "subject_code", "state", "content",
                                    "created_at")} for o in response.json()["items"]]  # fmt: skip
+
+    async def _elder(self, session: Session, caller: str) -> dict | None:
+        try:
+            response = await self.http.get(
+                f"{self.settings.ticketing_url}/elders/lookup", params={"number": caller},
+                headers={"Authorization": f"Bearer {session.token}"},
+                timeout=self.settings.http_timeout_s)  # fmt: skip
+        except httpx.HTTPError:
+            return None
+        return response.json() if response.status_code == 200 else None
 
     async def _send_where(self, message: dict, wanted) -> None:
         await asyncio.gather(*(s.send(message) for s in list(self.sessions) if wanted(s)))
@@ -255,9 +322,12 @@ class Bridge:
                     f"{self.staffing['shift']} 计划开通 {self.staffing['planned']} 个座席,"
                     f" 当前可接听 {self.staffing['open']} 个"
                 )
+            alarms |= self.pushed
             for key in alarms.keys() - self.alarms.keys():
                 await self._send_where({"type": "alarm", "key": key, "message": alarms[key],
                                         "at": now}, lambda s: s.is_lead)  # fmt: skip
+            for key in self.alarms.keys() - alarms.keys():
+                await self._send_where({"type": "alarm_clear", "key": key}, lambda s: s.is_lead)
             self.alarms = alarms
 
 

@@ -105,6 +105,13 @@ class TicketingService:
             "password": "agent-password-1001"}).raise_for_status()  # fmt: skip
         self.agent = self._token("agent1001", "agent-password-1001")
 
+    def restart(self) -> None:
+        """Start the process again after stop(): same database, same accounts."""
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "ticketing"], env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        wait_until(self._healthy, 30, "the work-order API")
+
     def _healthy(self) -> bool:
         try:
             return httpx.get(f"{self.base}/health", timeout=1).status_code == 200
@@ -172,7 +179,7 @@ class ServiceProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        with open(self.log, "wb") as log:
+        with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         wait_until(self._up, 30, f"{self.module} to answer")
@@ -203,7 +210,8 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     prefix = f"yht:test-desk:{os.getpid()}"
     env = {**os.environ, **test_env, "YHT_ACD_REDIS_PREFIX": prefix,
            "YHT_BRIDGE_ACD_PREFIX": prefix, "YHT_ACD_HTTP_PORT": "18091",
-           "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_ACD_STAFFING_INTERVAL_S": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
+           "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_ACD_STAFFING_INTERVAL_S": "1",
+           "YHT_ACD_SOS_SYNC_INTERVAL_S": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
            "YHT_BRIDGE_PORT": "18092", "YHT_ACD_TICKETING_URL": ticketing_service.base,
            "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
     acd = ServiceProcess("acd", env, logs / "acd.log", "http://127.0.0.1:18091/health")

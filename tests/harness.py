@@ -37,6 +37,8 @@ TEST_PORTS = {
     "YHT_PBX_RTP_END": "11999",
     "YHT_PBX_PARTNER_PORT": "15090",
     "YHT_PBX_QUALIFY_SECONDS": "5",
+    # the SOS line: seats ring this long before 120 is called (15 s in service)
+    "YHT_PBX_SOS_ANSWER_S": "6",
     # seat 1001 is a static member (call-path tests); the others log in through the ACD
     "YHT_PBX_STATIC_MEMBERS": "1001",
     "YHT_TICKETING_PORT": "18080",
@@ -148,6 +150,42 @@ class SippAgent:
                 pairs = re.findall(r"(\w+)=\s*(\S*)", line)
                 found.append({k: urllib.parse.unquote(v) for k, v in pairs})
         return found
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+
+@dataclass
+class SippCenter:
+    """An outside party on the partner trunk (the 120 center in the tests):
+    answers every call (agent_answer.xml) or refuses each one busy."""
+
+    port: int
+    workdir: Path
+    busy: bool = False
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        scenario = "center_busy.xml" if self.busy else "agent_answer.xml"
+        self.proc = subprocess.Popen(
+            ["sipp", "-sf", str(SIPP_DIR / scenario), "-i", "127.0.0.1", "-p", str(self.port),
+             "-mp", str(self.port + 1000), "-nostdin", "-trace_logs",
+             "-log_file", str(self.log_path)],
+            cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"center-{self.port}-{'busy' if self.busy else 'answer'}.log"
+
+    def invites(self, dialled: str = "") -> int:
+        """INVITEs received, or those for one dialled number."""
+        if not self.log_path.exists():
+            return 0
+        wanted = f"sip:{dialled}@" if dialled else ""
+        return sum(1 for line in self.log_path.read_text(errors="replace").splitlines()
+                   if line.startswith("INVITE") and wanted in line)  # fmt: skip
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -57,7 +57,7 @@ const YHT = {
 
 const STATE_LABELS = {
   logged_out: "未登录", ready: "空闲", ringing: "振铃", talking: "通话中",
-  wrapup: "话后处理", paused: "小休",
+  wrapup: "话后处理", paused: "小休", unreachable: "话机离线",
 };
 const PAUSE_LABELS = { break: "休息", training: "培训", meeting: "会议", after_call_work: "事后处理" };
 

@@ -11,6 +11,7 @@ function showSeat(s) {
 function showPop(pop) {
   currentPop = pop;
   document.getElementById("pop").hidden = false;
+  document.getElementById("sos").hidden = true;
   YHT.text("pop-caller", pop.caller);
   YHT.text("pop-hotline", pop.hotline);
   YHT.text("pop-path", pop.ivr_path);
@@ -24,6 +25,23 @@ function showPop(pop) {
   form.address.value = "";
   document.getElementById("pop-history").innerHTML = "<li>加载中…</li>";
   YHT.text("draft-result", "");
+}
+
+function showSos(message) {
+  if (!currentPop || message.call_id !== currentPop.call_id) return;
+  document.getElementById("sos").hidden = false;
+  document.getElementById("sos-unknown").hidden = message.known;
+  const p = message.profile || {};
+  YHT.text("sos-name", p.name);
+  YHT.text("sos-age", p.age);
+  YHT.text("sos-address", p.address);
+  YHT.text("sos-location", p.latitude != null ? `${p.latitude}, ${p.longitude}` : "");
+  YHT.text("sos-conditions", p.conditions);
+  YHT.text("sos-medicines", p.medicines);
+  YHT.text("sos-contacts", (p.contacts || [])
+    .map((c) => `${c.name}(${c.relation}) ${c.phone}`).join("; "));
+  YHT.text("sos-community", [p.community, p.grid, p.worker_name, p.worker_phone]
+    .filter(Boolean).join(" · "));
 }
 
 function showHistory(message) {
@@ -46,6 +64,7 @@ function onMessage(m) {
   else if (m.type === "queue") showQueues([m]);
   else if (m.type === "screen_pop") showPop(m);
   else if (m.type === "history") showHistory(m);
+  else if (m.type === "sos_profile") showSos(m);
   else if (m.type === "ack") YHT.text("command-result", "已执行");
   else if (m.type === "error") YHT.text("command-result", m.message);
 }
@@ -66,6 +85,18 @@ document.getElementById("btn-ready").onclick = () => command("ready");
 document.getElementById("btn-logout").onclick = () => command("logout");
 document.getElementById("btn-pause").onclick = () =>
   command("pause", { reason: document.getElementById("pause-reason").value });
+
+document.getElementById("btn-hangup").onclick = () => command("hangup");
+document.getElementById("btn-transfer").onclick = () => {
+  const choice = document.getElementById("transfer-target").value;
+  const target = choice === "other" ? document.getElementById("transfer-number").value : choice;
+  command("transfer", { target });
+};
+document.getElementById("btn-110").onclick = () => command("transfer", { target: "110" });
+document.getElementById("btn-110-party").onclick = () => command("party", { number: "110" });
+document.getElementById("btn-120-party").onclick = () => command("party", { number: "120" });
+document.getElementById("btn-party").onclick = () =>
+  command("party", { number: document.getElementById("party-number").value });
 
 document.getElementById("draft").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -12,7 +12,23 @@ function renderSeat(s) {
   }
   el.className = `seat state-${s.state}`;
   el.dataset.state = s.state;
+  if (!el.querySelector(".label")) {
+    const label = document.createElement("div");
+    label.className = "label";
+    el.appendChild(label);
+    // listen / whisper / barge from the shift lead's own phone (ChanSpy)
+    for (const [mode, text] of [["listen", "监听"], ["whisper", "耳语"], ["barge", "强插"]]) {
+      const button = document.createElement("button");
+      button.textContent = text;
+      button.dataset.mode = mode;
+      button.onclick = () => YHT.send({ type: "spy", target: s.agent_id, mode, ref: String(Date.now()) });
+      el.appendChild(button);
+    }
+  }
+  for (const b of el.querySelectorAll("button")) b.hidden = s.state !== "talking" || s.agent_id === mySeat;
+  if (s.sos) el.classList.add("sos");
 }
+let mySeat = null;
 
 function renderQueues() {
   const body = document.getElementById("queues");
@@ -32,7 +48,7 @@ function renderQueues() {
 
 function tick() {
   for (const s of Object.values(seats)) {
-    const el = document.getElementById(`seat-${s.agent_id}`);
+    const el = document.getElementById(`seat-${s.agent_id}`).querySelector(".label");
     const call = s.call_since ? ` · 通话 ${mmss(secondsSince(s.call_since))}` : "";
     const reason = s.reason ? ` (${PAUSE_LABELS[s.reason] || s.reason})` : "";
     el.textContent = `座席 ${s.agent_id} · ${STATE_LABELS[s.state] || s.state}${reason} · ${mmss(secondsSince(s.since))}${call}`;
@@ -41,7 +57,8 @@ function tick() {
 }
 
 function onMessage(m) {
-  if (m.type === "snapshot") {
+  if (m.type === "hello") mySeat = m.seat;
+  else if (m.type === "snapshot") {
     m.seats.forEach(renderSeat);
     if (m.staffing) onMessage(m.staffing);
     for (const a of m.alarms || []) onMessage({ type: "alarm", at: m.at, ...a });
@@ -52,9 +69,18 @@ function onMessage(m) {
     YHT.text("staffing", `${m.shift} · 计划 ${m.planned} 个座席 · 可接听 ${m.open} 个`);
     document.getElementById("staffing").className = m.open < m.planned ? "alarm" : "";
   }
+  else if (m.type === "alarm_clear") {
+    const li = document.getElementById(`alarm-${m.key}`);
+    if (li) li.remove();
+  }
+  else if (m.type === "error") YHT.text("status", m.message);
   else if (m.type === "alarm") {
+    const old = document.getElementById(`alarm-${m.key}`);
+    if (old) old.remove();
     const li = document.createElement("li");
-    li.className = "alarm";
+    li.id = `alarm-${m.key}`;
+    li.dataset.key = m.key;
+    li.className = m.key.startsWith("sos:") ? "alarm sos" : "alarm";
     li.textContent = `${new Date(m.at * 1000).toLocaleTimeString("zh-CN")} ${m.message}`;
     document.getElementById("alarms").prepend(li);
   }

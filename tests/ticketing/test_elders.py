@@ -37,7 +37,8 @@ def test_health_data_only_for_the_center(api: Api):
 
 def test_a_number_belongs_to_one_elder(api: Api):
     register(api)
-    clash = api.post("lead", "/elders", json={**PROFILE, "name": "赵一", "numbers": ["13900001234"]})
+    other = {**PROFILE, "name": "赵一", "numbers": ["13900001234"]}
+    clash = api.post("lead", "/elders", json=other)
     assert clash.status_code == 409
     assert api.get("agent", "/elders/lookup", params={"number": "13911112222"}).status_code == 404
     assert api.post("lead", "/elders", json={**PROFILE, "numbers": []}).status_code == 422

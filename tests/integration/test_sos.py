@@ -1,0 +1,252 @@
+"""The elderly one-key SOS line against real Asterisk: sipp plays the elder,
+the seats' phones and the 120 center on the partner trunk."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from tests.harness import SippCenter, place_call, wait_until
+from tests.integration.test_call_path import is_caller, new_caller
+from tests.integration.test_desk import Page, open_page
+
+SEAT = "1003"
+SEAT_PORT = 15091
+SOS_NUMBER = "12349"
+
+
+def digits(call_id: str) -> str:
+    return "".join(c for c in call_id if c.isdigit())
+
+
+@pytest.fixture
+def seat_phone(seat_phones):
+    return seat_phones(SEAT, SEAT_PORT)
+
+
+@pytest.fixture
+def center(pbx, workdir):
+    """The 120 center on the partner trunk; start(busy=...) as a test needs."""
+    running: list[SippCenter] = []
+
+    def start(busy: bool = False) -> SippCenter:
+        party = SippCenter(int(pbx.settings.partner_port), workdir, busy=busy)
+        party.start()
+        running.append(party)
+        time.sleep(0.3)  # sipp binds its port
+        return party
+
+    yield start
+    for party in running:
+        party.stop()
+
+
+def register_elder(ticketing_service, number: str, contact: str | None = None) -> dict:
+    lead = ticketing_service.user("lead1", "shift_lead")
+    contacts = [{"name": "李明", "relation": "儿子", "phone": contact}] if contact else []
+    response = httpx.post(f"{ticketing_service.base}/elders", headers=lead, json={
+        "name": "王秀英", "age": 82, "numbers": [number], "address": "幸福路 8 号 201",
+        "latitude": 29.56, "longitude": 106.55, "conditions": "冠心病",
+        "medicines": "硝酸甘油", "contacts": contacts, "community": "幸福社区"})  # fmt: skip
+    response.raise_for_status()
+    return response.json()
+
+
+async def sos_record(ticketing_service, call_id: str, until_kind: str, timeout: float = 20):
+    lead = ticketing_service.user("lead1", "shift_lead")
+    deadline = time.monotonic() + timeout
+    record: dict = {}
+    while time.monotonic() < deadline:
+        response = await asyncio.to_thread(
+            httpx.get, f"{ticketing_service.base}/sos-calls/{call_id}", headers=lead)
+        if response.status_code == 200:
+            record = response.json()
+            if until_kind in [s["kind"] for s in record["timeline"]]:
+                return record
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"SOS record never reached {until_kind}: {record}")
+
+
+async def logged_in(page: Page, state: str = "ready") -> None:
+    await page.send(type="login", ref="login")
+    await page.expect(lambda m: m["type"] == "seat" and m["state"] == state)
+
+
+async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_agent(
+    pbx, live_desk, ticketing_service, seat_phone, center, ami, workdir
+):
+    elder = new_caller()
+    register_elder(ticketing_service, elder)
+    agent = ticketing_service.user("desk1003", "agent", seat=SEAT)
+    page = await open_page(live_desk["ws"], agent)
+    board = await open_page(live_desk["ws"], ticketing_service.user("lead1", "shift_lead"))
+    center_120 = center()
+    try:
+        await logged_in(page)
+        await page.send(type="pause", reason="meeting", ref="p")
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "paused")
+        # an ordinary caller waits first, then the elder presses the SOS key
+        citizen = new_caller()
+        ordinary = place_call(pbx.settings.sip_port, "12345", citizen, workdir, hold_ms=30000,
+                              dtmf="2")  # fmt: skip
+        await ami.wait_for("QueueCallerJoin", is_caller(citizen), timeout=40)
+        sos_call = place_call(pbx.settings.sip_port, SOS_NUMBER, elder, workdir, hold_ms=20000)
+        joined = await ami.wait_for("QueueCallerJoin", is_caller(elder), timeout=20)
+        assert joined["Queue"] == "sos"
+        call_id = joined["Uniqueid"]
+        alarm = await board.expect(lambda m: m["type"] == "alarm" and m["key"] == f"sos:{call_id}")
+        assert elder in alarm["message"]
+
+        await page.send(type="ready", ref="r")
+        offered = await ami.wait_for("AgentCalled",
+                                     lambda e: e.get("MemberName") == f"agent{SEAT}")  # fmt: skip
+        assert offered["Queue"] == "sos", "the free seat was offered the ordinary call first"
+        pop = await page.expect(lambda m: m["type"] == "screen_pop")
+        assert pop["sos"] and pop["caller"] == elder
+        profile = await page.expect(lambda m: m["type"] == "sos_profile")
+        assert profile["known"] and profile["profile"]["conditions"] == "冠心病"
+        await ami.wait_for("AgentConnect", is_caller(elder))
+        await board.expect(lambda m: m["type"] == "alarm_clear" and m["key"] == f"sos:{call_id}")
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "talking")
+
+        await page.send(type="party", number="120", ref="120")
+        ack = await page.expect(lambda m: m.get("ref") == "120")
+        assert ack["type"] == "ack", ack
+        conf = digits(call_id)
+        in_conf = set()
+
+        def joins(event) -> bool:
+            if event.get("Conference") == conf:
+                in_conf.add(event["Channel"])
+            return len(in_conf) >= 3
+
+        await ami.wait_for("ConfbridgeJoin", joins, timeout=20)
+        assert any(c.startswith("Local/120*") for c in in_conf)
+        assert any(c.startswith(f"PJSIP/agent{SEAT}-") for c in in_conf)
+        assert any(c.startswith("PJSIP/citizen-trunk-") for c in in_conf)
+        assert center_120.invites(dialled="120") == 1
+
+        # the agent leaves; the elder and 120 stay connected
+        await page.send(type="hangup", ref="h")
+        assert (await page.expect(lambda m: m.get("ref") == "h"))["type"] == "ack"
+        await ami.wait_for("ConfbridgeLeave", lambda e: e.get("Conference") == conf
+                           and e["Channel"].startswith(f"PJSIP/agent{SEAT}-"))  # fmt: skip
+        await asyncio.sleep(1)
+        members = pbx.cli(f"confbridge list {conf}").stdout
+        assert "Local/120*" in members and "citizen-trunk" in members, members
+        assert f"agent{SEAT}" not in members
+
+        assert sos_call.wait(timeout=40) == 0
+        # the elder hung up: 120 is released too
+        await ami.wait_for("ConfbridgeLeave", lambda e: e.get("Conference") == conf
+                           and e["Channel"].startswith("Local/120*"))  # fmt: skip
+        record = await sos_record(ticketing_service, call_id, "ended")
+        kinds = [s["kind"] for s in record["timeline"]]
+        for kind in ("start", "offered", "answered", "dialled", "joined", "left", "ended"):
+            assert kind in kinds, kinds
+        assert kinds[0] == "start" and kinds[-1] == "ended"
+        assert record["elder"]["name"] == "王秀英" and not record["follow_up"]
+        order = ticketing_service.find(record["order_number"])
+        assert order["urgency"] == "urgent" and "冠心病" in order["content"]
+        recording = pbx.dir / "spool" / "monitor" / record["recording"]
+        wait_until(recording.exists, 5, "the recording file")
+        assert recording.stat().st_size > 1000
+        ordinary.stop()
+    finally:
+        await page.send(type="logout", ref="bye")
+        await page.expect(lambda m: m.get("ref") == "bye")
+        await page.ws.close()
+        await board.ws.close()
+
+
+async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
+    pbx, live_desk, ticketing_service, seat_phone, center, ami, workdir
+):
+    elder, contact = new_caller(), "13700009999"
+    register_elder(ticketing_service, elder, contact=contact)
+    page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))
+    board = await open_page(live_desk["ws"], ticketing_service.user("lead1", "shift_lead"))
+    busy = center(busy=True)
+    try:
+        await logged_in(page)
+        await page.send(type="pause", reason="break", ref="p")
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "paused")
+        sos_call = place_call(pbx.settings.sip_port, SOS_NUMBER, elder, workdir, hold_ms=30000)
+        joined = await ami.wait_for("QueueCallerJoin", is_caller(elder), timeout=20)
+        call_id, conf = joined["Uniqueid"], digits(joined["Uniqueid"])
+        escalate = await ami.wait_for("UserEvent", lambda e: e.get("UserEvent") == "YhtSosEscalate"
+                                      and e.get("CallId") == call_id, timeout=30)  # fmt: skip
+        assert escalate["Status"] == "TIMEOUT"  # the configured answer time ran out
+        failed = await ami.wait_for("UserEvent", lambda e: e.get("UserEvent") == "YhtDialFailed"
+                                    and e.get("Conf") == conf, timeout=20)  # fmt: skip
+        assert failed["Number"] == "120" and failed["Status"] == "BUSY"
+        alarm = await board.expect(lambda m: m["type"] == "alarm" and m["key"] == f"dial:{conf}")
+        assert "120" in alarm["message"] and "重拨" in alarm["message"]
+        # the elder is never dropped while 120 is busy; it answers on a redial
+        busy.stop()
+        center_120 = center()
+        await ami.wait_for("ConfbridgeJoin", lambda e: e.get("Conference") == conf
+                           and e["Channel"].startswith("Local/120*"), timeout=30)  # fmt: skip
+        assert center_120.invites(dialled="120") >= 1
+        await board.expect(lambda m: m["type"] == "alarm_clear" and m["key"] == f"dial:{conf}")
+        # the emergency contact was rung at the escalation (on the same trunk)
+        assert busy.invites(dialled=contact) + center_120.invites(dialled=contact) == 1
+        assert busy.invites(dialled="120") >= 1
+        # the call is still offered to the seats: the seat that goes ready joins
+        await page.send(type="ready", ref="r")
+        connect = await ami.wait_for("AgentConnect", lambda e: e.get("MemberName")
+                                     == f"agent{SEAT}" and e.get("Queue") == "sos")  # fmt: skip
+        assert connect is not None
+        pop = await page.expect(lambda m: m["type"] == "sos_profile")
+        assert pop["profile"]["name"] == "王秀英"
+        assert sos_call.wait(timeout=40) == 0
+        record = await sos_record(ticketing_service, call_id, "ended")
+        kinds = [s["kind"] for s in record["timeline"]]
+        for kind in ("start", "escalated", "dial_failed", "joined", "contact_called",
+                     "answered", "ended"):  # fmt: skip
+            assert kind in kinds, kinds
+    finally:
+        await page.send(type="logout", ref="bye")
+        await page.expect(lambda m: m.get("ref") == "bye")
+        await page.ws.close()
+        await board.ws.close()
+
+
+async def test_the_sos_line_works_with_every_python_service_down(
+    pbx, agi_server, live_desk, ticketing_service, center, ami, workdir
+):
+    """FastAGI, ACD, bridge and work-order service stopped: a registered SOS
+    device dialling the ordinary hotline still reaches the SOS queue and
+    120; an unknown number on the SOS line too."""
+    device = new_caller()
+    register_elder(ticketing_service, device)
+    # the ACD copies registered devices into AstDB, where the dialplan looks
+    wait_until(lambda: "1" in pbx.cli(f"database get yht-sos {device}", check=False).stdout,
+               15, "the device number in AstDB")  # fmt: skip
+    stopped = [live_desk["bridge"], live_desk["acd"], agi_server, ticketing_service]
+    for service in stopped:
+        service.stop()
+    try:
+        center_120 = center()
+        registered = place_call(pbx.settings.sip_port, "12345", device, workdir, hold_ms=14000)
+        unknown = new_caller()
+        stranger = place_call(pbx.settings.sip_port, SOS_NUMBER, unknown, workdir, hold_ms=14000)
+        for caller in (device, unknown):
+            joined = await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=20)
+            assert joined["Queue"] == "sos"
+            conf = digits(joined["Uniqueid"])
+            await ami.wait_for("ConfbridgeJoin", lambda e, c=conf: e.get("Conference") == c
+                               and e["Channel"].startswith("Local/120*"), timeout=30)  # fmt: skip
+        assert center_120.invites(dialled="120") >= 2
+        # the device skipped the voice menu and the ordinary queue entirely
+        assert not [e for e in ami.events if e.get("Event") == "QueueCallerJoin"
+                    and e.get("Queue") != "sos" and is_caller(device)(e)]  # fmt: skip
+        assert registered.wait(timeout=40) == 0 and stranger.wait(timeout=40) == 0
+    finally:
+        ticketing_service.restart()
+        agi_server.start()
+        live_desk["acd"].start()
+        live_desk["bridge"].start()

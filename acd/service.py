@@ -147,7 +147,8 @@ class Acd:
             raise CallActionRefused("三方通话中不能转接, 可以退出三方通话")
         if target not in TRANSFER_QUEUES and not OUTSIDE_NUMBER.match(target):
             raise CallActionRefused(f"不能转接到 {target}")
-        await ami.redirect(self.manager, seat.caller_channel, "yht-transfer", target)
+        await ami.redirect(self.manager, seat.caller_channel, "yht-transfer", target,
+                           extra=(seat.agent_channel, "yht-leg-done", "s"))  # fmt: skip
 
     async def add_party(self, agent_id: str, number: str) -> str:
         """Three-way call: caller, seat and an outside party (120, 110, a

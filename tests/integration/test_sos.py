@@ -90,7 +90,7 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         await page.expect(lambda m: m["type"] == "seat" and m["state"] == "paused")
         # an ordinary caller waits first, then the elder presses the SOS key
         citizen = new_caller()
-        ordinary = place_call(pbx.settings.sip_port, "12345", citizen, workdir, hold_ms=30000,
+        ordinary = place_call(pbx.settings.sip_port, "12345", citizen, workdir, hold_ms=22000,
                               dtmf="2")  # fmt: skip
         await ami.wait_for("QueueCallerJoin", is_caller(citizen), timeout=40)
         sos_call = place_call(pbx.settings.sip_port, SOS_NUMBER, elder, workdir, hold_ms=20000)
@@ -154,7 +154,9 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         recording = pbx.dir / "spool" / "monitor" / record["recording"]
         wait_until(recording.exists, 5, "the recording file")
         assert recording.stat().st_size > 1000
-        ordinary.stop()
+        # the ordinary caller waited its turn: the seat takes it after the SOS call
+        await ami.wait_for("AgentConnect", is_caller(citizen), timeout=30)
+        assert ordinary.wait(timeout=60) == 0
     finally:
         await page.send(type="logout", ref="bye")
         await page.expect(lambda m: m.get("ref") == "bye")

@@ -1,0 +1,138 @@
+"""Call control from the agent desk and the shift lead's seat map, against
+real Asterisk: transfers, the 110 handoff, a three-way call with 110,
+listen (ChanSpy) from the lead's own phone, and the unreachable seat."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.harness import place_call
+from tests.integration.test_call_path import is_caller, new_caller
+from tests.integration.test_desk import open_page
+from tests.integration.test_sos import center  # noqa: F401  (fixture)
+
+SEAT, SEAT_PORT = "1003", 15091
+LEAD_SEAT, LEAD_PORT = "1004", 15111
+
+
+@pytest.fixture
+def seat_phone(seat_phones):
+    return seat_phones(SEAT, SEAT_PORT)
+
+
+async def on_a_call(pbx, page, ami, workdir, hold_ms: int = 25000):
+    """Log the seat in, place a citizen call and wait until the seat talks."""
+    await page.send(type="login", ref="login")
+    await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=hold_ms, dtmf="2")
+    connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=40)
+    await page.expect(lambda m: m["type"] == "seat" and m["state"] == "talking")
+    return caller, call, connect
+
+
+async def logout(page) -> None:
+    await page.send(type="logout", ref="bye")
+    await page.expect(lambda m: m.get("ref") == "bye")
+    await page.ws.close()
+
+
+async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
+    pbx, live_desk, ticketing_service, seat_phone, center, ami, workdir  # noqa: F811
+):
+    police = center()
+    page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))
+    try:
+        # a bad target is refused; the call goes on
+        caller, call, connect = await on_a_call(pbx, page, ami, workdir)
+        await page.send(type="transfer", target="moon", ref="bad")
+        refused = await page.expect(lambda m: m.get("ref") == "bad")
+        assert refused["type"] == "error" and "moon" in refused["message"]
+
+        # three-way call with 110 (responsibility unclear): caller, agent and 110
+        await page.send(type="party", number="110", ref="3way")
+        assert (await page.expect(lambda m: m.get("ref") == "3way"))["type"] == "ack"
+        members: set[str] = set()
+
+        def three(event) -> bool:
+            members.add(event["Channel"])
+            return len(members) >= 3
+
+        await ami.wait_for("ConfbridgeJoin", three, timeout=20)
+        assert police.invites(dialled="110") == 1
+        seat_state = await page.expect(lambda m: m["type"] == "seat" and m.get("conference"))
+        assert seat_state["state"] == "talking" and "agent_channel" not in seat_state
+        await page.send(type="hangup", ref="leave")
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] in ("wrapup", "ready")
+                          and not m.get("conference"))  # fmt: skip
+        assert call.wait(timeout=60) == 0
+
+        # one-action handoff of a police matter: the caller goes to 110, the seat is free
+        caller, call, connect = await on_a_call(pbx, page, ami, workdir)
+        await page.send(type="transfer", target="110", ref="110")
+        assert (await page.expect(lambda m: m.get("ref") == "110"))["type"] == "ack"
+        await ami.wait_for("AgentComplete", is_caller(caller), timeout=20)
+        await asyncio.sleep(1)
+        assert police.invites(dialled="110") == 2
+        assert call.wait(timeout=60) == 0  # the caller stayed on the line with 110
+
+        # transfer to the dialect queue: the caller waits there, not dropped
+        caller, call, connect = await on_a_call(pbx, page, ami, workdir, hold_ms=10000)
+        await page.send(type="pause", reason="meeting", ref="p")
+        await page.send(type="transfer", target="dialect", ref="q")
+        assert (await page.expect(lambda m: m.get("ref") == "q"))["type"] == "ack"
+        joined = await ami.wait_for("QueueCallerJoin", lambda e: is_caller(caller)(e)
+                                    and e.get("Queue") == "dialect", timeout=20)  # fmt: skip
+        assert joined["Uniqueid"] == connect["Uniqueid"]
+        assert call.wait(timeout=60) == 0  # hangs up while waiting: nobody is left behind
+    finally:
+        await logout(page)
+
+
+async def test_a_shift_lead_listens_from_their_phone_and_no_one_acts_on_anothers_call(
+    pbx, live_desk, ticketing_service, seat_phone, seat_phones, ami, workdir
+):
+    seat_phones(LEAD_SEAT, LEAD_PORT)
+    page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))
+    other = await open_page(live_desk["ws"], ticketing_service.user("desk1002", "agent",
+                                                                    seat="1002"))  # fmt: skip
+    lead = await open_page(live_desk["ws"], ticketing_service.user("lead1004", "shift_lead",
+                                                                   seat=LEAD_SEAT))  # fmt: skip
+    try:
+        _, call, connect = await on_a_call(pbx, page, ami, workdir, hold_ms=15000)
+        # another agent has no call of their own to act on; seat 1003's call goes on
+        await other.send(type="hangup", ref="h")
+        assert (await other.expect(lambda m: m.get("ref") == "h"))["type"] == "error"
+        await other.send(type="spy", target=SEAT, mode="listen", ref="s")
+        assert "值班长" in (await other.expect(lambda m: m.get("ref") == "s"))["message"]
+        await lead.send(type="spy", target=SEAT, mode="shout", ref="bad")
+        assert (await lead.expect(lambda m: m.get("ref") == "bad"))["type"] == "error"
+
+        await lead.send(type="spy", target=SEAT, mode="listen", ref="listen")
+        assert (await lead.expect(lambda m: m.get("ref") == "listen"))["type"] == "ack"
+        spy = await ami.wait_for("ChanSpyStart", timeout=20)
+        assert spy["SpyeeChannel"] == connect["DestChannel"]
+        assert spy["SpyerChannel"].startswith(f"PJSIP/agent{LEAD_SEAT}-")
+        assert call.wait(timeout=60) == 0
+        await ami.wait_for("ChanSpyStop", timeout=20)
+    finally:
+        await logout(page)
+        await other.ws.close()
+        await lead.ws.close()
+
+
+async def test_a_phone_that_unregisters_turns_the_seat_unreachable(
+    pbx, live_desk, ticketing_service, seat_phone
+):
+    page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))
+    try:
+        await page.send(type="login", ref="login")
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
+        await asyncio.to_thread(seat_phone.register, 0)
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "unreachable")
+        await asyncio.to_thread(seat_phone.register)
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
+    finally:
+        await logout(page)

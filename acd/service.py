@@ -160,8 +160,15 @@ class Acd:
         conf = seat.conference
         if not conf:
             conf = conference_of(seat.call_id)
-            await ami.redirect(self.manager, seat.caller_channel, "yht-conf-caller", conf,
-                               extra=(seat.agent_channel, "yht-conf-party", conf))  # fmt: skip
+            # set first: app_queue reports AgentComplete before the conference
+            # join, and the seat is still on the call
+            seat.conference = conf
+            try:
+                await ami.redirect(self.manager, seat.caller_channel, "yht-conf-caller", conf,
+                                   extra=(seat.agent_channel, "yht-conf-party", conf))  # fmt: skip
+            except ami.AmiError:
+                seat.conference = ""
+                raise
         await ami.originate(self.manager, f"Local/{number}*{conf}@yht-conf-out",
                             self.originate_timeout_s, context="yht-conf-party",
                             exten=conf)  # fmt: skip

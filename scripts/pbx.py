@@ -157,9 +157,7 @@ class Pbx:
             "CONF_DIAL_S": str(s.conf_dial_s),
             "CONF_DIAL_TRIES": str(s.conf_dial_tries),
             "CONF_RETRY_GAP_S": str(s.conf_retry_gap_s),
-            "CONF_ORIGINATE_S": str(
-                s.conf_dial_tries * (s.conf_dial_s + s.conf_retry_gap_s) + 10
-            ),
+            "CONF_ORIGINATE_S": str(s.conf_dial_tries * (s.conf_dial_s + s.conf_retry_gap_s) + 10),
             "HOTLINE_EXTENSIONS": "\n".join(
                 # a registered SOS device calling an ordinary hotline number
                 # is still an SOS call (AstDB yht-sos, no Python involved)
@@ -169,9 +167,7 @@ class Pbx:
                 for h in s.hotline_numbers
             )
             + "\n"
-            + "\n".join(
-                f"exten => {n},1,Goto(yht-sos,{n},1)" for n in s.sos_number_list
-            ),
+            + "\n".join(f"exten => {n},1,Goto(yht-sos,{n},1)" for n in s.sos_number_list),
         }
 
     def _module_dir(self) -> str:

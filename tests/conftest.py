@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tests.harness import (
     AgiServerProcess,
     AmiRecorder,
     SippAgent,
+    SippCenter,
     stop_process,
     wait_until,
 )
@@ -269,6 +271,23 @@ def seat_phones(pbx, workdir):
     for phone in phones:
         phone.register(expires=0)
         phone.stop()
+
+
+@pytest.fixture
+def center(pbx, workdir):
+    """The 120 center on the partner trunk; start(busy=...) as a test needs."""
+    running: list[SippCenter] = []
+
+    def start(busy: bool = False) -> SippCenter:
+        party = SippCenter(int(pbx.settings.partner_port), workdir, busy=busy)
+        party.start()
+        running.append(party)
+        time.sleep(0.3)  # sipp binds its port
+        return party
+
+    yield start
+    for party in running:
+        party.stop()
 
 
 def _contact_available(pbx, endpoint: str) -> bool:

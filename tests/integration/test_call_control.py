@@ -11,7 +11,6 @@ import pytest
 from tests.harness import place_call
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
-from tests.integration.test_sos import center  # noqa: F401  (fixture)
 
 SEAT, SEAT_PORT = "1003", 15091
 LEAD_SEAT, LEAD_PORT = "1004", 15111
@@ -40,7 +39,13 @@ async def logout(page) -> None:
 
 
 async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
-    pbx, live_desk, ticketing_service, seat_phone, center, ami, workdir  # noqa: F811
+    pbx,
+    live_desk,
+    ticketing_service,
+    seat_phone,
+    center,
+    ami,
+    workdir,
 ):
     police = center()
     page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))

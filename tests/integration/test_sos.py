@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.harness import SippCenter, place_call, wait_until
+from tests.harness import place_call, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import Page, open_page
 
@@ -25,23 +25,6 @@ def digits(call_id: str) -> str:
 @pytest.fixture
 def seat_phone(seat_phones):
     return seat_phones(SEAT, SEAT_PORT)
-
-
-@pytest.fixture
-def center(pbx, workdir):
-    """The 120 center on the partner trunk; start(busy=...) as a test needs."""
-    running: list[SippCenter] = []
-
-    def start(busy: bool = False) -> SippCenter:
-        party = SippCenter(int(pbx.settings.partner_port), workdir, busy=busy)
-        party.start()
-        running.append(party)
-        time.sleep(0.3)  # sipp binds its port
-        return party
-
-    yield start
-    for party in running:
-        party.stop()
 
 
 def register_elder(ticketing_service, number: str, contact: str | None = None) -> dict:
@@ -61,7 +44,8 @@ async def sos_record(ticketing_service, call_id: str, until_kind: str, timeout: 
     record: dict = {}
     while time.monotonic() < deadline:
         response = await asyncio.to_thread(
-            httpx.get, f"{ticketing_service.base}/sos-calls/{call_id}", headers=lead)
+            httpx.get, f"{ticketing_service.base}/sos-calls/{call_id}", headers=lead
+        )
         if response.status_code == 200:
             record = response.json()
             if until_kind in [s["kind"] for s in record["timeline"]]:

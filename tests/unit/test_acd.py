@@ -93,7 +93,7 @@ async def test_log_in_uses_the_seats_skills_and_penalties():
     acd, manager, _ = controller()
     await acd.login("1004")
     added = {(a["Queue"], a["Penalty"]) for a in manager.actions if a["Action"] == "QueueAdd"}
-    assert added == {("dialect", "0"), ("hotline", "1")}
+    assert added == {("dialect", "0"), ("hotline", "1"), ("sos", "0")}
 
 
 async def test_a_seat_that_is_not_logged_in_cannot_pause():

@@ -9,7 +9,7 @@ STAMP := .local/setup-$(shell cat pyproject.toml | sha256sum | cut -c1-12).stamp
 APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools postgresql-client \
 	chromium chromium-driver
 
-.PHONY: setup system-packages asterisk prompts redis postgres run test test-unit test-ticketing test-integration bench lint demo-call clean
+.PHONY: setup system-packages asterisk prompts redis postgres run test test-unit test-ticketing test-integration bench lint demo-call demo-sos clean
 
 setup: $(STAMP) prompts asterisk redis
 
@@ -51,6 +51,9 @@ run: setup
 
 demo-call: setup
 	$(PY) -m scripts.demo_call
+
+demo-sos: setup
+	$(PY) -m scripts.demo_call sos
 
 # pytest exits 5 when a selection collects nothing; that is not a failure here.
 test: setup postgres

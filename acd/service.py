@@ -304,7 +304,8 @@ class Acd:
         if self.wrapup_seconds > 0:
             await self._move(seat, Signal.completed, force_save=True)
             await ami.queue_pause(self.manager, agent_id, True, WRAPUP_REASON)
-            self._timers[agent_id] = asyncio.create_task(self._end_wrapup(agent_id))
+            self._cancel_timer(agent_id)
+            self._wrapup_timer(agent_id)
         else:
             await self._move(seat, Signal.completed, force_save=True)
             await self._move(seat, Signal.unpaused)
@@ -312,8 +313,19 @@ class Acd:
     async def _end_wrapup(self, agent_id: str) -> None:
         await asyncio.sleep(self.wrapup_seconds)
         self._timers.pop(agent_id, None)
-        if self.seat(agent_id).state == AgentState.wrapup:
+        seat = self.seat(agent_id)
+        # a phone that dropped off during wrap-up is still unpaused: Asterisk
+        # keeps the pause, and nobody would lift it when the phone returns
+        if seat.state == AgentState.wrapup or (
+            seat.state == AgentState.unreachable and not seat.reason
+        ):
             await ami.queue_pause(self.manager, agent_id, False)
+
+    def _wrapup_timer(self, agent_id: str) -> None:
+        """Make sure a seat paused for wrap-up gets unpaused (after a resync,
+        or when its phone comes back): one timer per seat."""
+        if agent_id not in self._timers:
+            self._timers[agent_id] = asyncio.create_task(self._end_wrapup(agent_id))
 
     async def _member_status(self, event: Any) -> None:
         """A phone that unregistered or stopped answering qualify is unreachable."""
@@ -330,6 +342,8 @@ class Acd:
                 seat.reason = "" if reason == WRAPUP_REASON else reason
                 await self._move(seat, Signal.wrapup_paused if reason == WRAPUP_REASON
                                  else Signal.paused, force_save=True)  # fmt: skip
+                if reason == WRAPUP_REASON:
+                    self._wrapup_timer(agent_id)
 
     async def _conf_join(self, event: Any) -> None:
         channel, conf = event.get("Channel", ""), event.get("Conference", "")
@@ -514,6 +528,8 @@ class Acd:
             seat.queues = member["queues"] if member else []
             if state != seat.state or reason != seat.reason:
                 seat.state, seat.reason, seat.since = state, reason, now
+            if member and member["event"].get("PausedReason") == WRAPUP_REASON:
+                self._wrapup_timer(agent_id)  # a wrap-up whose timer this process never had
             await self.store.save_seat(seat)
         self.waiting = waiting
         for queue in self.queues:

@@ -48,6 +48,17 @@ def demo_users(api: TicketingSettings) -> None:
         httpx.post(f"{base}/users", headers=headers, json={
             "username": username, "display_name": name, "role": role, "seat": seat,
             "password": secrets.get("YHT_DEMO_PASSWORD")})  # fmt: skip
+    # one registered elder for `make demo-sos` (409 when already there)
+    httpx.post(f"{base}/elders", headers=headers, json=DEMO_ELDER)
+
+
+DEMO_ELDER = {
+    "name": "王秀英 (演示)", "age": 82, "numbers": ["13900000001"],
+    "address": "幸福路 8 号 3 单元 201", "latitude": 29.56, "longitude": 106.55,
+    "conditions": "冠心病, 高血压", "medicines": "硝酸甘油 (随身)",
+    "contacts": [{"name": "李明", "relation": "儿子", "phone": "13700000002"}],
+    "community": "幸福社区", "grid": "第三网格", "worker_name": "张敏",
+}  # fmt: skip
 
 
 def main() -> int:
@@ -74,7 +85,7 @@ def main() -> int:
         f"  agent desk       http://127.0.0.1:8092/desk      seat map  http://127.0.0.1:8092/seatmap\n"
         f"                   users agent1001 (seat 1001), agent1002, lead; password"
         f" YHT_DEMO_PASSWORD in .local/secrets.env\n"
-        "Try a call: make demo-call     Stop: Ctrl-C\n",
+        "Try a call: make demo-call     an SOS call: make demo-sos     Stop: Ctrl-C\n",
         flush=True,
     )
     stopping = False

@@ -116,4 +116,44 @@ document.getElementById("draft").addEventListener("submit", async (event) => {
   YHT.text("draft-result", r.ok ? `已创建 ${answer.number}` : `未创建: ${JSON.stringify(answer.detail)}`);
 });
 
-setupLogin(() => YHT.connect(onMessage, (s) => YHT.text("status", s)));
+// 零呼损: callers who left the queue unanswered, to call back
+const REASONS = { abandoned: "排队中挂机", no_agent: "无人接听" };
+async function loadMissed() {
+  const list = document.getElementById("missed");
+  let items;
+  try {
+    const r = await fetch(`${YHT.ticketing}/missed-calls`,
+      { headers: { Authorization: `Bearer ${YHT.token()}` } });
+    if (!r.ok) throw new Error(String(r.status));
+    items = await r.json();
+  } catch (error) {
+    list.innerHTML = "<li>工单服务暂不可用</li>";
+    return;
+  }
+  list.innerHTML = items.length ? "" : "<li>无</li>";
+  for (const m of items) {
+    const li = document.createElement("li");
+    li.dataset.callId = m.call_id;
+    li.textContent = `${m.caller || "未显示号码"} · ${m.hotline} · ${REASONS[m.reason] || m.reason}` +
+      ` · 等待 ${m.waited_s} 秒 `;
+    const done = document.createElement("button");
+    done.textContent = "已回拨";
+    done.onclick = async () => {
+      await fetch(`${YHT.ticketing}/missed-calls/${m.id}/done`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${YHT.token()}` },
+        body: JSON.stringify({ note: "已回拨" }),
+      });
+      loadMissed();
+    };
+    li.appendChild(done);
+    list.appendChild(li);
+  }
+}
+document.getElementById("btn-missed").onclick = loadMissed;
+setInterval(() => { if (YHT.token()) loadMissed(); }, 30000);
+
+setupLogin(() => {
+  YHT.connect(onMessage, (s) => YHT.text("status", s));
+  loadMissed();
+});

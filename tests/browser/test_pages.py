@@ -1,7 +1,9 @@
 """The agent desk and the seat map in a real headless Chromium (Debian's
-chromium + chromedriver, driven by Selenium), with a real call through
+chromium + chromedriver, driven by Selenium), with real calls through
 Asterisk: the screen-pop appears on the desk and the seat turns "talking" on
-the seat map."""
+the seat map; an SOS call raises an alarm on the seat map and shows the
+elder's profile on the desk, whose button calls 120 into the call; missed
+calls are listed on the desk and marked called back."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from tests.integration.test_call_path import new_caller
 pytestmark = pytest.mark.browser
 SEAT = "1002"  # first choice for the hotline (acd/data/skills.yaml)
 PAGES = "http://127.0.0.1:18092"
+SOS_ALARMS = "#alarms li.sos"
 
 
 @pytest.fixture
@@ -108,3 +111,81 @@ def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(
         browser.find_element(By.ID, "btn-logout").click()
         until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
               == "logged_out", 15, "the seat to log out")  # fmt: skip
+
+
+def test_an_sos_call_alarms_the_seat_map_and_the_desk_reads_the_profile_and_calls_120(
+    pbx, live_desk, ticketing_service, seat_phone, center, browser, workdir
+):
+    from tests.integration.test_sos import register_elder
+
+    elder = new_caller()
+    register_elder(ticketing_service, elder)
+    center_120 = center()
+    ticketing_service.user("desk1002", "agent", seat=SEAT)
+    ticketing_service.user("lead1002", "shift_lead")
+    log_in(browser, "desk", "desk1002", "password-of-desk1002")
+    until(browser, lambda d: d.find_element(By.ID, "seat-id").text == SEAT, 15, "the desk")
+    desk = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    log_in(browser, "seatmap", "lead1002", "password-of-lead1002")
+    seatmap = browser.current_window_handle
+    browser.switch_to.window(desk)
+    browser.find_element(By.ID, "btn-login").click()
+    until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
+          == "ready", 15, "the seat to be ready")  # fmt: skip
+    browser.find_element(By.ID, "btn-pause").click()
+    until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
+          == "paused", 15, "the seat to pause")  # fmt: skip
+
+    call = place_call(pbx.settings.sip_port, "12349", elder, workdir, hold_ms=15000)
+    try:
+        browser.switch_to.window(seatmap)
+        alarm = until(browser, lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, SOS_ALARMS)
+                                          if elder in a.text], 15, "the SOS alarm")  # fmt: skip
+        alarm_id = alarm[0].get_attribute("id")
+        browser.switch_to.window(desk)
+        browser.find_element(By.ID, "btn-ready").click()
+        until(browser, lambda d: d.find_element(By.ID, "sos").is_displayed(), 20,
+              "the SOS panel on the desk")  # fmt: skip
+        until(browser, lambda d: d.find_element(By.ID, "sos-conditions").text == "冠心病", 10,
+              "the elder's conditions")  # fmt: skip
+        assert "幸福路" in browser.find_element(By.ID, "sos-address").text
+        until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
+              == "talking", 15, "the seat to talk")  # fmt: skip
+        browser.find_element(By.ID, "btn-120-party").click()
+        until(browser, lambda d: center_120.invites(dialled="120") >= 1, 15, "120 to be dialled")
+        browser.switch_to.window(seatmap)
+        until(browser, lambda d: not d.find_elements(By.ID, alarm_id), 15,
+              "the SOS alarm to clear once a seat answered")  # fmt: skip
+        browser.switch_to.window(desk)
+        browser.find_element(By.ID, "btn-hangup").click()
+        until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
+              in ("wrapup", "ready"), 15, "the seat to leave the call")  # fmt: skip
+    finally:
+        assert call.wait(timeout=60) == 0  # the elder stayed with 120 until hanging up
+        browser.switch_to.window(desk)
+        browser.find_element(By.ID, "btn-logout").click()
+
+
+def test_the_desk_lists_missed_calls_and_marks_them_called_back(
+    live_desk, ticketing_service, test_env, browser
+):
+    import httpx
+
+    caller = new_caller()
+    missed = {"call_id": f"browser-{caller}", "caller": caller, "hotline": "12345",
+              "queue": "hotline", "waited_s": 42, "reason": "abandoned"}  # fmt: skip
+    acd = {"Authorization": f"Bearer {test_env['YHT_ACD_API_TOKEN']}"}
+    httpx.post(f"{ticketing_service.base}/missed-calls", json=missed,
+               headers=acd).raise_for_status()  # fmt: skip
+    ticketing_service.user("desk1002", "agent", seat=SEAT)
+    log_in(browser, "desk", "desk1002", "password-of-desk1002")
+    row = f'#missed li[data-call-id="browser-{caller}"]'
+    found = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), 15,
+                  "the missed call on the desk")  # fmt: skip
+    assert caller in found[0].text and "42" in found[0].text
+    found[0].find_element(By.TAG_NAME, "button").click()
+    until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, row), 15,
+          "the missed call to leave the list")  # fmt: skip
+    done = ticketing_service.get("/missed-calls", status="done")
+    assert any(m["caller"] == caller for m in done)

@@ -160,3 +160,25 @@ async def test_leads_see_sos_alarms_until_answered_and_nobody_sees_channel_names
     assert [m["type"] for m in to_agent] == ["seat"]
     assert "agent_channel" not in to_agent[0] and "caller_channel" not in to_lead[1]
     assert bridge.alarms == {}
+
+
+async def test_a_phone_that_drops_off_during_wrap_up_is_still_unpaused():
+    import asyncio
+
+    from tests.unit.test_acd import controller as plain_controller
+
+    acd, manager, _ = plain_controller(wrapup=0.05)
+    member = {"Queue": "hotline", "Interface": "PJSIP/agent1001", "MemberName": "agent1001"}
+    await feed(
+        acd,
+        {"Event": "QueueMemberAdded", **member, "Paused": "0", "Status": "1"},
+        {"Event": "AgentConnect", **member, "Uniqueid": "1795.1", "Channel": ELDER,
+         "DestChannel": "PJSIP/agent1001-00000001", "HoldTime": "1"},
+        {"Event": "AgentComplete", **member, "Uniqueid": "1795.1"},
+        {"Event": "QueueMemberStatus", **member, "Status": "5", "Paused": "1",
+         "PausedReason": "wrapup"},
+    )  # fmt: skip
+    assert acd.seat("1001").state == "unreachable"
+    await asyncio.sleep(0.2)
+    unpause = [a for a in manager.actions if a["Action"] == "QueuePause" and a["Paused"] == "false"]
+    assert unpause, "the wrap-up pause was never lifted"

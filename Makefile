@@ -74,6 +74,8 @@ bench: setup postgres
 	$(PY) -m bench.agi_roundtrip
 	$(PY) -m bench.front_end_cps
 	$(PY) -m bench.ticketing_throughput
+	$(PY) -m bench.desk_latency
+	$(PY) -m bench.sos_latency
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

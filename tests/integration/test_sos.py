@@ -231,6 +231,10 @@ async def test_the_sos_line_works_with_every_python_service_down(
         assert not [e for e in ami.events if e.get("Event") == "QueueCallerJoin"
                     and e.get("Queue") != "sos" and is_caller(device)(e)]  # fmt: skip
         assert registered.wait(timeout=40) == 0 and stranger.wait(timeout=40) == 0
+        # the calls ended: their offers to the seats end with them (no seat
+        # may be rung later for an SOS call that is over)
+        wait_until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10,
+                   "the SOS queue to be empty")  # fmt: skip
     finally:
         ticketing_service.restart()
         agi_server.start()

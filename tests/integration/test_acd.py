@@ -81,8 +81,13 @@ async def test_a_logged_in_seat_is_rung_answers_and_wraps_up(
     pbx, agi_server, acd, seat_phone, ami, workdir
 ):
     await acd.acd.login(SEAT)
-    seat = await seat_is(acd, SEAT, "ready")
-    assert sorted(seat["queues"]) == ["hotline", "sos"]
+    await seat_is(acd, SEAT, "ready")
+
+    async def in_its_queues():
+        return (await state_in_redis(acd, SEAT))["queues"] == ["hotline", "sos"]
+
+    # one QueueMemberAdded per queue of the seat's skills (acd/data/skills.yaml)
+    await until(in_its_queues, 10, "the seat to be in the hotline and SOS queues")
     caller = new_caller()
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=12000, dtmf="2")
 

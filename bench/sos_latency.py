@@ -2,10 +2,11 @@
 hotline queue at the same time.
 
 1. ring: from the SOS call's arrival (its channel's Newchannel event) to the
-   first seat's phone being rung (AgentCalled). Four seats answer; ordinary
-   callers arrive at LOAD_RATE calls/s and talk HOLD_MS, so the seats are
-   mostly busy and ordinary callers wait: the SOS call must take the first
-   free seat ahead of them.
+   first seat's phone being rung (AgentCalled); and "ring after answer", from
+   the dialplan's YhtSosStart (answered, recording) to AgentCalled. Four
+   seats answer; under load ordinary callers arrive faster than the seats
+   can serve them, every seat is busy and a queue of ordinary callers
+   waits: the SOS call must take the first seat that frees, ahead of them.
 2. escalation: every seat paused, so nobody answers; from the no-answer
    timeout (YhtSosEscalate) to 120 answering and joining the conference
    (ConfbridgeJoin of the Local/120* leg). The 120 center is a sipp UAS.
@@ -20,6 +21,7 @@ load, in the same run; p50/p99 per run, the median over RUNS is reported.
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,8 +39,12 @@ from bench.common import (
 from tests.harness import SippAgent, SippCenter, citizen_scenario, free_port
 
 SEATS = ("1001", "1002", "1003", "1004")
-LOAD_RATE = (3, 4000)  # 3 calls every 4 s: 0.75 calls/s
-HOLD_MS = 4000  # ordinary talk time: 3 Erlangs on 4 seats
+LOAD_RATE = (2, 3000)  # two ordinary calls every 3 s
+# an ordinary caller's time on the line: about 15 s of greeting, menu and
+# menu timeout (9912345, no key pressed), then about 15 s in the queue or
+# with a seat: about 10 Erlangs offered to 4 seats, so every seat is busy
+# and ordinary callers queue up; an SOS call waits for the first seat to free
+HOLD_MS = 30000
 SOS_ANSWER_S = 3
 
 
@@ -76,12 +82,18 @@ async def sos_call(pbx, ami, workdir: Path, caller: str, hold_ms: int) -> str:
     raise RuntimeError("the SOS call never started")
 
 
-async def ring_delay(ami, call_id: str) -> float:
+async def ring_delay(ami, call_id: str) -> tuple[float, float] | None:
+    """(arrival -> first ring, answered and recording -> first ring), or None
+    when no seat was rung before the caller hung up."""
     new = next(e for e in ami.events if e.get("Event") == "Newchannel"
                and e.get("Uniqueid") == call_id)  # fmt: skip
-    called = next(e for e in ami.events if e.get("Event") == "AgentCalled"
-                  and e.get("Uniqueid") == call_id)  # fmt: skip
-    return ts(called) - ts(new)
+    start = next(e for e in ami.events if e.get("UserEvent") == "YhtSosStart"
+                 and e.get("CallId") == call_id)  # fmt: skip
+    called = [e for e in ami.events if e.get("Event") == "AgentCalled"
+              and e.get("Uniqueid") == call_id]  # fmt: skip
+    if not called:
+        return None
+    return ts(called[0]) - ts(new), ts(called[0]) - ts(start)
 
 
 async def escalation_delay(ami, call_id: str) -> float:
@@ -94,28 +106,40 @@ async def escalation_delay(ami, call_id: str) -> float:
     return ts(joined) - ts(escalate)
 
 
-async def condition(pbx, ami, workdir, loaded: bool, calls: int, paused: bool) -> list[float]:
+async def condition(pbx, ami, workdir, loaded: bool, calls: int,
+                    paused: bool) -> list[tuple[float, ...]]:  # fmt: skip
     for seat in SEATS:
         await ami.action(Action="QueuePause", Interface=f"PJSIP/agent{seat}",
                          Paused="true" if paused else "false", Reason="bench")  # fmt: skip
     load = await ordinary_load(pbx, workdir) if loaded else None
     if load is not None:
-        await asyncio.sleep(8)  # the seats fill up and a queue forms
-    samples = []
+        await asyncio.sleep(35)  # the seats fill up and a queue forms
+    samples: list[tuple[float, ...]] = []
     try:
         for n in range(calls):
             caller = f"1390000{n:04d}"
             if paused:
                 call_id = await sos_call(pbx, ami, workdir, caller, SOS_ANSWER_S * 1000 + 3000)
-                samples.append(await escalation_delay(ami, call_id))
+                samples.append((await escalation_delay(ami, call_id),))
             else:
-                call_id = await sos_call(pbx, ami, workdir, caller, 1000)
-                samples.append(await ring_delay(ami, call_id))
+                # loaded, the elder may wait for a seat to free up
+                call_id = await sos_call(pbx, ami, workdir, caller, 12000 if loaded else 2500)
+                ring = await ring_delay(ami, call_id)
+                if ring is None:
+                    print(f"  {call_id}: no seat rung before the caller hung up", flush=True)
+                else:
+                    samples.append(ring)
     finally:
         if load is not None:
-            load.terminate()
-            await load.wait()
-            await asyncio.sleep(HOLD_MS / 1000 + 2)
+            # SIGUSR1: sipp stops placing calls and lets the running ones hang
+            # up (BYE); a killed sipp would leave calls that seats then take
+            load.send_signal(signal.SIGUSR1)
+            try:
+                await asyncio.wait_for(load.wait(), HOLD_MS / 1000 + 30)
+            except TimeoutError:
+                load.kill()
+                await load.wait()
+            await asyncio.sleep(2)
     return samples
 
 
@@ -144,10 +168,17 @@ async def run(calls: int, runs: int) -> None:
                                              ("escalation, no load", False, True),
                                              ("escalation, loaded", True, True)):  # fmt: skip
                     samples = await condition(pbx, ami, workdir, loaded, calls, paused)
-                    p50, p99 = percentile(samples, 50) * 1000, percentile(samples, 99) * 1000
-                    results.setdefault(name, []).append((p50, p99))
-                    print(f"run {r + 1} {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
-                          f"({len(samples)} calls)", flush=True)  # fmt: skip
+                    columns = ([name, name.replace("ring", "ring after answer")]
+                               if not paused else [name])  # fmt: skip
+                    for i, label in enumerate(columns):
+                        values = [sample[i] for sample in samples]
+                        if not values:
+                            print(f"run {r + 1} {label}: no samples", flush=True)
+                            continue
+                        p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
+                        results.setdefault(label, []).append((p50, p99))
+                        print(f"run {r + 1} {label}: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+                              f"({len(values)} calls)", flush=True)  # fmt: skip
         finally:
             ami.close()
             center.stop()
@@ -159,14 +190,14 @@ async def run(calls: int, runs: int) -> None:
     print("| measure | p50 (median of runs) | p99 (median of runs) |")
     print("|---|---|---|")
     summary = {}
-    for name, values in results.items():
-        p50, p99 = median([v[0] for v in values]), median([v[1] for v in values])
+    for name, per_run in results.items():
+        p50, p99 = median([v[0] for v in per_run]), median([v[1] for v in per_run])
         summary[name] = (p50, p99)
         print(f"| {name} | {p50:.1f} ms | {p99:.1f} ms |")
-    for kind in ("ring", "escalation"):
-        base, loaded = summary[f"{kind}, no load"], summary[f"{kind}, loaded"]
-        print(f"{kind}: loaded / no load p50 ratio {loaded[0] / base[0]:.2f}, "
-              f"p99 ratio {loaded[1] / base[1]:.2f}")  # fmt: skip
+    for kind in ("ring", "ring after answer", "escalation"):
+        base, busy = summary[f"{kind}, no load"], summary[f"{kind}, loaded"]
+        print(f"{kind}: loaded / no load p50 ratio {busy[0] / base[0]:.2f}, "
+              f"p99 ratio {busy[1] / base[1]:.2f}")  # fmt: skip
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from acd.http import build_app
 from acd.runner import AcdRunner
 from acd.settings import AcdSettings
+from agi.privacy import mask_logs
 
 
 async def serve(settings: AcdSettings) -> None:
@@ -28,6 +29,7 @@ async def serve(settings: AcdSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    mask_logs()  # citizens' numbers never reach a log in clear
     asyncio.run(serve(AcdSettings()))
 
 

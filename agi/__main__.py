@@ -11,6 +11,7 @@ from agi.callers import CallerHistory
 from agi.channel import AgiChannel
 from agi.ivr_entry import IvrDeps, IvrOutcome, ivr_entry, order_service_unavailable
 from agi.orders import WorkOrderLookup
+from agi.privacy import mask_logs
 from agi.server import FastAgiServer, Report
 from agi.settings import AgiSettings
 from ivr.menu import load_menu
@@ -68,6 +69,7 @@ async def serve(settings: AgiSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    mask_logs()  # citizens' numbers never reach a log in clear
     asyncio.run(serve(AgiSettings()))  # type: ignore[call-arg]  # from the environment
 
 

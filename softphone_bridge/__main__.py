@@ -10,6 +10,7 @@ import httpx
 from redis.asyncio import Redis
 from websockets.asyncio.server import serve
 
+from agi.privacy import mask_logs
 from softphone_bridge.pages import page_server
 from softphone_bridge.server import Bridge
 from softphone_bridge.settings import BridgeSettings
@@ -38,6 +39,7 @@ async def run(settings: BridgeSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    mask_logs()  # citizens' numbers never reach a log in clear
     asyncio.run(run(BridgeSettings()))
 
 

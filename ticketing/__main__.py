@@ -6,6 +6,7 @@ import logging
 
 import uvicorn
 
+from agi.privacy import mask_logs
 from ticketing.app import create_app
 from ticketing.bootstrap import migrate, seed
 from ticketing.database import make_engine
@@ -14,6 +15,7 @@ from ticketing.settings import TicketingSettings
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    mask_logs()  # citizens' numbers never reach a log in clear
     settings = TicketingSettings()
     if settings.database_url.startswith("sqlite:///"):
         from pathlib import Path
@@ -23,7 +25,9 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     seed(engine, settings)
     app = create_app(settings, engine)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # log_config=None: uvicorn's access lines go through the root handler and
+    # its mask (a lookup by caller carries the number in the query string)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=None)
 
 
 if __name__ == "__main__":

@@ -35,3 +35,26 @@ def test_number_keys_are_stable_and_secret_dependent():
     assert number_key("13800138000", "a") == number_key("13800138000", "a")
     assert number_key("13800138000", "a") != number_key("13800138000", "b")
     assert "13800138000" not in number_key("13800138000", "a")
+
+
+def test_numbers_in_logged_urls_are_masked():
+    import logging
+
+    import httpx
+
+    from agi.privacy import MaskNumbers
+
+    mask = MaskNumbers()
+    url = httpx.URL("http://127.0.0.1:8080/orders?caller_phone=13911599816&limit=5")
+    httpx_line = logging.LogRecord("httpx", logging.INFO, "", 0, 'HTTP Request: %s %s "%s %d %s"',
+                                   ("GET", url, "HTTP/1.1", 200, "OK"), None)  # fmt: skip
+    access_line = logging.LogRecord("uvicorn.access", logging.INFO, "", 0,
+                                    '%s - "%s %s HTTP/%s" %d',
+                                    ("127.0.0.1:5", "GET", "/elders/lookup?number=%2B8613900001234",
+                                     "1.1", 200), None)  # fmt: skip
+    for record in (httpx_line, access_line):
+        assert mask.filter(record)
+    assert "13911599816" not in httpx_line.getMessage()
+    assert "caller_phone=139****9816&limit=5" in httpx_line.getMessage()
+    assert "8613900001234" not in access_line.getMessage()
+    assert "number=%2B861****1234" in access_line.getMessage()

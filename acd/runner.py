@@ -61,9 +61,9 @@ class AcdRunner:
         self.manager.loop = asyncio.get_running_loop()
         self.manager.register_event("*", self._enqueue)
         self._worker = asyncio.create_task(self._work())
-        self._deliverer = asyncio.create_task(self._deliver_missed())
+        self._deliverer = asyncio.create_task(self._deliver("missed", "/missed-calls", 0.5))
         self._staffing = asyncio.create_task(self._publish_staffing())
-        for job in (self._deliver_sos(), self._sync_sos_devices()):
+        for job in (self._deliver("sos", "/sos-calls/events", 0.2), self._sync_sos_devices()):
             task = asyncio.create_task(job)
             self._background.add(task)
         await self.manager.connect()
@@ -95,63 +95,35 @@ class AcdRunner:
                 raise ConnectionError("AMI login failed")
             await asyncio.sleep(0.05)
 
-    async def _deliver_missed(self) -> None:
-        """Hand queued missed calls to the work-order service, oldest first; an
-        item leaves Redis only once the service has it (the report is idempotent)."""
-        key = f"{self.settings.redis_prefix}:missed"
-        headers = {"Authorization": f"Bearer {self.settings.api_token}",
-                   "Content-Type": "application/json"}  # fmt: skip
-        async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
-            while True:
-                try:
-                    item = await self.redis.lindex(key, 0)
-                    if item is None:
-                        await asyncio.sleep(0.5)
-                        continue
-                    response = await client.post("/missed-calls", headers=headers,
-                                                 content=item, timeout=5)  # fmt: skip
-                    if response.status_code in (200, 201):
-                        await self.redis.lpop(key)
-                    elif response.status_code == 422:
-                        # malformed: set aside for a person, never silently dropped
-                        log.error("missed call refused, kept in %s:rejected", key)
-                        await self.redis.lmove(key, f"{key}:rejected", "LEFT", "RIGHT")
-                    else:
-                        raise httpx.HTTPStatusError("retry", request=response.request,
-                                                    response=response)  # fmt: skip
-                except (httpx.HTTPError, OSError) as error:
-                    log.warning("missed-call delivery failed (%s); retrying", type(error).__name__)
-                    await asyncio.sleep(2)
-
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.api_token}",
                 "Content-Type": "application/json"}  # fmt: skip
 
-    async def _deliver_sos(self) -> None:
-        """Each step of an SOS call's timeline to the work-order service, in
-        order; the first step makes the emergency work order. A step leaves
-        Redis only once delivered (the service ignores a repeated step)."""
-        key = f"{self.settings.redis_prefix}:sos"
+    async def _deliver(self, kind: str, path: str, idle_s: float) -> None:
+        """Hand the items queued in Redis list `<prefix>:<kind>` to the
+        work-order service at `path`, oldest first; an item leaves Redis only
+        once the service has it (both reports are idempotent). Missed calls
+        become callbacks; SOS steps make the emergency work order's timeline."""
+        key = f"{self.settings.redis_prefix}:{kind}"
         async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
             while True:
                 try:
                     item = await self.redis.lindex(key, 0)
                     if item is None:
-                        await asyncio.sleep(0.2)
+                        await asyncio.sleep(idle_s)
                         continue
-                    response = await client.post("/sos-calls/events", headers=self._headers(),
-                                                 content=item)  # fmt: skip
+                    response = await client.post(path, headers=self._headers(), content=item)
                     if response.status_code in (200, 201):
                         await self.redis.lpop(key)
                     elif response.status_code == 422:
-                        log.error("SOS step refused, kept in %s:rejected", key)
+                        # malformed: set aside for a person, never silently dropped
+                        log.error("%s item refused, kept in %s:rejected", kind, key)
                         await self.redis.lmove(key, f"{key}:rejected", "LEFT", "RIGHT")
                     else:
                         raise httpx.HTTPStatusError("retry", request=response.request,
                                                     response=response)  # fmt: skip
                 except (httpx.HTTPError, OSError) as error:
-                    log.warning("SOS timeline delivery failed (%s); retrying",
-                                type(error).__name__)  # fmt: skip
+                    log.warning("%s delivery failed (%s); retrying", kind, type(error).__name__)
                     await asyncio.sleep(1)
 
     async def _sync_sos_devices(self) -> None:

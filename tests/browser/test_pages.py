@@ -61,14 +61,9 @@ def classes(driver, element_id: str) -> str:
     return found[0].get_attribute("class") if found else ""
 
 
-@pytest.fixture
-def seat_phone(seat_phones):
-    return seat_phones(SEAT, 15101)
-
-
-def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(
-    pbx, live_desk, ticketing_service, seat_phone, browser, workdir
-):
+def desk_and_seat_map(browser, ticketing_service) -> tuple[str, str]:
+    """The agent's desk (seat logged in and ready) and the shift lead's seat
+    map, in two tabs; returns their window handles, the desk's in front."""
     ticketing_service.user("desk1002", "agent", seat=SEAT)
     ticketing_service.user("lead1002", "shift_lead")
     log_in(browser, "desk", "desk1002", "password-of-desk1002")
@@ -81,6 +76,18 @@ def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(
     browser.find_element(By.ID, "btn-login").click()
     until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
           == "ready", 15, "the seat to be ready")  # fmt: skip
+    return desk, seatmap
+
+
+@pytest.fixture
+def seat_phone(seat_phones):
+    return seat_phones(SEAT, 15101)
+
+
+def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(
+    pbx, live_desk, ticketing_service, seat_phone, browser, workdir
+):
+    desk, seatmap = desk_and_seat_map(browser, ticketing_service)
     browser.switch_to.window(seatmap)
     seat_on_map = f"seat-{SEAT}"
     until(browser, lambda d: "state-ready" in classes(d, seat_on_map), 15,
@@ -121,18 +128,7 @@ def test_an_sos_call_alarms_the_seat_map_and_the_desk_reads_the_profile_and_call
     elder = new_caller()
     register_elder(ticketing_service, elder)
     center_120 = center()
-    ticketing_service.user("desk1002", "agent", seat=SEAT)
-    ticketing_service.user("lead1002", "shift_lead")
-    log_in(browser, "desk", "desk1002", "password-of-desk1002")
-    until(browser, lambda d: d.find_element(By.ID, "seat-id").text == SEAT, 15, "the desk")
-    desk = browser.current_window_handle
-    browser.switch_to.new_window("tab")
-    log_in(browser, "seatmap", "lead1002", "password-of-lead1002")
-    seatmap = browser.current_window_handle
-    browser.switch_to.window(desk)
-    browser.find_element(By.ID, "btn-login").click()
-    until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
-          == "ready", 15, "the seat to be ready")  # fmt: skip
+    desk, seatmap = desk_and_seat_map(browser, ticketing_service)
     browser.find_element(By.ID, "btn-pause").click()
     until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
           == "paused", 15, "the seat to pause")  # fmt: skip

@@ -44,7 +44,6 @@ class AcdRunner:
         )  # fmt: skip
         self.acd = Acd(self.manager, AcdStore(redis, settings.redis_prefix),
                        settings.skills_file, settings.wrapup_seconds,
-                       sos_center=settings.sos_center,
                        originate_timeout_s=settings.originate_timeout_s)  # fmt: skip
         self.acd.on_escalation = self._notify_contacts
         self._events: asyncio.Queue[Any] = asyncio.Queue()

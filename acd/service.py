@@ -79,13 +79,12 @@ class SosCall:
 
 class Acd:
     def __init__(self, manager: Any, store: AcdStore, skills_file, wrapup_seconds: float,
-                 clock: Callable[[], float] = time.time, sos_center: str = "120",
+                 clock: Callable[[], float] = time.time,
                  originate_timeout_s: float = 180.0) -> None:  # fmt: skip
         self.manager = manager
-        self.sos_center = sos_center
         self.originate_timeout_s = originate_timeout_s
         self.sos: dict[str, SosCall] = {}  # conference -> SOS call in progress
-        # called with (caller number) when an SOS call escalates to 120; the
+        # called with the SosCall when it escalates to 120; the
         # runner sets it to ring the elder's emergency contacts
         self.on_escalation: Callable[[SosCall], Any] | None = None
         self.store = store

@@ -32,8 +32,6 @@ class AcdSettings(BaseSettings):
     http_port: int = 8091
     # the work-order service, which takes the missed calls (same token, role acd)
     ticketing_url: str = "http://127.0.0.1:8080"
-    # the emergency center the desk's "接通120" button dials (as the dialplan's)
-    sos_center: str = Field(default="120", validation_alias="YHT_PBX_SOS_CENTER")
     # how long one Originate into a conference may take, redials included
     originate_timeout_s: float = 180.0
     # how often the SOS caller ids are copied from the elder registry to AstDB

@@ -63,7 +63,6 @@ TRANSITIONS: dict[tuple[Signal, AgentState], AgentState] = {
     # Asterisk stops offering them, and the seat map shows it
     **{(G.unreachable, s): S.unreachable for s in (S.ready, S.ringing, S.wrapup, S.paused)},
     (G.reachable, S.unreachable): S.ready,
-    (G.paused, S.unreachable): S.unreachable,  # the reason is kept for when it is back
     # a call moved into a three-way conference: the seat is still on the call
     (G.conference_joined, S.wrapup): S.talking,
     (G.conference_joined, S.ready): S.talking,

@@ -26,12 +26,16 @@ def test_health_data_only_for_the_center(api: Api):
     agent = api.get("agent", "/elders/lookup", params={"number": "13900001234"}).json()
     assert agent["conditions"] == "冠心病, 高血压" and agent["medicines"] == "硝酸甘油"
     assert agent["contacts"][0]["phone"] == "13700009999"
-    handler = api.get("urban", f"/elders/{elder['id']}").json()
+    # the elder's own community sees who and where, never health data
+    handler = api.get("xingfu", f"/elders/{elder['id']}").json()
     assert handler["conditions"] is None and handler["medicines"] is None
     assert handler["contacts"][0]["phone"] == "137****9999"
     assert "13900001234" not in str(handler["numbers"])
+    # any other unit does not see the elder at all
+    assert api.get("urban", f"/elders/{elder['id']}").status_code == 404
+    assert api.get("anjia", f"/elders/{elder['id']}").status_code == 404
     # unit handlers may read a profile, not look numbers up or keep the registry
-    assert api.get("urban", "/elders/lookup", params={"number": "13900001234"}).status_code == 403
+    assert api.get("xingfu", "/elders/lookup", params={"number": "13900001234"}).status_code == 403
     assert api.post("agent", "/elders", json=PROFILE).status_code == 403
 
 
@@ -75,7 +79,12 @@ def test_an_sos_call_makes_one_emergency_order_with_its_timeline(api: Api):
     assert record["recording"] == "sos-1795000000123.wav"
     order = api.get("agent", f"/orders/{record['order_id']}").json()
     assert order["urgency"] == "urgent" and order["subject_code"] == "elderly.sos"
-    assert "冠心病" in order["content"] and order["caller"]["address"].startswith("幸福路")
+    assert order["caller"]["address"].startswith("幸福路")
+    # health data stays in the profile: the order's text reaches the units
+    dispatched = api.to_state(order, "processing", unit="dept-urban")
+    seen = api.get("urban", f"/orders/{dispatched['id']}").json()
+    assert "冠心病" not in seen["content"] and "硝酸甘油" not in seen["content"]
+    assert "冠心病" not in order["content"]
 
 
 def test_an_unknown_caller_is_an_emergency_flagged_for_follow_up(api: Api):
@@ -86,7 +95,17 @@ def test_an_unknown_caller_is_an_emergency_flagged_for_follow_up(api: Api):
     assert response.status_code == 201
     record = api.get("lead", "/sos-calls/1795000100.7").json()
     assert record["follow_up"] is True and record["elder"]["name"] == "未登记"
+    # an emergency that time, but the number does not become an SOS device
+    assert "13122223333" not in api.client.get("/elders/devices", headers=ACD).json()
+    assert record["elder"]["unconfirmed_numbers"] == ["13122223333"]
+    elder_id = record["elder"]["id"]
+    assert api.post("agent", f"/elders/{elder_id}/confirm").status_code == 403
+    confirmed = api.post("lead", f"/elders/{elder_id}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json()["unconfirmed_numbers"] == []
     assert "13122223333" in api.client.get("/elders/devices", headers=ACD).json()
+    # deactivated: its numbers stop routing as SOS
+    assert api.post("lead", f"/elders/{elder_id}/deactivate").json()["active"] is False
+    assert "13122223333" not in api.client.get("/elders/devices", headers=ACD).json()
     bad = api.client.post("/sos-calls/events", headers=ACD,
                           json={"call_id": "x", "kind": "exploded", "at": 1})  # fmt: skip
     assert bad.status_code == 422

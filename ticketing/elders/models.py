@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +31,8 @@ class Elder(Base):
     worker_phone: Mapped[str | None] = mapped_column(String(32))
     # an unknown number called the SOS line: the profile must be completed
     follow_up: Mapped[bool] = mapped_column(default=False, index=True)
+    # a deactivated elder's numbers no longer route as SOS (moved away, died)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -42,6 +45,9 @@ class ElderNumber(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
+    # routes as an SOS device only once confirmed: a number that called the SOS
+    # line once (a misdial, a relative, a spoofed caller id) waits for a shift lead
+    confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class SosCall(Base):

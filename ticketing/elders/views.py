@@ -1,10 +1,16 @@
 """The elder registry and the SOS call record.
 
 Who sees what: agents and shift leads see a profile in full (they read it to
-120); admins and shift leads keep the registry; a unit handler (the community
-in charge) sees who and where, but not health data, and numbers masked. The
-ACD reads only the SOS device numbers (for AstDB) and the emergency contacts'
-numbers (to ring them), and reports each step of an SOS call.
+120); admins and shift leads keep the registry; a unit handler sees only the
+elders of their own community or grid (or the communities of their street):
+who and where, never health data, numbers masked. The ACD reads only the
+confirmed SOS device numbers of active elders (for AstDB) and the emergency
+contacts' numbers (to ring them), and reports each step of an SOS call.
+
+A number that called the SOS line once without being registered is an
+emergency that time and gets a follow-up profile, but it routes as an SOS
+device only after a shift lead confirms it (a misdial, a relative's phone or
+a spoofed caller id must not ring every seat ahead of everyone for good).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from ticketing.errors import Conflict, NotFound
 from ticketing.orders.enums import Channel, OrderType, Urgency
 from ticketing.orders.schemas import Caller, CallRef, OrderCreate
 from ticketing.orders.service import create_order
-from ticketing.orgs.models import Subject
+from ticketing.orgs.models import Subject, Unit
 from ticketing.types import PathId
 
 router = APIRouter(prefix="/elders", tags=["elders 一键呼叫档案"])
@@ -35,6 +41,7 @@ sos_router = APIRouter(prefix="/sos-calls", tags=["elders 一键呼叫档案"])
 
 Readers = Annotated[Actor, require(Role.agent, Role.shift_lead, Role.admin, Role.unit_handler)]
 Keepers = Annotated[Actor, require(Role.shift_lead, Role.admin)]
+Lead = Annotated[Actor, require(Role.shift_lead)]
 Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
 Acd = Annotated[Actor, require(Role.acd)]
 HEALTH_VISIBLE = frozenset({Role.agent, Role.shift_lead, Role.admin})
@@ -87,6 +94,10 @@ class ElderOut(BaseModel):
     worker_name: str
     worker_phone: str | None
     follow_up: bool
+    active: bool
+    unconfirmed_numbers: list[str] = Field(
+        description="numbers that called the SOS line but do not route as SOS until confirmed"
+    )
 
 
 class SosStepIn(BaseModel):
@@ -123,9 +134,11 @@ class SosCallOut(BaseModel):
 
 
 # ------------------------------------------------------------- presenting
-def _numbers(db_session: Session, elder_id: int) -> list[str]:
-    rows = db_session.scalars(select(ElderNumber.number).where(ElderNumber.elder_id == elder_id))
-    return sorted(rows)
+def _numbers(db_session: Session, elder_id: int, confirmed: bool | None = None) -> list[str]:
+    query = select(ElderNumber.number).where(ElderNumber.elder_id == elder_id)
+    if confirmed is not None:
+        query = query.where(ElderNumber.confirmed == confirmed)
+    return sorted(db_session.scalars(query))
 
 
 def present(db_session: Session, elder: Elder, actor: Actor) -> ElderOut:
@@ -133,6 +146,9 @@ def present(db_session: Session, elder: Elder, actor: Actor) -> ElderOut:
     return ElderOut(
         id=elder.id, name=elder.name, age=elder.age,
         numbers=[phone_for(actor.role, n) or "" for n in _numbers(db_session, elder.id)],
+        unconfirmed_numbers=[phone_for(actor.role, n) or ""
+                             for n in _numbers(db_session, elder.id, confirmed=False)],
+        active=elder.active,
         address=elder.address, latitude=elder.latitude, longitude=elder.longitude,
         conditions=elder.conditions if health else None,
         medicines=elder.medicines if health else None,
@@ -140,6 +156,30 @@ def present(db_session: Session, elder: Elder, actor: Actor) -> ElderOut:
         community=elder.community, grid=elder.grid, worker_name=elder.worker_name,
         worker_phone=phone_for(actor.role, elder.worker_phone), follow_up=elder.follow_up,
     )  # fmt: skip
+
+
+def _area_of(db_session: Session, unit_id: int | None) -> set[str]:
+    """Codes and names of a unit and every unit below it: the communities and
+    grids whose elders its handlers may see. (The tree is a district's few
+    hundred units.)"""
+    units = list(db_session.scalars(select(Unit)))
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    found: set[str] = set()
+    frontier = [u for u in units if u.id == unit_id]
+    while frontier:
+        unit = frontier.pop()
+        found |= {unit.code, unit.name}
+        frontier.extend(children.get(unit.id, []))
+    return found
+
+
+def _may_read(db_session: Session, elder: Elder, actor: Actor) -> bool:
+    if actor.role != Role.unit_handler:
+        return True
+    area = _area_of(db_session, actor.unit_id)
+    return bool({elder.community, elder.grid} & area - {""})
 
 
 def elder_by_number(db_session: Session, number: str | None) -> Elder | None:
@@ -189,10 +229,48 @@ def update(elder_id: PathId, body: ElderIn, db_session: DbSession, actor: Keeper
     return present(db_session, elder, actor)
 
 
+@router.post("/{elder_id}/confirm", response_model=ElderOut)
+def confirm(elder_id: PathId, db_session: DbSession, actor: Lead) -> ElderOut:
+    """A shift lead confirms that the elder's numbers are SOS devices (after
+    checking who called): from the next sync on they route as SOS."""
+    elder = _get(db_session, elder_id)
+    for row in db_session.scalars(select(ElderNumber).where(ElderNumber.elder_id == elder.id)):
+        row.confirmed = True
+    audit(db_session, actor, "confirm", f"elder:{elder.id}")
+    return present(db_session, elder, actor)
+
+
+@router.post("/{elder_id}/deactivate", response_model=ElderOut)
+def deactivate(elder_id: PathId, db_session: DbSession, actor: Keepers) -> ElderOut:
+    """The elder's numbers stop routing as SOS within the ACD's sync interval."""
+    elder = _get(db_session, elder_id)
+    elder.active = False
+    audit(db_session, actor, "deactivate", f"elder:{elder.id}")
+    return present(db_session, elder, actor)
+
+
+@router.post("/{elder_id}/activate", response_model=ElderOut)
+def activate(elder_id: PathId, db_session: DbSession, actor: Keepers) -> ElderOut:
+    elder = _get(db_session, elder_id)
+    elder.active = True
+    audit(db_session, actor, "activate", f"elder:{elder.id}")
+    return present(db_session, elder, actor)
+
+
+def _get(db_session: Session, elder_id: int) -> Elder:
+    elder = db_session.get(Elder, elder_id, with_for_update=True)
+    if elder is None:
+        raise NotFound(f"档案不存在: {elder_id}")
+    return elder
+
+
 @router.get("/devices", response_model=list[str])
 def devices(db_session: DbSession, actor: Acd) -> list[str]:
-    """Every registered number: the dialplan treats a call from one as SOS."""
-    return sorted(db_session.scalars(select(ElderNumber.number)))
+    """The numbers the dialplan treats as SOS devices: confirmed numbers of
+    active elders."""
+    return sorted(db_session.scalars(
+        select(ElderNumber.number).join(Elder, Elder.id == ElderNumber.elder_id)
+        .where(ElderNumber.confirmed, Elder.active)))  # fmt: skip
 
 
 @router.get("/contacts", response_model=list[dict])
@@ -218,7 +296,7 @@ def lookup(db_session: DbSession, actor: Center,
 @router.get("/{elder_id}", response_model=ElderOut)
 def read(elder_id: PathId, db_session: DbSession, actor: Readers) -> ElderOut:
     elder = db_session.get(Elder, elder_id)
-    if elder is None:
+    if elder is None or not _may_read(db_session, elder, actor):
         raise NotFound(f"档案不存在: {elder_id}")
     audit(db_session, actor, "read", f"elder:{elder.id}")
     return present(db_session, elder, actor)
@@ -234,12 +312,13 @@ def _open_record(db_session: Session, ctx, body: SosStepIn, actor: Actor) -> Sos
         elder = Elder(name="未登记", follow_up=True)
         db_session.add(elder)
         db_session.flush()
-        db_session.add(ElderNumber(elder_id=elder.id, number=body.caller))
+        db_session.add(ElderNumber(elder_id=elder.id, number=body.caller, confirmed=False))
+    # health data stays in the profile (agents, shift leads): the order text
+    # reaches the units it is dispatched to
     if elder is not None and not elder.follow_up:
         content = (f"一键呼叫 (SOS): {elder.name}, {elder.age or '?'} 岁, {elder.address}."
-                   f" 病史: {elder.conditions or '无'}; 用药: {elder.medicines or '无'}."
-                   f" 社区: {elder.community} {elder.grid},"
-                   f" 联系人 {elder.worker_name}.")  # fmt: skip
+                   f" 社区: {elder.community} {elder.grid}, 联系人 {elder.worker_name}."
+                   " 健康信息见一键呼叫档案 (仅热线中心可见).")  # fmt: skip
     else:
         content = ("一键呼叫 (SOS): 号码未登记, 按紧急情况处理. 需核实身份并补录档案."
                    if body.caller else "一键呼叫 (SOS): 未显示号码, 按紧急情况处理.")  # fmt: skip

@@ -1,8 +1,13 @@
 """Channel gateways deliver citizens' messages here. Each delivery carries an
-Idempotency-Key; a retried delivery finds the work order the first one made."""
+Idempotency-Key; a retried delivery finds the work order the first one made.
+A key is the sending gateway's own (another gateway's key finds nothing), and
+it stands for one message: the same key with another body is refused with 409
+and logged, never answered with the first message's order."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,11 +20,13 @@ from ticketing.auth.roles import Role
 from ticketing.auth.service import Actor, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
+from ticketing.errors import Conflict
 from ticketing.orders import service
 from ticketing.orders.enums import Channel, OrderType
 from ticketing.orders.models import IntakeKey, WorkOrder
 from ticketing.orders.schemas import Caller, OrderCreate, OrderOut, Phone, Short, Text
 
+log = logging.getLogger("ticketing.intake")
 router = APIRouter(prefix="/intake", tags=["intake 多渠道受理"])
 Gateway = Annotated[Actor, require(Role.gateway)]
 IdempotencyKey = Annotated[str, Header(min_length=8, max_length=128, alias="Idempotency-Key")]
@@ -48,7 +55,10 @@ class ChannelMessage(BaseModel):
     "/{channel}",
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "a retry: the work order the first delivery made"}},
+    responses={
+        200: {"description": "a retry: the work order the first delivery made"},
+        409: {"description": "the key was used before with another message"},
+    },
 )
 def intake(
     channel: MessageChannel,
@@ -59,7 +69,8 @@ def intake(
     ctx: Ctx,
     actor: Gateway,
 ) -> OrderOut:
-    existing = _order_for_key(db_session, channel, key)
+    body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    existing = _order_for_key(db_session, actor, channel, key, body_hash)
     if existing is not None:
         response.status_code = status.HTTP_200_OK
         return service.present(db_session, existing, actor)
@@ -73,11 +84,12 @@ def intake(
     try:
         with db_session.begin_nested():
             order = service.create_order(db_session=db_session, ctx=ctx, data=data, actor=actor)
-            db_session.add(IntakeKey(channel=channel, key=key, order_id=order.id))
+            db_session.add(IntakeKey(gateway_id=actor.id, channel=channel, key=key,
+                                     body_hash=body_hash, order_id=order.id))  # fmt: skip
             db_session.flush()
     except IntegrityError:
         # the same delivery raced us and won: answer with its order
-        existing = _order_for_key(db_session, channel, key)
+        existing = _order_for_key(db_session, actor, channel, key, body_hash)
         if existing is None:
             raise
         response.status_code = status.HTTP_200_OK
@@ -86,9 +98,20 @@ def intake(
     return service.present(db_session, order, actor)
 
 
-def _order_for_key(db_session, channel: str, key: str) -> WorkOrder | None:
-    return db_session.scalar(
-        select(WorkOrder)
+def _order_for_key(
+    db_session, actor: Actor, channel: str, key: str, body_hash: str
+) -> WorkOrder | None:
+    """The order this gateway's key made; Conflict when the key came with
+    another message (the second message must not vanish behind a 200)."""
+    found = db_session.execute(
+        select(WorkOrder, IntakeKey.body_hash)
         .join(IntakeKey, IntakeKey.order_id == WorkOrder.id)
-        .where(IntakeKey.channel == channel, IntakeKey.key == key)
-    )
+        .where(IntakeKey.gateway_id == actor.id, IntakeKey.channel == channel,
+               IntakeKey.key == key)  # fmt: skip
+    ).first()
+    if found is None:
+        return None
+    if found.body_hash != body_hash:
+        log.warning("intake key replayed with another body by %s on %s", actor.username, channel)
+        raise Conflict("Idempotency-Key 已用于另一条内容不同的消息; 新消息请使用新的键")
+    return found.WorkOrder

@@ -131,14 +131,18 @@ class ReassignRequest(Base):
 
 
 class IntakeKey(Base):
-    """Idempotency keys of channel deliveries: a retry finds its work order here."""
+    """Idempotency keys of channel deliveries: a retry finds its work order here.
+    A key belongs to the gateway that sent it, and to the body it came with."""
 
     __tablename__ = "intake_keys"
-    __table_args__ = (UniqueConstraint("channel", "key"),)
+    __table_args__ = (UniqueConstraint("gateway_id", "channel", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    gateway_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     channel: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(128))
+    # SHA-256 of the delivered message: a replay with another body is refused
+    body_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

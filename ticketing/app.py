@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from ticketing import errors
+from ticketing.auth.throttle import LoginThrottle
 from ticketing.auth.views import router as auth_router
 from ticketing.callbacks.missed import router as missed_router
 from ticketing.callbacks.views import router as callbacks_router
@@ -21,6 +22,7 @@ from ticketing.context import Context
 from ticketing.database import make_engine, session_factory, utcnow
 from ticketing.elders.views import router as elders_router
 from ticketing.elders.views import sos_router
+from ticketing.guard import RequestGuard
 from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router
 from ticketing.orders.views import progress_router
@@ -45,7 +47,14 @@ def create_app(
     scan_in_background: bool = True,
 ) -> FastAPI:
     settings = settings or TicketingSettings()
-    engine = engine or make_engine(settings.database_url)
+    if not settings.caller_hash_key:
+        # an unkeyed hash of a phone number is the number to anyone with a loop
+        raise RuntimeError("YHT_CALLER_HASH_KEY is not set: the service will not start without it")
+    engine = engine or make_engine(
+        settings.database_url,
+        connect_timeout_s=settings.db_connect_timeout_s,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,7 +78,14 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.context = Context.build(settings)
+    app.state.login_throttle = LoginThrottle(
+        settings.login_attempts_per_address, settings.login_failures_per_account,
+        settings.password_checks, settings.password_wait_s,
+    )  # fmt: skip
     errors.install(app)
+    # inside CORS, so a refused request still carries the CORS headers
+    app.add_middleware(RequestGuard, max_json_bytes=settings.max_json_bytes,
+                       max_upload_bytes=settings.max_attachment_bytes)  # fmt: skip
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[o.strip() for o in settings.desk_origins.split(",") if o.strip()],
@@ -89,7 +105,7 @@ def create_app(
         elders_router,
         sos_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/health", tags=["health"])
     def health() -> dict:

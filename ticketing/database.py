@@ -55,7 +55,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, connect_timeout_s: int = 5, statement_timeout_ms: int = 15000) -> Engine:
+    """An engine whose every wait is bounded: connecting, a statement, a lock,
+    and a connection from the pool."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
 
@@ -64,11 +66,15 @@ def make_engine(url: str) -> Engine:
             cur = conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={connect_timeout_s * 1000}")
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    options = f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={statement_timeout_ms}"
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=10,
+        connect_args={"connect_timeout": connect_timeout_s, "options": options},
+    )  # fmt: skip
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+
+
+class ValidationItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: `detail` is the reason in words, or, when the
+    request did not match the schema, the list of what did not match."""
+
+    detail: str | list[ValidationItem]
+
+
+def _answer(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# declared on every operation, so generated clients know the error shape
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _answer("not logged in, or the token is invalid or expired"),
+    403: _answer("this role may not do this"),
+    404: _answer("not found (or not visible to this user)"),
+    409: _answer("conflict: an invalid transition, a stale version, a duplicate"),
+    413: _answer("request body too large"),
+    422: _answer("invalid input: a reason in words, or the schema's list of errors"),
+}
 
 
 class DomainError(Exception):
@@ -40,10 +72,22 @@ class Unauthorized(DomainError):
     status = 401
 
 
+class TooManyRequests(DomainError):
+    """Throttled (log-in attempts); the client may retry after `retry_after` s."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(StaleDataError)

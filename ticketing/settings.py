@@ -23,6 +23,19 @@ class TicketingSettings(BaseSettings):
     org_file: Path = DATA_DIR / "organisation.yaml"
     subjects_file: Path = DATA_DIR / "subjects.yaml"
     token_ttl_hours: float = 12.0
+    # log-in throttling (limits' notation): attempts per client address, failed
+    # attempts per account before it is locked for the rest of the window
+    login_attempts_per_address: str = "120/minute"
+    login_failures_per_account: str = "5/15 minutes"
+    # argon2 checks running at once (64 MiB each) and how long a log-in may
+    # wait for a turn before it is answered 429
+    password_checks: int = 2
+    password_wait_s: float = 2.0
+    # request bodies: JSON and attachments (bytes); PostgreSQL timeouts
+    max_json_bytes: int = 1024 * 1024
+    max_attachment_bytes: int = 5 * 1024 * 1024
+    db_connect_timeout_s: int = 5
+    db_statement_timeout_ms: int = 15000
     # origins of the agent desk and seat map pages (the websockets bridge), which
     # log in and create work orders from the browser (CORS), comma separated
     desk_origins: str = "http://127.0.0.1:8092,http://localhost:8092"

@@ -12,7 +12,7 @@ def test_malformed_json_answers_422(api: Api):
         headers={**api.as_("agent"), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
-    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert "JSON" in response.json()["detail"]
 
 
 def test_validation_errors_name_the_field(api: Api):

@@ -1,19 +1,21 @@
 from __future__ import annotations
 
+import asyncio
+
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from ticketing.auth import service
 from ticketing.auth.models import AuditEntry, User
 from ticketing.auth.roles import Role
-from ticketing.auth.service import Actor, CurrentActor, audit, require
+from ticketing.auth.service import Actor, CurrentActor, audit, client_label, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
-from ticketing.errors import Conflict, Invalid, NotFound, Unauthorized
+from ticketing.errors import Conflict, ErrorOut, Invalid, NotFound, Unauthorized
 from ticketing.orgs.models import Unit
 from ticketing.types import DbId, PathId
 
@@ -72,25 +74,44 @@ class AuditOut(BaseModel):
     detail: str
 
 
-@router.post("/auth/token", response_model=TokenOut)
-def login(body: Login, db_session: DbSession, ctx: Ctx) -> TokenOut:
-    user = service.authenticate(
-        db_session=db_session, username=body.username, password=body.password
-    )
-    if user is None:
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={429: {"model": ErrorOut, "description": "throttled: too many attempts"}},
+)
+async def login(body: Login, request: Request) -> TokenOut:
+    """Password log-in. Throttled per account (failures) and per client
+    address; every failure is in the audit log."""
+    throttle = request.app.state.login_throttle
+    address = client_label(request)
+    throttle.attempt(address, body.username)
+    async with throttle.password_check():
+        # argon2 in a worker thread: the event loop keeps serving meanwhile
+        result = await asyncio.to_thread(_login, request.app, body, address)
+    if result is None:
+        throttle.failed(body.username)
         raise Unauthorized("用户名或密码错误")
-    token, expires = service.issue_token(
-        db_session=db_session, user=user, ttl_hours=ctx.settings.token_ttl_hours
-    )
-    audit(
-        db_session,
-        Actor(user.id, user.username, Role(user.role), user.unit_id),
-        "login",
-        f"user:{user.id}",
-    )
-    return TokenOut(
-        access_token=token, expires_at=expires, role=Role(user.role), unit_id=user.unit_id
-    )
+    return result
+
+
+def _login(app, body: Login, address: str) -> TokenOut | None:
+    """Check the password and issue a token, in its own unit of work: a
+    failure is audited and committed although the request answers 401."""
+    with app.state.sessions.begin() as db_session:
+        user = service.authenticate(
+            db_session=db_session, username=body.username, password=body.password
+        )
+        if user is None:
+            audit(db_session, None, "login_failed", f"login:{body.username}"[:64], address)
+            return None
+        token, expires = service.issue_token(
+            db_session=db_session, user=user, ttl_hours=app.state.context.settings.token_ttl_hours
+        )
+        actor = Actor(user.id, user.username, Role(user.role), user.unit_id)
+        audit(db_session, actor, "login", f"user:{user.id}", address)
+        return TokenOut(
+            access_token=token, expires_at=expires, role=Role(user.role), unit_id=user.unit_id
+        )
 
 
 @router.get("/auth/me", response_model=UserOut)

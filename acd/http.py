@@ -1,6 +1,9 @@
 """The controller's HTTP API on loopback: seats and queues as they are, and the
 seat commands. Its one client is the websockets bridge, which has already
-checked who the user is and which seat is theirs."""
+checked who the user is and which seat is theirs, and names the user in
+`X-Yht-User`: every call action (hang-up, transfer, 110 handoff, added party,
+listen) goes to the work-order service's audit log with who, which call and
+which number, delivered from Redis like the missed calls."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ import hmac
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Request
+import time
+import uuid
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -17,6 +23,7 @@ from acd.runner import AcdRunner
 from acd.service import CallActionRefused, UnknownSeat
 
 SeatId = Annotated[str, Path(pattern=r"^[0-9]{3,6}$")]
+User = Annotated[str, Header(alias="X-Yht-User", pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 PAUSE_REASONS = ("break", "training", "meeting", "after_call_work")
 
 
@@ -67,7 +74,13 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
     async def queues() -> list[dict]:
         return [asdict(q) for q in await runner.acd.store.queues()]
 
-    async def run(command, *args) -> dict:
+    async def run(command, *args, audit: tuple[str, str, str] | None = None,
+                  call_of: str = "") -> dict:  # fmt: skip
+        """Carry out a command; `audit` (user, action, target) records a call
+        action once it is done, with the call it acted on (the call of seat
+        `call_of`, by default the acting seat's own)."""
+        seat = args[0]
+        call_id = runner.acd.seat(call_of or seat).call_id if audit else ""
         try:
             await command(*args)
         except UnknownSeat as error:
@@ -76,6 +89,12 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
             raise HTTPException(409, str(error)) from None
         except AmiError as error:
             raise HTTPException(409, f"Asterisk 拒绝: {error}") from None
+        if audit is not None:
+            user, action, target = audit
+            await runner.acd.store.enqueue_audit({
+                "ref": uuid.uuid4().hex, "user": user, "seat": seat, "action": action,
+                "call_id": call_id, "target": target, "at": time.time(),
+            })  # fmt: skip
         return {"accepted": True}
 
     @app.post("/seats/{seat}/login", dependencies=guard)
@@ -95,20 +114,24 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
         return await run(runner.acd.pause, seat, body.reason)
 
     @app.post("/seats/{seat}/hangup", dependencies=guard)
-    async def hangup(seat: SeatId) -> dict:
-        return await run(runner.acd.hangup, seat)
+    async def hangup(seat: SeatId, user: User) -> dict:
+        return await run(runner.acd.hangup, seat, audit=(user, "hangup", ""))
 
     @app.post("/seats/{seat}/transfer", dependencies=guard)
-    async def transfer(seat: SeatId, body: TransferIn) -> dict:
-        return await run(runner.acd.transfer, seat, body.target)
+    async def transfer(seat: SeatId, body: TransferIn, user: User) -> dict:
+        return await run(runner.acd.transfer, seat, body.target,
+                         audit=(user, "transfer", body.target))  # fmt: skip
 
     @app.post("/seats/{seat}/party", dependencies=guard)
-    async def party(seat: SeatId, body: PartyIn) -> dict:
-        return await run(runner.acd.add_party, seat, body.number)
+    async def party(seat: SeatId, body: PartyIn, user: User) -> dict:
+        return await run(runner.acd.add_party, seat, body.number,
+                         audit=(user, "party", body.number))  # fmt: skip
 
     @app.post("/seats/{seat}/spy", dependencies=guard)
-    async def spy(seat: SeatId, body: SpyIn) -> dict:
-        return await run(runner.acd.spy, seat, body.target, body.mode)
+    async def spy(seat: SeatId, body: SpyIn, user: User) -> dict:
+        return await run(runner.acd.spy, seat, body.target, body.mode,
+                         audit=(user, f"spy_{body.mode}", body.target),
+                         call_of=body.target)  # fmt: skip
 
     @app.get("/health")
     async def health() -> dict:

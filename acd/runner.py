@@ -62,7 +62,8 @@ class AcdRunner:
         self._worker = asyncio.create_task(self._work())
         self._deliverer = asyncio.create_task(self._deliver("missed", "/missed-calls", 0.5))
         self._staffing = asyncio.create_task(self._publish_staffing())
-        for job in (self._deliver("sos", "/sos-calls/events", 0.2), self._sync_sos_devices()):
+        for job in (self._deliver("sos", "/sos-calls/events", 0.2),
+                    self._deliver("audit", "/call-actions", 0.5), self._sync_sos_devices()):  # fmt: skip
             task = asyncio.create_task(job)
             self._background.add(task)
         await self.manager.connect()
@@ -95,7 +96,7 @@ class AcdRunner:
             await asyncio.sleep(0.05)
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.settings.api_token}",
+        return {"Authorization": f"Bearer {self.settings.ticketing_token}",
                 "Content-Type": "application/json"}  # fmt: skip
 
     async def _deliver(self, kind: str, path: str, idle_s: float) -> None:

@@ -30,11 +30,14 @@ class AcdSettings(BaseSettings):
     redis_prefix: str = "yht:acd"
     http_host: str = "127.0.0.1"
     http_port: int = 8091
-    # the work-order service, which takes the missed calls (same token, role acd)
+    # the work-order service, which takes the missed calls and SOS steps
     ticketing_url: str = "http://127.0.0.1:8080"
+    # the ACD's own credential there (role acd: missed calls, SOS steps, device
+    # numbers, contacts, call-action audit; nothing else)
+    ticketing_token: str = Field(default="", validation_alias="YHT_ACD_SERVICE_TOKEN")
     # how long one Originate into a conference may take, redials included
     originate_timeout_s: float = 180.0
     # how often the SOS caller ids are copied from the elder registry to AstDB
     sos_sync_interval_s: float = 10.0
     # bearer token of the control API's clients (the websockets bridge)
-    api_token: str = Field(default="", validation_alias="YHT_ACD_API_TOKEN")
+    api_token: str = Field(default="", validation_alias="YHT_ACD_CONTROL_TOKEN")

@@ -65,6 +65,10 @@ class AcdStore:
         """One step of an SOS call's timeline, kept in order until delivered."""
         await self.redis.rpush(f"{self.prefix}:sos", json.dumps(item, ensure_ascii=False))
 
+    async def enqueue_audit(self, item: dict) -> None:
+        """A desk call action, kept until the work-order service's audit log has it."""
+        await self.redis.rpush(f"{self.prefix}:audit", json.dumps(item, ensure_ascii=False))
+
     async def publish(self, message: dict) -> None:
         await self.redis.publish(self.channel, json.dumps(message, ensure_ascii=False))
 

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import logging
 import re
+import urllib.parse
 
 
 def mask_number(number: str) -> str:
@@ -20,21 +21,49 @@ def number_key(number: str, secret: str) -> str:
     return hmac.new(secret.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-# a number in a URL's query string (caller_phone=..., number=..., phone=...)
-_QUERY_NUMBER = re.compile(r"((?:caller_phone|number|phone)=)(%2B|\+)?([0-9]{3,20})")
+# a number in a URL's query string (caller_phone=..., number=..., phone=...),
+# percent-encoded or not
+_QUERY_NUMBER = re.compile(r"((?:caller_phone|number|phone)=)([^&\s\"']+)")
+# a phone number written in free text: mobiles (138 0013 8000, +86-138...) and
+# landlines with area code (023-8888 0001); digit runs that are part of a
+# longer number (a call id, a timestamp) are left alone
+_TEXT_NUMBER = re.compile(
+    r"(?<![0-9])(?:(?:\+|00)?86[ -]?)?(?:1[3-9][0-9](?:[ -]?[0-9]){8}"
+    r"|0[1-9][0-9]{1,2}[ -]?[0-9]{3,4}[ -]?[0-9]{4})(?![0-9])"
+)
+
+
+def _mask_query_value(match: re.Match[str]) -> str:
+    value = urllib.parse.unquote(match[2])
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) < 3:
+        return match[0]
+    return match[1] + ("+" if value.startswith("+") else "") + mask_number(digits)
 
 
 def mask_query_numbers(text: str) -> str:
-    return _QUERY_NUMBER.sub(lambda m: m[1] + (m[2] or "") + mask_number(m[3]), text)
+    return _QUERY_NUMBER.sub(_mask_query_value, text)
+
+
+def mask_text_numbers(text: str) -> str:
+    """Phone numbers typed into free text (an order's content, a note) as
+    138****8000, for the roles that see numbers masked."""
+
+    def masked(match: re.Match[str]) -> str:
+        digits = "".join(c for c in match[0] if c.isdigit())
+        return mask_number(digits)
+
+    return _TEXT_NUMBER.sub(masked, text)
 
 
 class MaskNumbers(logging.Filter):
-    """Masks phone numbers in the URLs a log line carries: httpx's request
-    lines (a lookup by caller) and uvicorn's access lines."""
+    """Masks phone numbers in the URLs a log line carries (httpx's request
+    lines of a lookup by caller, uvicorn's access lines), percent-encoded or
+    not, and any phone number written in the line's text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_query_numbers(message)
+        masked = mask_text_numbers(mask_query_numbers(message))
         if masked != message:
             record.msg, record.args = masked, None
         return True

@@ -178,7 +178,8 @@ class Bridge:
         try:
             response = await self.http.post(
                 f"{self.settings.acd_url}/seats/{session.seat}/{kind}", json=body,
-                headers={"Authorization": f"Bearer {self.settings.acd_token}"})  # fmt: skip
+                headers={"Authorization": f"Bearer {self.settings.acd_token}",
+                         "X-Yht-User": session.username})  # fmt: skip
         except httpx.HTTPError:
             await session.send({"type": "error", "ref": ref, "message": "排队控制服务不可用"})
             return

@@ -13,7 +13,8 @@ class BridgeSettings(BaseSettings):
     # the ACD's Redis prefix (its events channel is <prefix>:events)
     acd_prefix: str = "yht:acd"
     acd_url: str = "http://127.0.0.1:8091"
-    acd_token: str = Field(default="", validation_alias="YHT_ACD_API_TOKEN")
+    # the bridge's own key to the ACD's control API (nobody else holds it)
+    acd_token: str = Field(default="", validation_alias="YHT_ACD_CONTROL_TOKEN")
     ticketing_url: str = "http://127.0.0.1:8080"
     # a browser must authenticate within this time after connecting
     auth_timeout_s: float = 5.0

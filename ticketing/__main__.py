@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from agi.privacy import mask_logs
 from ticketing.app import create_app
-from ticketing.bootstrap import migrate, seed
+from ticketing.bootstrap import grant_service_role, migrate, seed
 from ticketing.database import make_engine
 from ticketing.settings import TicketingSettings
 
@@ -21,9 +22,18 @@ def main() -> None:
         from pathlib import Path
 
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(exist_ok=True)
-    migrate(settings.database_url)
+    if settings.owner_database_url:
+        # production: migrate and seed as the owner, serve as the service role
+        migrate(settings.owner_database_url)
+        owner = make_engine(settings.owner_database_url)
+        seed(owner, settings)
+        grant_service_role(owner, make_url(settings.database_url).username or "")
+        owner.dispose()
+    else:
+        migrate(settings.database_url)
     engine = make_engine(settings.database_url)
-    seed(engine, settings)
+    if not settings.owner_database_url:
+        seed(engine, settings)
     app = create_app(settings, engine)
     # log_config=None: uvicorn's access lines go through the root handler and
     # its mask (a lookup by caller carries the number in the query string)

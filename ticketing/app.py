@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from ticketing import errors
+from ticketing.auth.call_actions import router as call_actions_router
 from ticketing.auth.throttle import LoginThrottle
 from ticketing.auth.views import router as auth_router
 from ticketing.callbacks.missed import router as missed_router
@@ -94,6 +95,7 @@ def create_app(
     )
     for router in (
         auth_router,
+        call_actions_router,
         orders_router,
         callbacks_router,
         supervision_router,

@@ -48,3 +48,27 @@ def seed(engine: Engine, settings: TicketingSettings) -> None:
                 )
             )
             log.info("created user 'admin' (password: YHT_TICKETING_ADMIN_PASSWORD)")
+
+
+# the logs the service may only append to and read
+APPEND_ONLY = ("order_events", "audit_log")
+
+
+def grant_service_role(owner: Engine, role: str) -> None:
+    """PostgreSQL in production: the tables belong to the owner role that runs
+    the migrations; the service connects as `role`, which may read and write
+    the work-order tables but only INSERT and SELECT the event and audit logs,
+    and, not owning them, can neither TRUNCATE them nor drop their triggers."""
+    if owner.dialect.name != "postgresql":
+        return
+    quoted = owner.dialect.identifier_preparer.quote(role)
+    with owner.begin() as conn:
+        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+        conn.exec_driver_sql(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
+        )
+        conn.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        conn.exec_driver_sql(
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(APPEND_ONLY)} FROM {quoted}"
+        )
+        conn.exec_driver_sql(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}")

@@ -15,6 +15,10 @@ class TicketingSettings(BaseSettings):
     # SQLite file by default so `make run` needs nothing else; PostgreSQL in
     # production and in the tests: postgresql+psycopg://user@127.0.0.1/db
     database_url: str = f"sqlite:///{ROOT / '.local' / 'ticketing.db'}"
+    # PostgreSQL in production: the owner role's URL, used only to migrate,
+    # seed and grant; the service itself connects with database_url as a role
+    # that can only append to the event and audit logs (see README, Privacy)
+    owner_database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     # working-day calendar, time limits, supervision ladder, related-request window
@@ -45,7 +49,7 @@ class TicketingSettings(BaseSettings):
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
     # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)
     ivr_api_token: str = Field(default="", validation_alias="YHT_IVR_API_TOKEN")
-    # the ACD controller's bearer token for reporting missed calls (YHT_ACD_API_TOKEN)
-    acd_api_token: str = Field(default="", validation_alias="YHT_ACD_API_TOKEN")
+    # the ACD controller's own bearer token (role acd), YHT_ACD_SERVICE_TOKEN
+    acd_api_token: str = Field(default="", validation_alias="YHT_ACD_SERVICE_TOKEN")
     # key for pseudonymising phone numbers in logs and lookups (YHT_CALLER_HASH_KEY)
     caller_hash_key: str = Field(default="", validation_alias="YHT_CALLER_HASH_KEY")

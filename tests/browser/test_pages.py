@@ -171,7 +171,7 @@ def test_the_desk_lists_missed_calls_and_marks_them_called_back(
     caller = new_caller()
     missed = {"call_id": f"browser-{caller}", "caller": caller, "hotline": "12345",
               "queue": "hotline", "waited_s": 42, "reason": "abandoned"}  # fmt: skip
-    acd = {"Authorization": f"Bearer {test_env['YHT_ACD_API_TOKEN']}"}
+    acd = {"Authorization": f"Bearer {test_env['YHT_ACD_SERVICE_TOKEN']}"}
     httpx.post(f"{ticketing_service.base}/missed-calls", json=missed,
                headers=acd).raise_for_status()  # fmt: skip
     ticketing_service.user("desk1002", "agent", seat=SEAT)

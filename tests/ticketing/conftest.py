@@ -42,8 +42,10 @@ def settings() -> TicketingSettings:
         YHT_TICKETING_ADMIN_PASSWORD=ADMIN_PASSWORD,
         YHT_CALLER_HASH_KEY="test-caller-key",
         YHT_IVR_API_TOKEN=IVR_TOKEN,
-        YHT_ACD_API_TOKEN="acd-test-token-0123456789",
+        YHT_ACD_SERVICE_TOKEN="acd-test-token-0123456789",
         scan_interval_s=0,
+        # every test logs in from the same test client; the throttles have tests of their own
+        login_attempts_per_address="10000/minute",
     )
 
 
@@ -130,6 +132,7 @@ USERS = {
     "tongda": ("unit_handler", "sp-tongda"),
     "xingfu": ("unit_handler", "cm-xingfu"),
     "sms-gateway": ("gateway", None),
+    "web-gateway": ("gateway", None),
 }
 
 

@@ -3,7 +3,7 @@ live in ticketing/orders/workflow.py, next to the transitions."""
 
 from enum import StrEnum
 
-from agi.privacy import mask_number
+from agi.privacy import mask_number, mask_text_numbers
 
 
 class Role(StrEnum):
@@ -28,3 +28,11 @@ def phone_for(role: Role, phone: str | None) -> str | None:
     if phone and role not in PHONE_VISIBLE:
         return mask_number(phone)
     return phone
+
+
+def text_for(role: Role, text: str) -> str:
+    """Free text (an order's content, a note, a transcript) as this role may
+    see it: phone numbers typed into it are masked like the phone field."""
+    if text and role not in PHONE_VISIBLE:
+        return mask_text_numbers(text)
+    return text

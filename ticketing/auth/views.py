@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import datetime as dt
 from typing import Annotated
 
@@ -13,7 +12,6 @@ from ticketing.auth import service
 from ticketing.auth.models import AuditEntry, User
 from ticketing.auth.roles import Role
 from ticketing.auth.service import Actor, CurrentActor, audit, client_label, require
-from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.errors import Conflict, ErrorOut, Invalid, NotFound, Unauthorized
 from ticketing.orgs.models import Unit

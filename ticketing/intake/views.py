@@ -106,8 +106,7 @@ def _order_for_key(
     found = db_session.execute(
         select(WorkOrder, IntakeKey.body_hash)
         .join(IntakeKey, IntakeKey.order_id == WorkOrder.id)
-        .where(IntakeKey.gateway_id == actor.id, IntakeKey.channel == channel,
-               IntakeKey.key == key)  # fmt: skip
+        .where(IntakeKey.gateway_id == actor.id, IntakeKey.channel == channel, IntakeKey.key == key)
     ).first()
     if found is None:
         return None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from agi.privacy import number_key
-from ticketing.auth.roles import Role, phone_for
+from ticketing.auth.roles import Role, phone_for, text_for
 from ticketing.auth.service import Actor
 from ticketing.context import Context
 from ticketing.database import utcnow
@@ -204,7 +204,7 @@ def present(
         type=OrderType(order.type),
         subject_code=order.subject_code,
         urgency=Urgency(order.urgency),
-        content=order.content,
+        content=text_for(actor.role, order.content),
         caller=CallerOut(
             phone=phone,
             name=order.caller_name,

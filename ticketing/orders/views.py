@@ -11,7 +11,7 @@ from fastapi import Path as FastApiPath
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from ticketing.auth.roles import Role
+from ticketing.auth.roles import Role, text_for
 from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
@@ -114,7 +114,13 @@ def update_order(
 def order_events(order_id: PathId, db_session: DbSession, actor: Staff) -> list[EventOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     events = service.events_of(db_session, order_id)
-    return [EventOut.model_validate(e, from_attributes=True) for e in events]
+    audit(db_session, actor, "read_events", f"order:{order_id}")
+    return [
+        EventOut.model_validate(e, from_attributes=True).model_copy(
+            update={"note": text_for(actor.role, e.note)}
+        )
+        for e in events
+    ]
 
 
 @router.post(
@@ -226,6 +232,8 @@ async def add_attachment(
 ) -> AttachmentOut:
     """The raw file as the body; `filename` as a query parameter."""
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    if filename.strip(". ") == "" or any(c in filename for c in "/\\:"):
+        raise Invalid("filename: 文件名不能含路径 (/ \\ :) 或只由点组成")
     data = await request.body()
     if not data:
         raise Invalid("body: 附件为空")
@@ -249,6 +257,7 @@ async def add_attachment(
 def attachments(order_id: PathId, db_session: DbSession, actor: Staff) -> list[AttachmentOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     rows = db_session.scalars(select(Attachment).where(Attachment.order_id == order_id))
+    audit(db_session, actor, "read_attachments", f"order:{order_id}")
     return [AttachmentOut.model_validate(a, from_attributes=True) for a in rows]
 
 

@@ -66,13 +66,15 @@ async def redirect(manager: Any, channel: str, context: str, exten: str,
 
 
 async def originate(manager: Any, channel: str, timeout_s: float, caller_id: str = "",
-                    **target: str) -> None:  # fmt: skip
+                    variables: dict[str, str] | None = None, **target: str) -> None:  # fmt: skip
     """Originate asynchronously to Context/Exten (priority 1) or Application/Data;
     the outcome arrives later as OriginateResponse and channel events."""
     action = {"Action": "Originate", "Channel": channel, "Async": "true",
               "Timeout": str(int(timeout_s * 1000))}  # fmt: skip
     if caller_id:
         action["CallerID"] = caller_id
+    if variables:
+        action["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
     if "context" in target:
         action |= {"Context": target["context"], "Exten": target["exten"], "Priority": "1"}
     else:
@@ -80,9 +82,22 @@ async def originate(manager: Any, channel: str, timeout_s: float, caller_id: str
     await _send(manager, action)
 
 
-async def db_put(manager: Any, family: str, key: str, value: str) -> None:
-    await _send(manager, {"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+async def db_keys(manager: Any, family: str) -> set[str]:
+    """The keys of an AstDB family (DBGetTree: reporting class, read only)."""
+    try:
+        reply = await _send(manager, {"Action": "DBGetTree", "Family": family}, as_list=True)
+    except AmiError as error:
+        if "not found" in str(error).lower():
+            return set()  # an empty family
+        raise
+    events = reply if isinstance(reply, list) else [reply]
+    prefix = f"/{family}/"
+    return {str(e.get("Key", "")).removeprefix(prefix) for e in events
+            if e.get("Event") == "DBGetTreeResponse"}  # fmt: skip
 
 
-async def db_del(manager: Any, family: str, key: str) -> None:
-    await _send(manager, {"Action": "DBDel", "Family": family, "Key": key})
+async def sos_registry(manager: Any, number: str, registered: bool) -> None:
+    """Add or remove an SOS device number in AstDB through the dialplan
+    (70-sos-registry.conf): DBPut/DBDel would need AMI's system class."""
+    context = "yht-sos-put" if registered else "yht-sos-del"
+    await originate(manager, f"Local/{number}@{context}", 5, application="NoOp")

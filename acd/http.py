@@ -8,11 +8,10 @@ which number, delivered from Redis like the missed calls."""
 from __future__ import annotations
 
 import hmac
-from dataclasses import asdict
-from typing import Annotated
-
 import time
 import uuid
+from dataclasses import asdict
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -13,13 +14,15 @@ from redis.asyncio import Redis
 
 from acd import ami
 from acd.schedule import ShiftPlan
-from acd.service import OUTSIDE_NUMBER, Acd, SosCall
+from acd.service import Acd, SosCall
 from acd.settings import AcdSettings
 from acd.states import AgentState
 from acd.store import AcdStore
 from agi.privacy import mask_number
+from yhtcore.dialling import OutboundRule
 
 log = logging.getLogger("acd")
+DEVICE_NUMBER = re.compile(r"\+?[0-9]{3,20}")
 
 
 def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> dict:
@@ -44,14 +47,15 @@ class AcdRunner:
         )  # fmt: skip
         self.acd = Acd(self.manager, AcdStore(redis, settings.redis_prefix),
                        settings.skills_file, settings.wrapup_seconds,
-                       originate_timeout_s=settings.originate_timeout_s)  # fmt: skip
+                       originate_timeout_s=settings.originate_timeout_s,
+                       outbound=OutboundRule.from_setting(settings.partner_numbers))  # fmt: skip
         self.acd.on_escalation = self._notify_contacts
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._deliverer: asyncio.Task | None = None
         self._staffing: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
-        self.sos_devices: set[str] = set()  # SOS caller ids this process put in AstDB
+        self.sos_devices: set[str] = set()  # the SOS caller ids AstDB held after the last sync
         self.plan = ShiftPlan(settings.schedule_file)
         self.redis = redis
         self.resyncs = 0
@@ -62,8 +66,9 @@ class AcdRunner:
         self._worker = asyncio.create_task(self._work())
         self._deliverer = asyncio.create_task(self._deliver("missed", "/missed-calls", 0.5))
         self._staffing = asyncio.create_task(self._publish_staffing())
-        for job in (self._deliver("sos", "/sos-calls/events", 0.2),
-                    self._deliver("audit", "/call-actions", 0.5), self._sync_sos_devices()):  # fmt: skip
+        jobs = (self._deliver("sos", "/sos-calls/events", 0.2),
+                self._deliver("audit", "/call-actions", 0.5), self._sync_sos_devices())
+        for job in jobs:
             task = asyncio.create_task(job)
             self._background.add(task)
         await self.manager.connect()
@@ -127,23 +132,25 @@ class AcdRunner:
                     await asyncio.sleep(1)
 
     async def _sync_sos_devices(self) -> None:
-        """Registered SOS caller ids into AstDB (family yht-sos), where the
-        dialplan finds them with no Python service running. A number removed
-        from the registry is deleted from AstDB by the process that put it
-        there; one left behind after a restart only keeps routing as SOS,
-        the safe way to be wrong."""
+        """The confirmed SOS device numbers of active elders into AstDB (family
+        yht-sos), where the dialplan finds them with no Python service
+        running. Each round compares the registry with what AstDB holds
+        (DBGetTree) and adds or removes the difference, so a deactivated or
+        unconfirmed number stops routing as SOS within one interval, whoever
+        put it there and however often this process restarted."""
         async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
             while True:
                 try:
                     response = await client.get("/elders/devices", headers=self._headers())
                     response.raise_for_status()
-                    numbers = set(response.json())
+                    wanted = {n for n in response.json() if DEVICE_NUMBER.fullmatch(str(n))}
                     if self.manager.authenticated:
-                        for number in numbers - self.sos_devices:
-                            await ami.db_put(self.manager, "yht-sos", number, "1")
-                        for number in self.sos_devices - numbers:
-                            await ami.db_del(self.manager, "yht-sos", number)
-                        self.sos_devices = numbers
+                        present = await ami.db_keys(self.manager, "yht-sos")
+                        for number in sorted(wanted - present):
+                            await ami.sos_registry(self.manager, number, registered=True)
+                        for number in sorted(present - wanted):
+                            await ami.sos_registry(self.manager, number, registered=False)
+                        self.sos_devices = wanted
                 except (httpx.HTTPError, OSError, ValueError, ami.AmiError) as error:
                     log.warning("SOS device sync failed (%s)", type(error).__name__)
                 await asyncio.sleep(self.settings.sos_sync_interval_s)
@@ -169,7 +176,7 @@ class AcdRunner:
             contacts = []
         for contact in contacts:
             number = str(contact.get("phone", ""))
-            if not OUTSIDE_NUMBER.match(number):
+            if not self.acd.outbound.allows(number):
                 continue
             try:
                 await ami.originate(self.manager, f"PJSIP/{number}@partner-trunk", 45,

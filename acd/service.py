@@ -21,6 +21,7 @@ import yaml
 from acd import ami
 from acd.states import AgentState, Signal, next_state
 from acd.store import AcdStore, QueueFigures, Seat
+from yhtcore.dialling import OutboundRule
 
 log = logging.getLogger("acd")
 WRAPUP_REASON = "wrapup"
@@ -37,8 +38,6 @@ class CallActionRefused(Exception):
     """A call action that does not fit the seat's call (no call, wrong target)."""
 
 
-# what the desk may dial out to: the numbers yht-outbound accepts
-OUTSIDE_NUMBER = re.compile(r"^(11[09]|12[02]|1[3-9][0-9]{9}|0[0-9]{9,11})$")
 TRANSFER_QUEUES = ("hotline", "dialect")
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
 AGENT_CHANNEL = re.compile(r"^PJSIP/agent([0-9]+)-")
@@ -80,8 +79,11 @@ class SosCall:
 class Acd:
     def __init__(self, manager: Any, store: AcdStore, skills_file, wrapup_seconds: float,
                  clock: Callable[[], float] = time.time,
-                 originate_timeout_s: float = 180.0) -> None:  # fmt: skip
+                 originate_timeout_s: float = 180.0,
+                 outbound: OutboundRule | None = None) -> None:  # fmt: skip
         self.manager = manager
+        # what the desk may dial: the rule the dialplan renders (yhtcore.dialling)
+        self.outbound = outbound or OutboundRule()
         self.originate_timeout_s = originate_timeout_s
         self.sos: dict[str, SosCall] = {}  # conference -> SOS call in progress
         # called with the SosCall when it escalates to 120; the
@@ -144,7 +146,7 @@ class Acd:
         seat = self._on_call(agent_id)
         if seat.conference:
             raise CallActionRefused("三方通话中不能转接, 可以退出三方通话")
-        if target not in TRANSFER_QUEUES and not OUTSIDE_NUMBER.match(target):
+        if target not in TRANSFER_QUEUES and not self.outbound.allows(target):
             raise CallActionRefused(f"不能转接到 {target}")
         await ami.redirect(self.manager, seat.caller_channel, "yht-transfer", target,
                            extra=(seat.agent_channel, "yht-leg-done", "s"))  # fmt: skip
@@ -154,7 +156,7 @@ class Acd:
         contact). A two-party call moves into a conference first; the party is
         dialled (and redialled if busy) by the dialplan. Returns the conference."""
         seat = self._on_call(agent_id)
-        if not OUTSIDE_NUMBER.match(number):
+        if not self.outbound.allows(number):
             raise CallActionRefused(f"不能拨打 {number}")
         conf = seat.conference
         if not conf:
@@ -168,9 +170,10 @@ class Acd:
             except ami.AmiError:
                 seat.conference = ""
                 raise
+        # the seat's cap on outside calls is counted in the dialplan
         await ami.originate(self.manager, f"Local/{number}*{conf}@yht-conf-out",
-                            self.originate_timeout_s, context="yht-conf-party",
-                            exten=conf)  # fmt: skip
+                            self.originate_timeout_s, context="yht-conf-party", exten=conf,
+                            variables={"YHT_OUT_SEAT": agent_id})  # fmt: skip
         return conf
 
     async def spy(self, lead_seat: str, target_seat: str, mode: str) -> None:

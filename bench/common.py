@@ -45,8 +45,8 @@ def bench_system(menu_file: str | None = None) -> Iterator[tuple]:
 
 
 async def ami_for(pbx) -> AmiRecorder:
-    recorder = AmiRecorder("127.0.0.1", pbx.settings.ami_port, pbx.settings.ami_user,
-                           pbx.ami_secret)  # fmt: skip
+    recorder = AmiRecorder("127.0.0.1", pbx.settings.ami_port, pbx.settings.ami_observer,
+                           pbx.ami_observer_secret)  # fmt: skip
     await recorder.connect()
     return recorder
 

@@ -23,12 +23,14 @@ async def run(settings: BridgeSettings) -> None:
     async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
         bridge = Bridge(settings, redis, http)
         await bridge.load_state()
-        tasks = [asyncio.create_task(bridge.follow()), asyncio.create_task(bridge.watch_alarms())]
+        tasks = [asyncio.create_task(bridge.follow()), asyncio.create_task(bridge.watch_alarms()),
+                 asyncio.create_task(bridge.recheck_sessions())]  # fmt: skip
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with serve(bridge.handler, settings.host, settings.port, max_size=64 * 1024,
+                         origins=settings.allowed_origins(),
                          process_request=page_server(settings.ticketing_url)):  # fmt: skip
             log.info("bridge on ws://%s:%d/ (pages /desk, /seatmap)", settings.host, settings.port)
             await stop.wait()

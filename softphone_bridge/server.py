@@ -59,6 +59,7 @@ LEAD_COMMANDS = {"spy"}
 PRIVATE_SEAT_FIELDS = ("agent_channel", "caller_channel")
 WAIT_ALARM_S = 30.0  # a caller waiting longer than this (the 15 s target, doubled)
 PAUSE_ALARM_S = 15 * 60.0
+EXPIRED = "登录已失效 (令牌过期或账户已停用), 请重新登录"
 
 
 @dataclass(eq=False)
@@ -105,6 +106,9 @@ class Bridge:
                                 "seat": session.seat})  # fmt: skip
             await session.send(self._snapshot(session))
             async for raw in ws:
+                if await self._still_valid(session) is False:
+                    await _refuse(ws, 4401, EXPIRED)
+                    return
                 await self._on_message(session, raw)
         except ConnectionClosed:
             pass
@@ -139,6 +143,37 @@ class Bridge:
             await _refuse(ws, 4403, "只有话务员 (有座席) 和值班长可以连接")
             return None
         return Session(ws, token, user["username"], user["role"], user.get("seat"))
+
+    async def _still_valid(self, session: Session) -> bool | None:
+        """Is the page's token still good (not expired, user still active)?
+        None when the work-order service cannot say: the page keeps working
+        (an outage must not cut agents off their calls) and is checked again."""
+        try:
+            response = await self.http.get(
+                f"{self.settings.ticketing_url}/auth/me",
+                headers={"Authorization": f"Bearer {session.token}"},
+                timeout=self.settings.http_timeout_s)  # fmt: skip
+        except httpx.HTTPError:
+            return None
+        if response.status_code in (401, 403, 404):
+            return False
+        return True if response.status_code == 200 else None
+
+    async def recheck_sessions(self) -> None:
+        """Every open page's token, again and again: a deactivated user or an
+        expired token loses seat control and the live feed (close 4401)."""
+        while True:
+            await asyncio.sleep(self.settings.recheck_interval_s)
+            try:
+                sessions = list(self.sessions)
+                verdicts = await asyncio.gather(*(self._still_valid(s) for s in sessions))
+                for session, valid in zip(sessions, verdicts, strict=True):
+                    if valid is False:
+                        log.info("closing the page of %s: token no longer valid", session.username)
+                        self.sessions.discard(session)
+                        await _refuse(session.ws, 4401, EXPIRED)
+            except Exception:
+                log.exception("re-checking sessions failed; trying again next round")
 
     def _snapshot(self, session: Session) -> dict:
         seats = [s for s in self.seats.values() if session.is_lead or s["agent_id"] == session.seat]
@@ -267,9 +302,7 @@ class Bridge:
         await session.send(screen_pop(offer, None))
         caller = offer.get("context", {}).get("YHT_CALLER", "")
         if offer.get("context", {}).get("YHT_CATEGORY") == "sos":
-            profile = await self._elder(session, caller) if caller else None
-            await session.send({"type": "sos_profile", "call_id": offer.get("call_id", ""),
-                                "known": profile is not None, "profile": profile})  # fmt: skip
+            await self._sos_profile(session, offer.get("call_id", ""), caller)
         history = await self._history(session, caller) if caller else []
         await session.send({"type": "history", "call_id": offer.get("call_id", ""),
                             "history": history})  # fmt: skip
@@ -288,15 +321,36 @@ class Bridge:
         return [{k: o[k] for k in ("number", "type", "subject_code", "state", "content",
                                    "created_at")} for o in response.json()["items"]]  # fmt: skip
 
-    async def _elder(self, session: Session, caller: str) -> dict | None:
+    async def _sos_profile(self, session: Session, call_id: str, caller: str) -> None:
+        """The elder's profile for the SOS pop. `lookup` tells the desk what
+        it got: ok, unknown (the registry has no such number) or failed (the
+        service was down, slow or refused: NOT the same as unknown), and a
+        failed lookup is tried again with growing pauses."""
+        lookup, profile = await self._elder(session, caller) if caller else ("unknown", None)
+        for attempt in range(self.settings.profile_retries):
+            if lookup != "failed":
+                break
+            await session.send({"type": "sos_profile", "call_id": call_id, "known": False,
+                                "lookup": "failed", "profile": None})  # fmt: skip
+            await asyncio.sleep(0.5 * 2**attempt)
+            lookup, profile = await self._elder(session, caller)
+        await session.send({"type": "sos_profile", "call_id": call_id, "known": lookup == "ok",
+                            "lookup": lookup, "profile": profile})  # fmt: skip
+
+    async def _elder(self, session: Session, caller: str) -> tuple[str, dict | None]:
         try:
             response = await self.http.get(
                 f"{self.settings.ticketing_url}/elders/lookup", params={"number": caller},
                 headers={"Authorization": f"Bearer {session.token}"},
                 timeout=self.settings.http_timeout_s)  # fmt: skip
         except httpx.HTTPError:
-            return None
-        return response.json() if response.status_code == 200 else None
+            return "failed", None
+        if response.status_code == 200:
+            try:
+                return "ok", response.json()
+            except ValueError:
+                return "failed", None
+        return ("unknown", None) if response.status_code == 404 else ("failed", None)
 
     async def _send_where(self, message: dict, wanted) -> None:
         await asyncio.gather(*(s.send(message) for s in list(self.sessions) if wanted(s)))

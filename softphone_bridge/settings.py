@@ -21,3 +21,16 @@ class BridgeSettings(BaseSettings):
     # previous work orders shown in a screen-pop
     history_size: int = 5
     http_timeout_s: float = 2.0
+    # pages allowed to open the websocket (Origin), comma-separated; empty:
+    # the bridge's own pages (http://127.0.0.1:<port>, http://localhost:<port>).
+    # Clients that send no Origin (not browsers) are let in on their token.
+    origins: str = ""
+    # how often every open page's token is checked again (besides every command)
+    recheck_interval_s: float = 60.0
+    # an SOS profile lookup that failed is tried this many more times
+    profile_retries: int = 3
+
+    def allowed_origins(self) -> list[str | None]:
+        listed = [o.strip() for o in self.origins.split(",") if o.strip()]
+        own = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
+        return [*(listed or own), None]

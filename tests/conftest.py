@@ -72,6 +72,8 @@ def pbx(test_env) -> Iterator:
     instance = Pbx(PbxSettings())
     if not shutil.which("sipp"):
         pytest.fail("sipp is missing: run `make setup`")
+    # the test instance starts without the data an earlier run left (AstDB)
+    shutil.rmtree(instance.dir, ignore_errors=True)
     instance.start()
     yield instance
     instance.stop()
@@ -215,6 +217,7 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
            "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_ACD_STAFFING_INTERVAL_S": "1",
            "YHT_ACD_SOS_SYNC_INTERVAL_S": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
            "YHT_BRIDGE_PORT": "18092", "YHT_ACD_TICKETING_URL": ticketing_service.base,
+           "YHT_BRIDGE_RECHECK_INTERVAL_S": "1",
            "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
     acd = ServiceProcess("acd", env, logs / "acd.log", "http://127.0.0.1:18091/health")
     bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log", "127.0.0.1:18092")
@@ -297,8 +300,9 @@ def _contact_available(pbx, endpoint: str) -> bool:
 
 @pytest_asyncio.fixture
 async def ami(pbx) -> AmiRecorder:
+    # the read-only observer: the ACD's own user receives only its events
     recorder = AmiRecorder(
-        "127.0.0.1", pbx.settings.ami_port, pbx.settings.ami_user, pbx.ami_secret
+        "127.0.0.1", pbx.settings.ami_port, pbx.settings.ami_observer, pbx.ami_observer_secret
     )
     await recorder.connect()
     yield recorder

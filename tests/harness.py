@@ -41,6 +41,9 @@ TEST_PORTS = {
     "YHT_PBX_SOS_ANSWER_S": "6",
     # seat 1001 is a static member (call-path tests); the others log in through the ACD
     "YHT_PBX_STATIC_MEMBERS": "1001",
+    # outside calls (not 110/119/120/122): one per seat at a time
+    "YHT_PBX_OUT_MAX_PER_SEAT": "1",
+    "YHT_PBX_OUT_MAX_TOTAL": "4",
     "YHT_TICKETING_PORT": "18080",
     "YHT_TICKETING_DESK_ORIGINS": "http://127.0.0.1:18092",
     "YHT_AGI_TICKETING_URL": "http://127.0.0.1:18080",

@@ -30,7 +30,9 @@ function showPop(pop) {
 function showSos(message) {
   if (!currentPop || message.call_id !== currentPop.call_id) return;
   document.getElementById("sos").hidden = false;
-  document.getElementById("sos-unknown").hidden = message.known;
+  // "failed" is not "unknown": the number may well be registered
+  document.getElementById("sos-unknown").hidden = message.lookup !== "unknown";
+  document.getElementById("sos-failed").hidden = message.lookup !== "failed";
   const p = message.profile || {};
   YHT.text("sos-name", p.name);
   YHT.text("sos-age", p.age);

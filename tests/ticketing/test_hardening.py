@@ -17,21 +17,21 @@ SERVICE_ROLE = "yht_service_test"
 
 
 def test_a_replayed_key_with_another_body_is_refused_and_keys_belong_to_their_gateway(api: Api):
+    def deliver(gateway: str, body: dict):
+        headers = {**api.as_(gateway), "Idempotency-Key": "sms-key-0001"}
+        return api.client.post("/intake/sms", json=body, headers=headers)
+
     message = {"phone": "13800138000", "content": "楼下噪音扰民"}
-    first = api.client.post("/intake/sms", json=message,
-                            headers={**api.as_("sms-gateway"), "Idempotency-Key": "sms-key-0001"})  # fmt: skip
+    first = deliver("sms-gateway", message)
     assert first.status_code == 201
-    again = api.client.post("/intake/sms", json=message,
-                            headers={**api.as_("sms-gateway"), "Idempotency-Key": "sms-key-0001"})  # fmt: skip
+    again = deliver("sms-gateway", message)
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     # the same key with another message: refused, never answered with the first order
     urgent = {"phone": "13800138000", "content": "燃气泄漏!"}
-    replay = api.client.post("/intake/sms", json=urgent,
-                             headers={**api.as_("sms-gateway"), "Idempotency-Key": "sms-key-0001"})  # fmt: skip
+    replay = deliver("sms-gateway", urgent)
     assert replay.status_code == 409 and "Idempotency-Key" in replay.json()["detail"]
     # another gateway's identical key is its own: a new order, not the first one
-    other = api.client.post("/intake/sms", json=urgent,
-                            headers={**api.as_("web-gateway"), "Idempotency-Key": "sms-key-0001"})  # fmt: skip
+    other = deliver("web-gateway", urgent)
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
     assert other.json()["content"] == "燃气泄漏!"
 
@@ -75,7 +75,9 @@ def test_the_service_role_can_only_append_to_the_logs(api: Api, service_role, en
 
 
 def test_numbers_typed_into_the_content_are_masked_like_the_phone_field(api: Api):
-    order = api.new_order(content="请回电 138 0013 8000 或座机 023-8888 0001", subject_code="heating")
+    order = api.new_order(
+        content="请回电 138 0013 8000 或座机 023-8888 0001", subject_code="heating"
+    )
     order = api.to_state(order, "dispatched", unit="dept-urban")
     assert "138 0013 8000" in api.get("agent", f"/orders/{order['id']}").json()["content"]
     for user in ("urban", "admin"):

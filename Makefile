@@ -80,7 +80,7 @@ bench: setup postgres
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy agi ivr scripts ticketing acd softphone_bridge
+	$(VENV)/bin/mypy agi ivr scripts ticketing acd softphone_bridge yhtcore
 
 clean:
 	rm -rf .local/sounds .pytest_cache

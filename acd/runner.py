@@ -66,8 +66,11 @@ class AcdRunner:
         self._worker = asyncio.create_task(self._work())
         self._deliverer = asyncio.create_task(self._deliver("missed", "/missed-calls", 0.5))
         self._staffing = asyncio.create_task(self._publish_staffing())
-        jobs = (self._deliver("sos", "/sos-calls/events", 0.2),
-                self._deliver("audit", "/call-actions", 0.5), self._sync_sos_devices())
+        jobs = (
+            self._deliver("sos", "/sos-calls/events", 0.2),
+            self._deliver("audit", "/call-actions", 0.5),
+            self._sync_sos_devices(),
+        )
         for job in jobs:
             task = asyncio.create_task(job)
             self._background.add(task)

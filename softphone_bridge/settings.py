@@ -2,6 +2,7 @@
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from websockets.typing import Origin
 
 
 class BridgeSettings(BaseSettings):
@@ -30,7 +31,7 @@ class BridgeSettings(BaseSettings):
     # an SOS profile lookup that failed is tried this many more times
     profile_retries: int = 3
 
-    def allowed_origins(self) -> list[str | None]:
+    def allowed_origins(self) -> list[Origin | None]:
         listed = [o.strip() for o in self.origins.split(",") if o.strip()]
         own = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
-        return [*(listed or own), None]
+        return [*(Origin(o) for o in listed or own), None]

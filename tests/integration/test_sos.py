@@ -134,7 +134,8 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         assert kinds[0] == "start" and kinds[-1] == "ended"
         assert record["elder"]["name"] == "王秀英" and not record["follow_up"]
         order = ticketing_service.find(record["order_number"])
-        assert order["urgency"] == "urgent" and "冠心病" in order["content"]
+        assert order["urgency"] == "urgent" and "冠心病" not in order["content"]
+        assert record["elder"]["conditions"] == "冠心病"  # health data stays in the profile
         recording = pbx.dir / "spool" / "monitor" / record["recording"]
         wait_until(recording.exists, 5, "the recording file")
         assert recording.stat().st_size > 1000

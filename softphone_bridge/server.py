@@ -44,6 +44,7 @@ from websockets.exceptions import ConnectionClosed
 
 from softphone_bridge.screenpop import screen_pop
 from softphone_bridge.settings import BridgeSettings
+from softphone_bridge.workorders import WorkOrders
 
 log = logging.getLogger("bridge")
 SEAT_COMMANDS = {"ready", "pause", "login", "logout", "hangup", "transfer", "party", "spy"}
@@ -95,6 +96,10 @@ class Bridge:
     pushed: dict[str, str] = field(default_factory=dict)
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self.workorders = WorkOrders(self.http, self.settings.ticketing_url,
+                                     self.settings.http_timeout_s)  # fmt: skip
+
     # ---------------------------------------------------------- connections
     async def handler(self, ws: ServerConnection) -> None:
         session = await self._authenticate(ws)
@@ -106,7 +111,7 @@ class Bridge:
                                 "seat": session.seat})  # fmt: skip
             await session.send(self._snapshot(session))
             async for raw in ws:
-                if await self._still_valid(session) is False:
+                if await self.workorders.still_valid(session.token) is False:
                     await _refuse(ws, 4401, EXPIRED)
                     return
                 await self._on_message(session, raw)
@@ -126,38 +131,19 @@ class Bridge:
             await _refuse(ws, 4401, '请先发送 {"type": "auth", "token": ...}')
             return None
         try:
-            response = await self.http.get(
-                f"{self.settings.ticketing_url}/auth/me",
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            user = await self.workorders.me(token)
         except httpx.HTTPError:
             await _refuse(ws, 1013, "工单服务暂时不可用, 请稍后重连")
             return None
-        if response.status_code != 200:
+        if user is None:
             await _refuse(ws, 4401, "令牌无效或已过期")
             return None
-        user = response.json()
         if user["role"] not in ("agent", "shift_lead") or (
             user["role"] == "agent" and not user.get("seat")
         ):
             await _refuse(ws, 4403, "只有话务员 (有座席) 和值班长可以连接")
             return None
         return Session(ws, token, user["username"], user["role"], user.get("seat"))
-
-    async def _still_valid(self, session: Session) -> bool | None:
-        """Is the page's token still good (not expired, user still active)?
-        None when the work-order service cannot say: the page keeps working
-        (an outage must not cut agents off their calls) and is checked again."""
-        try:
-            response = await self.http.get(
-                f"{self.settings.ticketing_url}/auth/me",
-                headers={"Authorization": f"Bearer {session.token}"},
-                timeout=self.settings.http_timeout_s)  # fmt: skip
-        except httpx.HTTPError:
-            return None
-        if response.status_code in (401, 403, 404):
-            return False
-        return True if response.status_code == 200 else None
 
     async def recheck_sessions(self) -> None:
         """Every open page's token, again and again: a deactivated user or an
@@ -166,7 +152,9 @@ class Bridge:
             await asyncio.sleep(self.settings.recheck_interval_s)
             try:
                 sessions = list(self.sessions)
-                verdicts = await asyncio.gather(*(self._still_valid(s) for s in sessions))
+                verdicts = await asyncio.gather(
+                    *(self.workorders.still_valid(s.token) for s in sessions)
+                )
                 for session, valid in zip(sessions, verdicts, strict=True):
                     if valid is False:
                         log.info("closing the page of %s: token no longer valid", session.username)
@@ -303,54 +291,27 @@ class Bridge:
         caller = offer.get("context", {}).get("YHT_CALLER", "")
         if offer.get("context", {}).get("YHT_CATEGORY") == "sos":
             await self._sos_profile(session, offer.get("call_id", ""), caller)
-        history = await self._history(session, caller) if caller else []
+        size = self.settings.history_size
+        history = await self.workorders.history(session.token, caller, size) if caller else []
         await session.send({"type": "history", "call_id": offer.get("call_id", ""),
                             "history": history})  # fmt: skip
-
-    async def _history(self, session: Session, caller: str) -> list[dict] | None:
-        try:
-            response = await self.http.get(
-                f"{self.settings.ticketing_url}/orders",
-                params={"caller_phone": caller, "limit": self.settings.history_size},
-                headers={"Authorization": f"Bearer {session.token}"},
-                timeout=self.settings.http_timeout_s)  # fmt: skip
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        return [{k: o[k] for k in ("number", "type", "subject_code", "state", "content",
-                                   "created_at")} for o in response.json()["items"]]  # fmt: skip
 
     async def _sos_profile(self, session: Session, call_id: str, caller: str) -> None:
         """The elder's profile for the SOS pop. `lookup` tells the desk what
         it got: ok, unknown (the registry has no such number) or failed (the
         service was down, slow or refused: NOT the same as unknown), and a
         failed lookup is tried again with growing pauses."""
-        lookup, profile = await self._elder(session, caller) if caller else ("unknown", None)
+        lookup, profile = (await self.workorders.elder(session.token, caller) if caller
+                           else ("unknown", None))  # fmt: skip
         for attempt in range(self.settings.profile_retries):
             if lookup != "failed":
                 break
             await session.send({"type": "sos_profile", "call_id": call_id, "known": False,
                                 "lookup": "failed", "profile": None})  # fmt: skip
             await asyncio.sleep(0.5 * 2**attempt)
-            lookup, profile = await self._elder(session, caller)
+            lookup, profile = await self.workorders.elder(session.token, caller)
         await session.send({"type": "sos_profile", "call_id": call_id, "known": lookup == "ok",
                             "lookup": lookup, "profile": profile})  # fmt: skip
-
-    async def _elder(self, session: Session, caller: str) -> tuple[str, dict | None]:
-        try:
-            response = await self.http.get(
-                f"{self.settings.ticketing_url}/elders/lookup", params={"number": caller},
-                headers={"Authorization": f"Bearer {session.token}"},
-                timeout=self.settings.http_timeout_s)  # fmt: skip
-        except httpx.HTTPError:
-            return "failed", None
-        if response.status_code == 200:
-            try:
-                return "ok", response.json()
-            except ValueError:
-                return "failed", None
-        return ("unknown", None) if response.status_code == 404 else ("failed", None)
 
     async def _send_where(self, message: dict, wanted) -> None:
         await asyncio.gather(*(s.send(message) for s in list(self.sessions) if wanted(s)))

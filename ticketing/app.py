@@ -21,8 +21,8 @@ from ticketing.callbacks.missed import router as missed_router
 from ticketing.callbacks.views import router as callbacks_router
 from ticketing.context import Context
 from ticketing.database import make_engine, session_factory, utcnow
+from ticketing.elders.sos import sos_router
 from ticketing.elders.views import router as elders_router
-from ticketing.elders.views import sos_router
 from ticketing.guard import RequestGuard
 from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router

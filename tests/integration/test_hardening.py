@@ -25,6 +25,14 @@ from tests.integration.test_desk import open_page
 DIALLING_SEAT = "1002"
 
 
+async def until(condition, timeout: float, what: str) -> None:
+    """Poll without blocking the event loop (AMI events keep arriving)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
 async def acd_manager(pbx) -> Manager:
     manager = Manager(loop=asyncio.get_running_loop(), host="127.0.0.1",
                       port=pbx.settings.ami_port, username=pbx.settings.ami_user,
@@ -62,9 +70,9 @@ async def test_the_acds_ami_user_cannot_load_modules_read_config_or_run_commands
         caller = new_caller()
         call = place_call(pbx.settings.sip_port, "99999", caller, workdir, hold_ms=1000,
                           scenario="citizen_unknown_number.xml")  # fmt: skip
-        assert call.wait(timeout=20) == 0
-        wait_until(lambda: any(e.get("Event") == "Hangup" and e.get("CallerIDNum") == caller
-                               for e in events), 10, "the Hangup event")  # fmt: skip
+        assert await asyncio.to_thread(call.wait, 20) == 0
+        await until(lambda: any(e.get("Event") == "Hangup" and e.get("CallerIDNum") == caller
+                                for e in events), 10, "the Hangup event")  # fmt: skip
         names = {e.get("Event") for e in events}
         assert not names & {"Newchannel", "Newexten", "VarSet", "NewCallerid", "DialBegin"}
     finally:
@@ -111,7 +119,7 @@ async def test_a_seat_cannot_dial_abroad_and_its_outside_calls_are_capped(
     # international and premium-style numbers are refused by the dialplan itself
     for number in ("00441234567890", "0016505550100", "1680001234"):
         refused = seat_dials(pbx, workdir, number)
-        assert refused.wait(timeout=30) == 0
+        assert await asyncio.to_thread(refused.wait, 30) == 0
         await ami.wait_for("UserEvent", user_event("YhtDialRefused", Number=number))
     # a mobile goes out; a second at once is over this seat's cap (1 in the tests)
     first = seat_dials(pbx, workdir, "13800000001", hold_ms=8000)
@@ -120,11 +128,12 @@ async def test_a_seat_cannot_dial_abroad_and_its_outside_calls_are_capped(
     second = seat_dials(pbx, workdir, "13800000002")
     await ami.wait_for("UserEvent", user_event("YhtDialCapped", Number="13800000002",
                                                Seat=DIALLING_SEAT))  # fmt: skip
-    assert second.wait(timeout=30) == 0
+    assert await asyncio.to_thread(second.wait, 30) == 0
     # emergency numbers are never held back by a cap
     emergency = seat_dials(pbx, workdir, "110")
     await ami.wait_for("DialBegin", lambda e: e.get("DialString", "").startswith("110@"))
-    assert emergency.wait(timeout=30) == 0 and first.wait(timeout=30) == 0
+    assert await asyncio.to_thread(emergency.wait, 30) == 0
+    assert await asyncio.to_thread(first.wait, 30) == 0
     assert partner.invites(dialled="13800000001") == 1 and partner.invites(dialled="110") == 1
     assert partner.invites(dialled="13800000002") == 0
     assert partner.invites(dialled="00441234567890") == 0
@@ -162,7 +171,7 @@ async def hotline_call_routes_to(pbx, ami, workdir, number: str) -> str:
         joined = await new_events_from(ami, start, "QueueCallerJoin", is_caller(number))
         return joined["Queue"]
     finally:
-        call.wait(timeout=40)
+        await asyncio.to_thread(call.wait, 40)
 
 
 def in_astdb(pbx, number: str) -> bool:
@@ -178,9 +187,10 @@ async def test_a_one_time_sos_caller_routes_as_sos_only_once_a_shift_lead_confir
     sos = place_call(pbx.settings.sip_port, "12349", stranger, workdir, hold_ms=2000)
     # an emergency that time: the SOS queue and an emergency record
     joined = await new_events_from(ami, start, "QueueCallerJoin", is_caller(stranger))
-    assert joined["Queue"] == "sos" and sos.wait(timeout=40) == 0
-    record = wait_until(lambda: _sos_record(ticketing_service, lead, joined["Uniqueid"]), 20,
-                        "the emergency record")  # fmt: skip
+    assert joined["Queue"] == "sos" and await asyncio.to_thread(sos.wait, 40) == 0
+    record = await asyncio.to_thread(
+        wait_until, lambda: _sos_record(ticketing_service, lead, joined["Uniqueid"]), 20,
+        "the emergency record")  # fmt: skip
     assert record["follow_up"] is True
     elder_id = record["elder"]["id"]
     # a sync round after the record: a confirmed device registered now reaches AstDB
@@ -188,20 +198,20 @@ async def test_a_one_time_sos_caller_routes_as_sos_only_once_a_shift_lead_confir
     profile = {"name": "标记", "numbers": [marker], "community": "幸福社区"}
     registered = await post(f"{ticketing_service.base}/elders", lead, profile)
     assert registered.status_code == 201
-    wait_until(lambda: in_astdb(pbx, marker), 15, "the confirmed device in AstDB")
+    await until(lambda: in_astdb(pbx, marker), 15, "the confirmed device in AstDB")
     assert not in_astdb(pbx, stranger)
     assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "hotline"
     # confirmed by a shift lead: from the next sync on it is an SOS device
     confirm = await post(f"{ticketing_service.base}/elders/{elder_id}/confirm", lead)
     assert confirm.status_code == 200
-    wait_until(lambda: in_astdb(pbx, stranger), 15, "the confirmed number in AstDB")
+    await until(lambda: in_astdb(pbx, stranger), 15, "the confirmed number in AstDB")
     assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "sos"
     # deactivated: it stops routing as SOS within the sync interval
     off = await post(f"{ticketing_service.base}/elders/{elder_id}/deactivate", lead)
     assert off.status_code == 200
-    wait_until(lambda: not in_astdb(pbx, stranger), 15, "the number gone from AstDB")
+    await until(lambda: not in_astdb(pbx, stranger), 15, "the number gone from AstDB")
     assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "hotline"
-    wait_until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10, "an empty SOS queue")
+    await until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10, "an empty SOS queue")
 
 
 async def post(url: str, headers: dict, body: dict | None = None) -> httpx.Response:

@@ -57,4 +57,4 @@ def test_numbers_in_logged_urls_are_masked():
     assert "13911599816" not in httpx_line.getMessage()
     assert "caller_phone=139****9816&limit=5" in httpx_line.getMessage()
     assert "8613900001234" not in access_line.getMessage()
-    assert "number=%2B861****1234" in access_line.getMessage()
+    assert "number=+861****1234" in access_line.getMessage()

@@ -203,7 +203,7 @@ class Pbx:
         for sub in RENDERED:
             if (self.dir / sub).exists():
                 shutil.rmtree(self.dir / sub)
-        for sub in RENDERED + KEPT:
+        for sub in (*RENDERED, *KEPT, *KEPT_SUBDIRS):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         values = self.values()
         sources = [p for p in CONFIG_SRC.rglob("*.conf") if p.parent.name != "bench"]
@@ -327,6 +327,8 @@ class Pbx:
 # written afresh on every render / kept across restarts (Asterisk writes them)
 RENDERED = ("etc", "agi-bin", "data")
 KEPT = ("lib", "spool", "run", "log")
+# Asterisk writes into these but does not create them
+KEPT_SUBDIRS = ("log/cdr-csv", "spool/monitor")
 
 
 SERVICE_ACCOUNT = "yht-asterisk"

@@ -5,10 +5,12 @@ listen (ChanSpy) from the lead's own phone, and the unreachable seat."""
 from __future__ import annotations
 
 import asyncio
+import re
 
+import httpx
 import pytest
 
-from tests.harness import place_call
+from tests.harness import place_call, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 
@@ -92,6 +94,12 @@ async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
                                     and e.get("Queue") == "dialect", timeout=20)  # fmt: skip
         assert joined["Uniqueid"] == connect["Uniqueid"]
         assert call.wait(timeout=60) == 0  # hangs up while waiting: nobody is left behind
+
+        # every call action is in the audit log: who, which call, which target
+        kinds = await asyncio.to_thread(audited_call_actions, ticketing_service, "desk1003", 4)
+        for expected in [("call_party", "110"), ("call_hangup", ""), ("call_transfer", "110"),
+                         ("call_transfer", "dialect")]:  # fmt: skip
+            assert expected in kinds, kinds
     finally:
         await logout(page)
 
@@ -141,3 +149,22 @@ async def test_a_phone_that_unregisters_turns_the_seat_unreachable(
         await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
     finally:
         await logout(page)
+
+
+def audited_call_actions(ticketing_service, username: str, at_least: int) -> list[tuple]:
+    """(action, target) of the desk call actions in the audit log, once there
+    are `at_least` of them; each names the user and a call."""
+    admin = ticketing_service.admin
+
+    def found() -> list[dict]:
+        entries = httpx.get(f"{ticketing_service.base}/audit", params={"limit": 200},
+                            headers=admin).json()  # fmt: skip
+        actions = [e for e in entries if e["action"].startswith("call_")]
+        return actions if len(actions) >= at_least else []
+
+    actions = wait_until(found, 15, "the call actions in the audit log")
+    users = httpx.get(f"{ticketing_service.base}/users", headers=admin).json()
+    user_id = next(u["id"] for u in users if u["username"] == username)
+    assert {e["user_id"] for e in actions} == {user_id}
+    assert all(e["target"].startswith("call:") and e["target"] != "call:-" for e in actions)
+    return [(e["action"], re.search(r"target=(\S*)", e["detail"])[1]) for e in actions]

@@ -164,12 +164,17 @@ async def new_events_from(ami, start: int, name: str, predicate, timeout: float 
 
 
 async def hotline_call_routes_to(pbx, ami, workdir, number: str) -> str:
-    """Call 12345 from `number`; return the queue the call entered."""
+    """Call 12345 from `number`; return where the dialplan sent it: the
+    voice menu (yht-hotline) or the SOS line (yht-sos)."""
     start = len(ami.events)
-    call = place_call(pbx.settings.sip_port, "12345", number, workdir, hold_ms=3000)
+    call = place_call(pbx.settings.sip_port, "12345", number, workdir, hold_ms=2000)
     try:
-        joined = await new_events_from(ami, start, "QueueCallerJoin", is_caller(number))
-        return joined["Queue"]
+        entered = await new_events_from(
+            ami, start, "Newexten",
+            lambda e: e.get("CallerIDNum") == number
+            and e.get("Context") in ("yht-hotline", "yht-sos"),
+        )  # fmt: skip
+        return {"yht-hotline": "menu", "yht-sos": "sos"}[entered["Context"]]
     finally:
         await asyncio.to_thread(call.wait, 40)
 
@@ -200,7 +205,7 @@ async def test_a_one_time_sos_caller_routes_as_sos_only_once_a_shift_lead_confir
     assert registered.status_code == 201
     await until(lambda: in_astdb(pbx, marker), 15, "the confirmed device in AstDB")
     assert not in_astdb(pbx, stranger)
-    assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "hotline"
+    assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "menu"
     # confirmed by a shift lead: from the next sync on it is an SOS device
     confirm = await post(f"{ticketing_service.base}/elders/{elder_id}/confirm", lead)
     assert confirm.status_code == 200
@@ -210,7 +215,7 @@ async def test_a_one_time_sos_caller_routes_as_sos_only_once_a_shift_lead_confir
     off = await post(f"{ticketing_service.base}/elders/{elder_id}/deactivate", lead)
     assert off.status_code == 200
     await until(lambda: not in_astdb(pbx, stranger), 15, "the number gone from AstDB")
-    assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "hotline"
+    assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "menu"
     await until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10, "an empty SOS queue")
 
 
@@ -283,19 +288,19 @@ async def closed_with(page, code: int, timeout: float = 10) -> None:
 
 
 async def test_a_deactivated_users_page_loses_seat_control(live_desk, ticketing_service):
-    active = await open_page(live_desk["ws"], ticketing_service.user("gone1002", "agent",
-                                                                     seat="1002"))  # fmt: skip
-    idle = await open_page(live_desk["ws"], ticketing_service.user("idle1001", "agent",
-                                                                   seat="1001"))  # fmt: skip
+    active = await open_page(live_desk["ws"], ticketing_service.user("gone2002", "agent",
+                                                                     seat="2002"))  # fmt: skip
+    idle = await open_page(live_desk["ws"], ticketing_service.user("idle2001", "agent",
+                                                                   seat="2001"))  # fmt: skip
     try:
         await active.expect(lambda m: m["type"] == "snapshot")
         await idle.expect(lambda m: m["type"] == "snapshot")
-        await asyncio.to_thread(_deactivate, ticketing_service, "gone1002")
+        await asyncio.to_thread(_deactivate, ticketing_service, "gone2002")
         # the next command is checked again and refused: close 4401
         await active.send(type="login", ref="after")
         await closed_with(active, 4401)
         # a page that sends nothing is closed by the periodic re-check
-        await asyncio.to_thread(_deactivate, ticketing_service, "idle1001")
+        await asyncio.to_thread(_deactivate, ticketing_service, "idle2001")
         await closed_with(idle, 4401)
     finally:
         await active.ws.close()

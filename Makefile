@@ -76,6 +76,7 @@ bench: setup postgres
 	$(PY) -m bench.ticketing_throughput
 	$(PY) -m bench.desk_latency
 	$(PY) -m bench.sos_latency
+	$(PY) -m bench.login_burst
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

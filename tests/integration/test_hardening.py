@@ -17,7 +17,8 @@ from panoramisk import Manager
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from scripts.pbx import SERVICE_ACCOUNT, Pbx, PbxSettings, agent_password
+from scripts.pbx import Pbx, PbxSettings, agent_password
+from scripts.pbx_account import SERVICE_ACCOUNT
 from tests.harness import SIPP_DIR, free_port, place_call, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page

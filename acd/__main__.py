@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from acd.http import build_app
 from acd.runner import AcdRunner
 from acd.settings import AcdSettings
-from agi.privacy import mask_logs
+from yht.privacy import mask_logs
 
 
 async def serve(settings: AcdSettings) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 import httpx
@@ -18,11 +17,11 @@ from acd.service import Acd, SosCall
 from acd.settings import AcdSettings
 from acd.states import AgentState
 from acd.store import AcdStore
-from agi.privacy import mask_number
-from yhtcore.dialling import OutboundRule
+from yht.dialling import OutboundRule
+from yht.phones import canonical
+from yht.privacy import mask_number
 
 log = logging.getLogger("acd")
-DEVICE_NUMBER = re.compile(r"\+?[0-9]{3,20}")
 
 
 def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> dict:
@@ -146,7 +145,8 @@ class AcdRunner:
                 try:
                     response = await client.get("/elders/devices", headers=self._headers())
                     response.raise_for_status()
-                    wanted = {n for n in response.json() if DEVICE_NUMBER.fullmatch(str(n))}
+                    # only canonical numbers reach the dialplan's AstDB keys
+                    wanted = {n for n in response.json() if canonical(str(n)) == n}
                     if self.manager.authenticated:
                         present = await ami.db_keys(self.manager, "yht-sos")
                         for number in sorted(wanted - present):

@@ -21,7 +21,7 @@ import yaml
 from acd import ami
 from acd.states import AgentState, Signal, next_state
 from acd.store import AcdStore, QueueFigures, Seat
-from yhtcore.dialling import OutboundRule
+from yht.dialling import OutboundRule
 
 log = logging.getLogger("acd")
 WRAPUP_REASON = "wrapup"
@@ -82,7 +82,7 @@ class Acd:
                  originate_timeout_s: float = 180.0,
                  outbound: OutboundRule | None = None) -> None:  # fmt: skip
         self.manager = manager
-        # what the desk may dial: the rule the dialplan renders (yhtcore.dialling)
+        # what the desk may dial: the rule the dialplan renders (yht.dialling)
         self.outbound = outbound or OutboundRule()
         self.originate_timeout_s = originate_timeout_s
         self.sos: dict[str, SosCall] = {}  # conference -> SOS call in progress

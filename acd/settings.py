@@ -38,7 +38,7 @@ class AcdSettings(BaseSettings):
     # how long one Originate into a conference may take, redials included
     originate_timeout_s: float = 180.0
     # the deployment's partner numbers the desk may dial besides the national
-    # patterns (yhtcore.dialling), shared with the dialplan
+    # patterns (yht.dialling), shared with the dialplan
     partner_numbers: str = Field(default="", validation_alias="YHT_PBX_PARTNER_NUMBERS")
     # how often the SOS caller ids are copied from the elder registry to AstDB
     sos_sync_interval_s: float = 10.0

@@ -11,10 +11,10 @@ from agi.callers import CallerHistory
 from agi.channel import AgiChannel
 from agi.ivr_entry import IvrDeps, IvrOutcome, ivr_entry, order_service_unavailable
 from agi.orders import WorkOrderLookup
-from agi.privacy import mask_logs
 from agi.server import FastAgiServer, Report
 from agi.settings import AgiSettings
 from ivr.menu import load_menu
+from yht.privacy import mask_logs
 
 log = logging.getLogger("agi")
 

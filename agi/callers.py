@@ -1,6 +1,6 @@
 """Caller recognition: is this number calling again, and how often?
 
-Kept in Redis under a keyed hash of the number (agi.privacy.number_key), so
+Kept in Redis under a keyed hash of the number (yht.privacy.number_key), so
 the store holds no citizen's number in clear. Redis being down never delays a
 call: recognition is skipped and the call goes on as a first-time caller.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
-from agi.privacy import number_key
+from yht.privacy import number_key
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "yht:caller:"

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 from panoramisk.utils import parse_agi_result
 
+from yht.phones import canonical
+
 
 class AgiError(Exception):
     """Asterisk answered a command with an error."""
@@ -48,8 +50,9 @@ class AgiChannel:
 
     @property
     def caller_number(self) -> str:
-        raw = self.env.get("agi_callerid", "")
-        return "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+        """The caller in canonical form (yht/phones.py), so the caller history
+        knows +8613900000001 and 13900000001 as one caller; "" when none."""
+        return canonical(self.env.get("agi_callerid", "")) or ""
 
     def arg(self, index: int) -> str:
         return self.env.get(f"agi_arg_{index}", "")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from panoramisk.fast_agi import Application
 
 from agi.channel import AgiChannel, AgiError, AgiHangup
-from agi.privacy import mask_number
+from yht.privacy import mask_number
 
 log = logging.getLogger("agi.calls")
 MAX_ENV_LINES = 200

@@ -28,7 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scripts import secrets
 from scripts.pbx_account import give_to_asterisk
-from yhtcore.dialling import OutboundRule
+from yht.dialling import OutboundRule
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_SRC = REPO / "asterisk-config"
@@ -74,7 +74,7 @@ class PbxSettings(BaseSettings):
     partner_host: str = "127.0.0.1"
     partner_port: int = 5090
     # numbers dialled on the partner trunk beyond the national patterns
-    # (yhtcore.dialling): a department's hotline, say; comma-separated
+    # (yht.dialling): a department's hotline, say; comma-separated
     partner_numbers: str = ""
     # concurrent outside calls (not 110/119/120/122) per seat and in total
     out_max_per_seat: int = 2
@@ -183,8 +183,9 @@ class Pbx:
             "HOTLINE_EXTENSIONS": "\n".join(
                 # a registered SOS device calling an ordinary hotline number
                 # is still an SOS call (AstDB yht-sos, no Python involved)
-                f"exten => {h},1,GotoIf(${{DB_EXISTS(yht-sos/${{FILTER(0-9+,"
-                f"${{CALLERID(num)}})}})}}?yht-sos,{h},1)\n"
+                f"exten => {h},1,Gosub(yht-caller,s,1)\n"
+                f" same => n,GotoIf($[\"${{GOSUB_RETVAL}}\" != \"\" & "
+                f"${{DB_EXISTS(yht-sos/${{GOSUB_RETVAL}})}}]?yht-sos,{h},1)\n"
                 f" same => n,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"
                 for h in s.hotline_numbers
             )

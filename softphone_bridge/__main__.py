@@ -10,10 +10,10 @@ import httpx
 from redis.asyncio import Redis
 from websockets.asyncio.server import serve
 
-from agi.privacy import mask_logs
 from softphone_bridge.pages import page_server
 from softphone_bridge.server import Bridge
 from softphone_bridge.settings import BridgeSettings
+from yht.privacy import mask_logs
 
 log = logging.getLogger("bridge")
 

@@ -7,11 +7,11 @@ import logging
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from agi.privacy import mask_logs
 from ticketing.app import create_app
 from ticketing.bootstrap import grant_service_role, migrate, seed
 from ticketing.database import make_engine
 from ticketing.settings import TicketingSettings
+from yht.privacy import mask_logs
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from agi.privacy import MaskNumbers, mask_query_numbers, mask_text_numbers
-from yhtcore.dialling import OutboundRule
+from yht.dialling import OutboundRule
+from yht.privacy import MaskNumbers, mask_query_numbers, mask_text_numbers
 
 
 @pytest.mark.parametrize("number", [

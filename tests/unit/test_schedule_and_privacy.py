@@ -1,8 +1,8 @@
 from datetime import UTC, datetime
 
-from agi.privacy import mask_number, number_key
 from ivr.menu import load_menu
 from ivr.schedule import opening_prompts
+from yht.privacy import mask_number, number_key
 
 SCHEDULE = load_menu().schedule  # day 08:00-20:00 Asia/Shanghai
 
@@ -42,7 +42,7 @@ def test_numbers_in_logged_urls_are_masked():
 
     import httpx
 
-    from agi.privacy import MaskNumbers
+    from yht.privacy import MaskNumbers
 
     mask = MaskNumbers()
     url = httpx.URL("http://127.0.0.1:8080/orders?caller_phone=13911599816&limit=5")

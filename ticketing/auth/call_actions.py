@@ -11,12 +11,12 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from agi.privacy import mask_number, number_key
 from ticketing.auth.models import AuditEntry, User
 from ticketing.auth.roles import Role
 from ticketing.auth.service import Actor, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
+from yht.privacy import mask_number, number_key
 
 router = APIRouter(tags=["auth 用户与权限"])
 Acd = Annotated[Actor, require(Role.acd)]

@@ -3,7 +3,7 @@ live in ticketing/orders/workflow.py, next to the transitions."""
 
 from enum import StrEnum
 
-from agi.privacy import mask_number, mask_text_numbers
+from yht.privacy import mask_number, mask_text_numbers
 
 
 class Role(StrEnum):

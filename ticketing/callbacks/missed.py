@@ -17,6 +17,7 @@ from ticketing.database import DbSession, utcnow
 from ticketing.errors import Conflict, NotFound
 from ticketing.orders.models import WorkOrder
 from ticketing.types import DbId, PathId
+from yht.phones import Phone
 
 router = APIRouter(prefix="/missed-calls", tags=["callbacks 回访"])
 Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
@@ -26,7 +27,7 @@ Reporter = Annotated[Actor, require(Role.acd)]
 class MissedIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     call_id: str = Field(min_length=1, max_length=64)
-    caller: str | None = Field(default=None, pattern=r"^\+?[0-9]{3,20}$")
+    caller: Phone | None = None
     hotline: str = Field(default="", max_length=16)
     queue: str = Field(default="", max_length=32)
     waited_s: int = Field(default=0, ge=0, le=86_400)

@@ -24,7 +24,6 @@ from ticketing.elders.views import (
     Acd,
     Center,
     ElderOut,
-    Phone,
     Words,
     elder_by_number,
     present,
@@ -34,6 +33,7 @@ from ticketing.orders.enums import Channel, OrderType, Urgency
 from ticketing.orders.schemas import Caller, CallRef, OrderCreate
 from ticketing.orders.service import create_order
 from ticketing.orgs.models import Subject
+from yht.phones import Phone
 
 sos_router = APIRouter(prefix="/sos-calls", tags=["elders 一键呼叫档案"])
 

@@ -29,6 +29,7 @@ from ticketing.elders.models import Elder, ElderNumber
 from ticketing.errors import Conflict, NotFound
 from ticketing.orgs.models import Unit
 from ticketing.types import PathId
+from yht.phones import Phone
 
 router = APIRouter(prefix="/elders", tags=["elders 一键呼叫档案"])
 
@@ -40,7 +41,6 @@ Acd = Annotated[Actor, require(Role.acd)]
 HEALTH_VISIBLE = frozenset({Role.agent, Role.shift_lead, Role.admin})
 SOS_SUBJECT = "elderly.sos"
 
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Words = Annotated[str, StringConstraints(max_length=2000)]
 Label = Annotated[str, StringConstraints(max_length=64)]
@@ -236,7 +236,7 @@ def devices(db_session: DbSession, actor: Acd) -> list[str]:
 
 @router.get("/contacts", response_model=list[dict])
 def contacts(db_session: DbSession, actor: Acd,
-             number: Annotated[str, Query(pattern=r"^\+?[0-9]{3,20}$")]) -> list[dict]:  # fmt: skip
+             number: Annotated[Phone, Query()]) -> list[dict]:  # fmt: skip
     """The emergency contacts' numbers only: the ACD rings them on escalation."""
     elder = elder_by_number(db_session, number)
     audit(db_session, actor, "contacts", f"elder:{elder.id if elder else '-'}")
@@ -245,7 +245,7 @@ def contacts(db_session: DbSession, actor: Acd,
 
 @router.get("/lookup", response_model=ElderOut)
 def lookup(db_session: DbSession, actor: Center,
-           number: Annotated[str, Query(pattern=r"^\+?[0-9]{3,20}$")]) -> ElderOut:  # fmt: skip
+           number: Annotated[Phone, Query()]) -> ElderOut:  # fmt: skip
     """The profile behind a calling number (the SOS screen-pop)."""
     elder = elder_by_number(db_session, number)
     if elder is None:

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ticketing.orders.enums import Channel, OrderType, State, Urgency, Verdict
 from ticketing.types import DbId, Version
+from yht.phones import Phone
 
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
 Note = Annotated[str, StringConstraints(max_length=2000)]

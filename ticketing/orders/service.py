@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agi.privacy import number_key
 from ticketing.auth.roles import Role, phone_for, text_for
 from ticketing.auth.service import Actor
 from ticketing.context import Context
@@ -32,6 +31,7 @@ from ticketing.orders.related import address_key, find_related, link
 from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOut
 from ticketing.orgs.models import Subject
 from ticketing.supervision.policy import due_at
+from yht.privacy import number_key
 
 OPEN_STATES = (State.intake, State.case, State.dispatched, State.processing, State.feedback)
 

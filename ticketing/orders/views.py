@@ -34,6 +34,7 @@ from ticketing.orders.schemas import (
     TransitionIn,
 )
 from ticketing.types import INT_MAX, PathId
+from yht.phones import Phone
 
 router = APIRouter(prefix="/orders", tags=["work orders 工单"])
 progress_router = APIRouter(prefix="/progress", tags=["work orders 工单"])
@@ -60,7 +61,7 @@ def list_orders(
     unit_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
     subject_code: str | None = None,
     channel: Channel | None = None,
-    caller_phone: Annotated[str | None, Query(pattern=r"^\+?[0-9]{3,20}$")] = None,
+    caller_phone: Annotated[Phone | None, Query()] = None,
     overdue: bool | None = None,
     created_from: dt.datetime | None = None,
     created_to: dt.datetime | None = None,

@@ -33,7 +33,11 @@ prompts: $(STAMP)
 asterisk: system-packages
 	bash scripts/asterisk-rootfs.sh
 
-# Redis on 127.0.0.1:6379: used as it is when it answers, started otherwise.
+# Redis on 127.0.0.1:6379 for live state (volatile): used as it is when it
+# answers, started otherwise. And the project's own durable Redis on
+# 127.0.0.1:6380 for the outbox (missed calls, SOS steps, call actions): an
+# append-only file fsynced on every write, in .local/redis-outbox.
+REDIS_OUTBOX_PORT ?= 6380
 redis: system-packages
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
 		echo "starting redis-server on 127.0.0.1:6379"; \
@@ -41,6 +45,13 @@ redis: system-packages
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
 			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/yht.log; \
 		for i in $$(seq 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done; }
+	@redis-cli -h 127.0.0.1 -p $(REDIS_OUTBOX_PORT) ping >/dev/null 2>&1 || { \
+		echo "starting the durable outbox redis-server on 127.0.0.1:$(REDIS_OUTBOX_PORT)"; \
+		mkdir -p .local/redis-outbox; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port $(REDIS_OUTBOX_PORT) --save "" \
+			--appendonly yes --appendfsync always --dir $(CURDIR)/.local/redis-outbox \
+			--logfile $(CURDIR)/.local/redis-outbox/redis.log; \
+		for i in $$(seq 50); do redis-cli -p $(REDIS_OUTBOX_PORT) ping >/dev/null 2>&1 && break; sleep 0.1; done; }
 
 # PostgreSQL on 127.0.0.1:5432 and the test database (yht_test).
 postgres: system-packages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import uvicorn
 from redis.asyncio import Redis
@@ -15,8 +16,14 @@ from yht.privacy import mask_logs
 
 
 async def serve(settings: AcdSettings) -> None:
-    redis = Redis.from_url(settings.redis_url)
-    runner = AcdRunner(settings, redis)
+    bounds: dict[str, Any] = {
+        "socket_timeout": settings.redis_timeout_s,
+        "socket_connect_timeout": settings.redis_timeout_s,
+        "health_check_interval": 30,
+    }
+    redis = Redis.from_url(settings.redis_url, **bounds)
+    outbox_redis = Redis.from_url(settings.outbox_redis_url, **bounds)
+    runner = AcdRunner(settings, redis, outbox_redis)
     await runner.start()
     config = uvicorn.Config(build_app(runner, settings.api_token), host=settings.http_host,
                             port=settings.http_port, log_level="warning")  # fmt: skip
@@ -25,6 +32,7 @@ async def serve(settings: AcdSettings) -> None:
     finally:
         await runner.stop()
         await redis.aclose()
+        await outbox_redis.aclose()
 
 
 def main() -> None:

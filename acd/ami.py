@@ -1,9 +1,21 @@
 """One small function per AMI action the controller sends. An error answer
-becomes AmiError with Asterisk's message."""
+becomes AmiError with Asterisk's message; so does a disconnected AMI (the
+runner keeps `manager.ami_up`) and an answer that does not come in time. No
+action is ever sent again after a reconnect (panoramisk would replay what was
+in flight: an Originate for a call that has ended must not ring anyone)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+# seconds an action may wait for Asterisk's answer
+ACTION_TIMEOUT_S = 10.0
+# panoramisk replays in-flight actions after a reconnect unless "forgettable"
+NEVER_REPLAYED = (
+    "ping", "login", "queueadd", "queueremove", "queuepause", "queuestatus", "hangup",
+    "redirect", "originate", "dbgettree",
+)  # fmt: skip
 
 
 class AmiError(Exception):
@@ -17,7 +29,16 @@ def interface(agent_id: str) -> str:
 async def _send(manager: Any, action: dict[str, str], as_list: bool = False) -> Any:
     # as_list always given: panoramisk 1.4 guesses from the message otherwise and
     # takes QueueAdd's "Added interface to queue" for the start of an event list
-    reply = await manager.send_action(action, as_list=as_list)
+    if not getattr(manager, "ami_up", True):
+        raise AmiError(f"{action['Action']}: AMI 未连接")
+    try:
+        reply = await asyncio.wait_for(manager.send_action(action, as_list=as_list),
+                                       ACTION_TIMEOUT_S)  # fmt: skip
+    except TimeoutError:
+        # the cancelled future counts as done: panoramisk will not replay it
+        raise AmiError(
+            f"{action['Action']}: Asterisk 未在 {ACTION_TIMEOUT_S:.0f} 秒内应答"
+        ) from None
     first = reply[0] if isinstance(reply, list) else reply
     if first.get("Response") == "Error":
         raise AmiError(f"{action['Action']}: {first.get('Message', 'error')}")

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -133,7 +134,10 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
                          call_of=body.target)  # fmt: skip
 
     @app.get("/health")
-    async def health() -> dict:
-        return {"ami": bool(runner.manager.authenticated), "resyncs": runner.resyncs}
+    async def health() -> JSONResponse:
+        """200 when AMI is connected and every loop runs; 503 otherwise, with
+        what is wrong, the outbox's backlog and the tasks' restarts."""
+        report = await runner.health()
+        return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
     return app

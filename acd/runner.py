@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 from panoramisk import Manager
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from acd import ami
 from acd.schedule import ShiftPlan
@@ -18,10 +20,14 @@ from acd.settings import AcdSettings
 from acd.states import AgentState
 from acd.store import AcdStore
 from yht.dialling import OutboundRule
+from yht.outbox import Delivery, Outbox
 from yht.phones import canonical
 from yht.privacy import mask_number
+from yht.supervise import Supervisor
 
 log = logging.getLogger("acd")
+# outbox kind -> the work-order service's endpoint (each idempotent by its key)
+DELIVERIES = {"missed": "/missed-calls", "sos": "/sos-calls/events", "audit": "/call-actions"}
 
 
 def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> dict:
@@ -34,51 +40,78 @@ def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> dict:
 
 
 class AcdRunner:
-    """Owns the Manager and the Acd; panoramisk runs event callbacks as
-    fire-and-forget tasks, so they are funnelled through one queue here and
-    handled in order, with exceptions logged instead of lost."""
+    """Owns the Manager and the Acd. panoramisk runs event callbacks as
+    fire-and-forget tasks, so they are funnelled through one bounded queue
+    here and handled in order. Every long-lived loop runs under a Supervisor
+    (logged, restarted with backoff, reported by /health); what the
+    work-order service must get goes through the durable outbox."""
 
-    def __init__(self, settings: AcdSettings, redis: Redis) -> None:
+    def __init__(self, settings: AcdSettings, redis: Redis, outbox_redis: Redis) -> None:
         self.settings = settings
         self.manager = Manager(
             host=settings.ami_host, port=settings.ami_port, username=settings.ami_user,
             secret=settings.ami_secret, ping_delay=5, reconnect_timeout=settings.reconnect_s,
+            forgetable_actions=ami.NEVER_REPLAYED, on_login=self._ami_up,
+            on_disconnect=self._ami_down,
         )  # fmt: skip
-        self.acd = Acd(self.manager, AcdStore(redis, settings.redis_prefix),
+        self.manager.ami_up = False
+        self.outbox = Outbox(outbox_redis, settings.redis_prefix)
+        self.acd = Acd(self.manager, AcdStore(redis, settings.redis_prefix, self.outbox),
                        settings.skills_file, settings.wrapup_seconds,
                        originate_timeout_s=settings.originate_timeout_s,
                        outbound=OutboundRule.from_setting(settings.partner_numbers))  # fmt: skip
         self.acd.on_escalation = self._notify_contacts
-        self._events: asyncio.Queue[Any] = asyncio.Queue()
-        self._worker: asyncio.Task | None = None
-        self._deliverer: asyncio.Task | None = None
-        self._staffing: asyncio.Task | None = None
+        self._events: asyncio.Queue[Any] = asyncio.Queue(maxsize=settings.event_queue_size)
+        self.events_dropped = 0
+        self.supervisor = Supervisor("acd")
         self._background: set[asyncio.Task] = set()
         self.sos_devices: set[str] = set()  # the SOS caller ids AstDB held after the last sync
         self.plan = ShiftPlan(settings.schedule_file)
         self.redis = redis
+        self.http = httpx.AsyncClient(base_url=settings.ticketing_url,
+                                      timeout=settings.http_timeout_s)  # fmt: skip
+        self.deliveries = [
+            Delivery(self.outbox, kind, self._poster(path), consumer="acd")
+            for kind, path in DELIVERIES.items()
+        ]
         self.resyncs = 0
 
     async def start(self) -> None:
         self.manager.loop = asyncio.get_running_loop()
         self.manager.register_event("*", self._enqueue)
-        self._worker = asyncio.create_task(self._work())
-        self._deliverer = asyncio.create_task(self._deliver("missed", "/missed-calls", 0.5))
-        self._staffing = asyncio.create_task(self._publish_staffing())
-        jobs = (
-            self._deliver("sos", "/sos-calls/events", 0.2),
-            self._deliver("audit", "/call-actions", 0.5),
-            self._sync_sos_devices(),
-        )
-        for job in jobs:
-            task = asyncio.create_task(job)
-            self._background.add(task)
+        self.supervisor.start("events", self._work)
+        self.supervisor.start("staffing", self._publish_staffing)
+        self.supervisor.start("sos-devices", self._sync_sos_devices)
+        self.supervisor.start("outbox-flush", self.outbox.keep_flushing)
+        for delivery in self.deliveries:
+            self.supervisor.start(f"deliver-{delivery.kind}", delivery.run)
         await self.manager.connect()
         await self._wait_authenticated()
         await self.resync()
 
+    # ------------------------------------------------------------------ AMI
+    def _ami_up(self, manager: Any) -> None:
+        manager.ami_up = True
+        log.info("AMI logged in")
+
+    def _ami_down(self, manager: Any, exc: Any) -> None:
+        # panoramisk keeps `authenticated` true after the socket drops: this
+        # flag is what actions and /health look at
+        manager.ami_up = False
+        log.warning("AMI connection lost (%s); reconnecting", exc)
+
     def _enqueue(self, _manager: Any, event: Any) -> None:
-        self._events.put_nowait(event)
+        try:
+            self._events.put_nowait(event)
+        except asyncio.QueueFull:
+            # the picture may now be wrong: drop the event, rebuild from Asterisk
+            self.events_dropped += 1
+            log.error("AMI event queue full (%d): %s dropped, resync follows",
+                      self._events.maxsize, event.get("Event"))  # fmt: skip
+            if self.events_dropped % 1000 == 1:
+                task = asyncio.create_task(self.resync())
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
 
     async def _work(self) -> None:
         while True:
@@ -97,41 +130,38 @@ class AcdRunner:
 
     async def _wait_authenticated(self, timeout: float = 10.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
-        while not self.manager.authenticated:
+        while not self.manager.ami_up:
             if asyncio.get_running_loop().time() > deadline:
                 raise ConnectionError("AMI login failed")
             await asyncio.sleep(0.05)
 
+    # ----------------------------------------------------- the work orders
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.ticketing_token}",
                 "Content-Type": "application/json"}  # fmt: skip
 
-    async def _deliver(self, kind: str, path: str, idle_s: float) -> None:
-        """Hand the items queued in Redis list `<prefix>:<kind>` to the
-        work-order service at `path`, oldest first; an item leaves Redis only
-        once the service has it (both reports are idempotent). Missed calls
-        become callbacks; SOS steps make the emergency work order's timeline."""
-        key = f"{self.settings.redis_prefix}:{kind}"
-        async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
-            while True:
-                try:
-                    item = await self.redis.lindex(key, 0)
-                    if item is None:
-                        await asyncio.sleep(idle_s)
-                        continue
-                    response = await client.post(path, headers=self._headers(), content=item)
-                    if response.status_code in (200, 201):
-                        await self.redis.lpop(key)
-                    elif response.status_code == 422:
-                        # malformed: set aside for a person, never silently dropped
-                        log.error("%s item refused, kept in %s:rejected", kind, key)
-                        await self.redis.lmove(key, f"{key}:rejected", "LEFT", "RIGHT")
-                    else:
-                        raise httpx.HTTPStatusError("retry", request=response.request,
-                                                    response=response)  # fmt: skip
-                except (httpx.HTTPError, OSError) as error:
-                    log.warning("%s delivery failed (%s); retrying", kind, type(error).__name__)
-                    await asyncio.sleep(1)
+    def _poster(self, path: str):
+        async def post(payload: bytes) -> int:
+            try:
+                response = await self.http.post(path, headers=self._headers(), content=payload)
+            except httpx.HTTPError as error:
+                log.warning("posting to %s failed (%s)", path, type(error).__name__)
+                return 0
+            return response.status_code
+
+        return post
+
+    async def health(self) -> dict:
+        backlog = await self.outbox.backlog(list(DELIVERIES))
+        return {
+            "ok": bool(self.manager.ami_up) and self.supervisor.healthy(),
+            "ami": bool(self.manager.ami_up),
+            "resyncs": self.resyncs,
+            "tasks": self.supervisor.health(),
+            "backlog": backlog,
+            "outbox_lost": self.outbox.lost,
+            "events_dropped": self.events_dropped,
+        }
 
     async def _sync_sos_devices(self) -> None:
         """The confirmed SOS device numbers of active elders into AstDB (family
@@ -139,24 +169,23 @@ class AcdRunner:
         running. Each round compares the registry with what AstDB holds
         (DBGetTree) and adds or removes the difference, so a deactivated or
         unconfirmed number stops routing as SOS within one interval, whoever
-        put it there and however often this process restarted."""
-        async with httpx.AsyncClient(base_url=self.settings.ticketing_url, timeout=5) as client:
-            while True:
-                try:
-                    response = await client.get("/elders/devices", headers=self._headers())
-                    response.raise_for_status()
-                    # only canonical numbers reach the dialplan's AstDB keys
-                    wanted = {n for n in response.json() if canonical(str(n)) == n}
-                    if self.manager.authenticated:
-                        present = await ami.db_keys(self.manager, "yht-sos")
-                        for number in sorted(wanted - present):
-                            await ami.sos_registry(self.manager, number, registered=True)
-                        for number in sorted(present - wanted):
-                            await ami.sos_registry(self.manager, number, registered=False)
-                        self.sos_devices = wanted
-                except (httpx.HTTPError, OSError, ValueError, ami.AmiError) as error:
-                    log.warning("SOS device sync failed (%s)", type(error).__name__)
-                await asyncio.sleep(self.settings.sos_sync_interval_s)
+        put it there, however often this process or Asterisk restarted."""
+        while True:
+            try:
+                response = await self.http.get("/elders/devices", headers=self._headers())
+                response.raise_for_status()
+                # only canonical numbers reach the dialplan's AstDB keys
+                wanted = {n for n in response.json() if canonical(str(n)) == n}
+                if self.manager.ami_up:
+                    present = await ami.db_keys(self.manager, "yht-sos")
+                    for number in sorted(wanted - present):
+                        await ami.sos_registry(self.manager, number, registered=True)
+                    for number in sorted(present - wanted):
+                        await ami.sos_registry(self.manager, number, registered=False)
+                    self.sos_devices = wanted
+            except (httpx.HTTPError, ValueError, ami.AmiError) as error:
+                log.warning("SOS device sync failed (%s)", type(error).__name__)
+            await asyncio.sleep(self.settings.sos_sync_interval_s)
 
     def _notify_contacts(self, sos: SosCall) -> None:
         task = asyncio.create_task(self._call_contacts(sos))
@@ -169,10 +198,8 @@ class AcdRunner:
         if not sos.caller:
             return
         try:
-            async with httpx.AsyncClient(base_url=self.settings.ticketing_url,
-                                         timeout=5) as client:  # fmt: skip
-                response = await client.get("/elders/contacts", params={"number": sos.caller},
-                                            headers=self._headers())  # fmt: skip
+            response = await self.http.get("/elders/contacts", params={"number": sos.caller},
+                                           headers=self._headers())  # fmt: skip
             contacts = response.json() if response.status_code == 200 else []
         except (httpx.HTTPError, ValueError) as error:
             log.warning("emergency contacts unavailable (%s)", type(error).__name__)
@@ -198,17 +225,17 @@ class AcdRunner:
             try:
                 await self.acd.store.publish(staffing(self.plan, self.acd.seats.values(),
                                                       dt.datetime.now(dt.UTC)))  # fmt: skip
-            except Exception:
-                log.exception("publishing staffing failed")
+            except RedisError as error:
+                log.warning("publishing staffing failed (%s)", type(error).__name__)
             await asyncio.sleep(self.settings.staffing_interval_s)
 
     async def stop(self) -> None:
-        for task in self._background:
+        """Stop every task and wait until it has stopped."""
+        await self.supervisor.stop()
+        for task in list(self._background):
             task.cancel()
-        if self._staffing is not None:
-            self._staffing.cancel()
-        if self._deliverer is not None:
-            self._deliverer.cancel()
-        if self._worker is not None:
-            self._worker.cancel()
+        for task in list(self._background):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self.manager.close()
+        await self.http.aclose()

@@ -15,7 +15,17 @@ class AcdSettings(BaseSettings):
     ami_port: int = Field(default=5038, validation_alias="YHT_PBX_AMI_PORT")
     ami_user: str = Field(default="yht-acd", validation_alias="YHT_PBX_AMI_USER")
     ami_secret: str = Field(default="", validation_alias="YHT_AMI_SECRET")
+    # live state (seats, queues, events): volatile, rebuilt from Asterisk
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # the durable outbox (missed calls, SOS steps, call actions): the
+    # project's own Redis with an append-only file (`make redis`)
+    outbox_redis_url: str = "redis://127.0.0.1:6380/0"
+    redis_timeout_s: float = 2.0
+    # AMI events waiting to be handled; past it events are dropped and the
+    # picture is rebuilt from QueueStatus
+    event_queue_size: int = 10_000
+    # every request to the work-order service
+    http_timeout_s: float = 5.0
     # which queues each seat may serve, with penalties (skills)
     skills_file: Path = DATA_DIR / "skills.yaml"
     # open seats planned per shift

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 from redis.asyncio import Redis
 
+from yht.outbox import Outbox
+
 
 @dataclass
 class Seat:
@@ -39,10 +41,14 @@ class QueueFigures:
 
 
 class AcdStore:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    """Live state on `redis` (volatile: rebuilt from Asterisk after a loss);
+    what the work-order service must get goes through `outbox` (durable)."""
+
+    def __init__(self, redis: Redis, prefix: str, outbox: Outbox | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
         self.channel = f"{prefix}:events"
+        self.outbox = outbox or Outbox(redis, prefix)
 
     async def save_seat(self, seat: Seat) -> None:
         data = {**asdict(seat), "queues": ",".join(seat.queues)}
@@ -58,16 +64,16 @@ class AcdStore:
         await self.publish({"type": "queue", **asdict(figures)})
 
     async def enqueue_missed(self, missed: dict) -> None:
-        """A missed call waits in Redis until the work-order service has it."""
-        await self.redis.rpush(f"{self.prefix}:missed", json.dumps(missed, ensure_ascii=False))
+        """A missed call, kept until the work-order service has it."""
+        await self.outbox.put("missed", missed)
 
     async def enqueue_sos(self, item: dict) -> None:
         """One step of an SOS call's timeline, kept in order until delivered."""
-        await self.redis.rpush(f"{self.prefix}:sos", json.dumps(item, ensure_ascii=False))
+        await self.outbox.put("sos", item)
 
     async def enqueue_audit(self, item: dict) -> None:
         """A desk call action, kept until the work-order service's audit log has it."""
-        await self.redis.rpush(f"{self.prefix}:audit", json.dumps(item, ensure_ascii=False))
+        await self.outbox.put("audit", item)
 
     async def publish(self, message: dict) -> None:
         await self.redis.publish(self.channel, json.dumps(message, ensure_ascii=False))

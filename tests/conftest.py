@@ -25,6 +25,7 @@ from tests.harness import (
     TEST_PORTS,
     AgiServerProcess,
     AmiRecorder,
+    RedisServer,
     SippAgent,
     SippCenter,
     stop_process,
@@ -212,22 +213,26 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     and a Redis prefix of their own."""
     logs = tmp_path_factory.mktemp("desk")
     prefix = f"yht:test-desk:{os.getpid()}"
+    # the ACD's durable outbox: a Redis of the suite's own, with its AOF
+    outbox = RedisServer(logs / "outbox-redis")
+    outbox.start()
     env = {**os.environ, **test_env, "YHT_ACD_REDIS_PREFIX": prefix,
            "YHT_BRIDGE_ACD_PREFIX": prefix, "YHT_ACD_HTTP_PORT": "18091",
            "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_ACD_STAFFING_INTERVAL_S": "1",
            "YHT_ACD_SOS_SYNC_INTERVAL_S": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
            "YHT_BRIDGE_PORT": "18092", "YHT_ACD_TICKETING_URL": ticketing_service.base,
-           "YHT_BRIDGE_RECHECK_INTERVAL_S": "1",
+           "YHT_BRIDGE_RECHECK_INTERVAL_S": "1", "YHT_ACD_OUTBOX_REDIS_URL": outbox.url,
            "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
     acd = ServiceProcess("acd", env, logs / "acd.log", "http://127.0.0.1:18091/health")
     bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log", "127.0.0.1:18092")
     acd.start()
     try:
         bridge.start()
-        yield {"ws": "ws://127.0.0.1:18092/", "acd": acd, "bridge": bridge}
+        yield {"ws": "ws://127.0.0.1:18092/", "acd": acd, "bridge": bridge, "outbox": outbox}
     finally:
         bridge.stop()
         acd.stop()
+        outbox.stop()
         client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
         keys = list(client.scan_iter(f"{prefix}:*"))
         if keys:

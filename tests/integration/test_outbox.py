@@ -1,0 +1,127 @@
+"""The durable outbox against a real redis-server with its append-only file:
+nothing is lost to a Redis crash, a dead receiver or a sender that dies in
+the middle of a delivery; what is refused is set aside, not dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.harness import RedisServer
+from yht.outbox import Delivery, Outbox
+
+
+class Receiver:
+    """The receiving side: answers `status`, records every payload."""
+
+    def __init__(self) -> None:
+        self.status = 503
+        self.got: list[dict] = []
+
+    async def post(self, payload: bytes) -> int:
+        if 200 <= self.status < 300 or self.status == 422:
+            self.got.append(json.loads(payload))
+        return self.status
+
+
+async def until(condition, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+def client(server: RedisServer) -> Redis:
+    return Redis(port=server.port, socket_timeout=2, socket_connect_timeout=2)
+
+
+async def test_items_survive_a_redis_crash_and_an_absent_receiver(redis_server):
+    redis = client(redis_server)
+    outbox = Outbox(redis, "yht:t")
+    receiver = Receiver()
+    for n in range(5):
+        await outbox.put("missed", {"call_id": f"c{n}"})
+    redis_server.kill()  # kill -9 before anything was delivered
+    # while Redis is down, new items wait in memory, in order
+    await outbox.put("missed", {"call_id": "c5"})  # tries Redis once, keeps it
+    await outbox.put("missed", {"call_id": "c6"})  # queued behind it at once
+    assert (await outbox.backlog(["missed"]))["missed"] == 2
+    redis_server.start()  # the same port, the same append-only file
+    await outbox.flush()
+    assert (await outbox.backlog(["missed"]))["missed"] == 7
+    delivery = Delivery(outbox, "missed", receiver.post, consumer="acd", max_backoff_s=0.2)
+    task = asyncio.create_task(delivery.run())
+    try:
+        await asyncio.sleep(0.5)  # the receiver is down: nothing leaves the stream
+        assert receiver.got == [] and await redis.xlen(outbox.stream("missed")) == 7
+        receiver.status = 201
+        await until(lambda: _done(redis, outbox, 0))
+        assert [g["call_id"] for g in receiver.got] == [f"c{n}" for n in range(7)]
+    finally:
+        task.cancel()
+        await redis.aclose()
+
+
+async def _done(redis: Redis, outbox: Outbox, left: int) -> bool:
+    return await redis.xlen(outbox.stream("missed")) == left
+
+
+async def test_a_sender_that_dies_mid_delivery_delivers_again_on_restart(redis_server):
+    redis = client(redis_server)
+    outbox = Outbox(redis, "yht:t")
+    await outbox.put("sos", {"call_id": "s1", "kind": "start"})
+    posted = asyncio.Event()
+    never = asyncio.Event()
+
+    async def hanging_post(payload: bytes) -> int:
+        posted.set()
+        await never.wait()  # the process dies before the receiver answers
+        return 201
+
+    first = asyncio.create_task(Delivery(outbox, "sos", hanging_post, consumer="acd").run())
+    await asyncio.wait_for(posted.wait(), 10)
+    first.cancel()
+    receiver = Receiver()
+    receiver.status = 201
+    again = asyncio.create_task(Delivery(outbox, "sos", receiver.post, consumer="acd").run())
+    try:
+        await until(lambda: _received(receiver, 1))
+        assert receiver.got == [{"call_id": "s1", "kind": "start"}]
+    finally:
+        again.cancel()
+        await redis.aclose()
+
+
+async def _received(receiver: Receiver, count: int) -> bool:
+    return len(receiver.got) >= count
+
+
+async def test_a_refused_item_is_set_aside_not_dropped(redis_server):
+    redis = client(redis_server)
+    outbox = Outbox(redis, "yht:t")
+    await outbox.put("audit", {"bad": True})
+    receiver = Receiver()
+    receiver.status = 422
+    task = asyncio.create_task(Delivery(outbox, "audit", receiver.post, consumer="acd").run())
+    try:
+        await until(lambda: _rejected(redis, outbox))
+        assert await redis.xlen(outbox.stream("audit")) == 0
+    finally:
+        task.cancel()
+        await redis.aclose()
+
+
+async def _rejected(redis: Redis, outbox: Outbox) -> bool:
+    return await redis.xlen(outbox.stream("audit") + ":rejected") == 1

@@ -75,6 +75,7 @@ class AcdRunner:
             for kind, path in DELIVERIES.items()
         ]
         self.resyncs = 0
+        self._started = False  # later logins are reconnects: each one resyncs
 
     async def start(self) -> None:
         self.manager.loop = asyncio.get_running_loop()
@@ -88,11 +89,16 @@ class AcdRunner:
         await self.manager.connect()
         await self._wait_authenticated()
         await self.resync()
+        self._started = True
 
     # ------------------------------------------------------------------ AMI
     def _ami_up(self, manager: Any) -> None:
+        """Every (re)login: a new AMI session (we reconnected, or Asterisk
+        restarted) means the picture is rebuilt from QueueStatus."""
         manager.ami_up = True
         log.info("AMI logged in")
+        if self._started:
+            self._in_background(self.resync())
 
     def _ami_down(self, manager: Any, exc: Any) -> None:
         # panoramisk keeps `authenticated` true after the socket drops: this
@@ -109,23 +115,27 @@ class AcdRunner:
             log.error("AMI event queue full (%d): %s dropped, resync follows",
                       self._events.maxsize, event.get("Event"))  # fmt: skip
             if self.events_dropped % 1000 == 1:
-                task = asyncio.create_task(self.resync())
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+                self._in_background(self.resync())
+
+    def _in_background(self, job: Any) -> None:
+        task = asyncio.create_task(job)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _work(self) -> None:
         while True:
             event = await self._events.get()
             try:
-                if event.get("Event") == "FullyBooted" and self.resyncs:
-                    await self.resync()  # a new AMI session: Asterisk restarted or we reconnected
-                else:
-                    await self.acd.on_event(event)
+                await self.acd.on_event(event)
             except Exception:
                 log.exception("handling %s failed", event.get("Event"))
 
     async def resync(self) -> None:
-        await self.acd.resync()
+        try:
+            await self.acd.resync()
+        except ami.AmiError as error:
+            log.warning("resync failed (%s); it runs again on the next login", error)
+            return
         self.resyncs += 1
 
     async def _wait_authenticated(self, timeout: float = 10.0) -> None:
@@ -188,9 +198,7 @@ class AcdRunner:
             await asyncio.sleep(self.settings.sos_sync_interval_s)
 
     def _notify_contacts(self, sos: SosCall) -> None:
-        task = asyncio.create_task(self._call_contacts(sos))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._in_background(self._call_contacts(sos))
 
     async def _call_contacts(self, sos: SosCall) -> None:
         """Nobody answered an SOS call: ring the elder's emergency contacts and

@@ -14,28 +14,36 @@ from softphone_bridge.pages import page_server
 from softphone_bridge.server import Bridge
 from softphone_bridge.settings import BridgeSettings
 from yht.privacy import mask_logs
+from yht.supervise import Supervisor
 
 log = logging.getLogger("bridge")
 
 
 async def run(settings: BridgeSettings) -> None:
-    redis = Redis.from_url(settings.redis_url)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=settings.http_timeout_s,
+                           health_check_interval=30)  # fmt: skip
     async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
         bridge = Bridge(settings, redis, http)
         await bridge.load_state()
-        tasks = [asyncio.create_task(bridge.follow()), asyncio.create_task(bridge.watch_alarms()),
-                 asyncio.create_task(bridge.recheck_sessions())]  # fmt: skip
+        supervisor = Supervisor("bridge")
+        supervisor.start("follow", bridge.follow)
+        supervisor.start("alarms", bridge.watch_alarms)
+        supervisor.start("recheck", bridge.recheck_sessions)
+
+        def health() -> dict:
+            return {"ok": supervisor.healthy(), "tasks": supervisor.health(),
+                    "pages": len(bridge.sessions), "resnapshots": bridge.resnapshots}  # fmt: skip
+
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with serve(bridge.handler, settings.host, settings.port, max_size=64 * 1024,
                          origins=settings.allowed_origins(),
-                         process_request=page_server(settings.ticketing_url)):  # fmt: skip
+                         process_request=page_server(settings.ticketing_url, health)):  # fmt: skip
             log.info("bridge on ws://%s:%d/ (pages /desk, /seatmap)", settings.host, settings.port)
             await stop.wait()
-        for task in tasks:
-            task.cancel()
+        await supervisor.stop()
     await redis.aclose()
 
 

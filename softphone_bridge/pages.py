@@ -4,7 +4,9 @@ Everything is in the package: no CDN, no fonts or scripts from outside."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection
@@ -15,11 +17,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 PAGES = {"/desk": "desk.html", "/seatmap": "seatmap.html"}
 
 
-def page_server(ticketing_url: str):
+def page_server(ticketing_url: str, health: Callable[[], dict] | None = None):
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
         path = request.path.split("?", 1)[0]
+        if path == "/health" and health is not None:
+            report = health()
+            body = json.dumps(report).encode()
+            return _response(200 if report["ok"] else 503, body, "application/json")
         if path == "/":
             return _response(302, b"", "text/plain", extra=[("Location", "/desk")])
         if path in PAGES:
@@ -38,7 +44,7 @@ def page_server(ticketing_url: str):
 
 
 def _response(status: int, body: bytes, kind: str, extra: list | None = None) -> Response:
-    reason = {200: "OK", 302: "Found", 404: "Not Found"}[status]
+    reason = {200: "OK", 302: "Found", 404: "Not Found", 503: "Service Unavailable"}[status]
     headers = Headers([("Content-Type", kind), ("Content-Length", str(len(body))),
                        ("Cache-Control", "no-store"), *(extra or [])])  # fmt: skip
     return Response(status, reason, headers, body)

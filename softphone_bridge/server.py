@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -61,25 +62,78 @@ PRIVATE_SEAT_FIELDS = ("agent_channel", "caller_channel")
 WAIT_ALARM_S = 30.0  # a caller waiting longer than this (the 15 s target, doubled)
 PAUSE_ALARM_S = 15 * 60.0
 EXPIRED = "登录已失效 (令牌过期或账户已停用), 请重新登录"
+SLOW = 4408  # close code: the page could not keep up
+_CLOSING: set[asyncio.Task] = set()
 
 
 @dataclass(eq=False)
 class Session:
+    """One page. Messages go out through its own bounded queue and writer, so
+    a stalled browser stalls nobody else: a page whose queue fills up, or that
+    does not take a message within `send_timeout_s`, is closed with 4408 (it
+    reconnects and gets a fresh snapshot)."""
+
     ws: ServerConnection
     token: str
     username: str
     role: str
     seat: str | None
+    queue_size: int = 512
+    send_timeout_s: float = 5.0
     sent: int = 0
+    dropped: bool = False
+    _queue: asyncio.Queue[str] | None = None
+    _writer: asyncio.Task | None = None
 
     @property
     def is_lead(self) -> bool:
         return self.role == "shift_lead"
 
     async def send(self, message: dict) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await self.ws.send(json.dumps(message, ensure_ascii=False))
-            self.sent += 1
+        if self.dropped:
+            return
+        if self._queue is None:
+            self._queue = asyncio.Queue(self.queue_size)
+            self._writer = asyncio.create_task(self._write(self._queue))
+        try:
+            self._queue.put_nowait(json.dumps(message, ensure_ascii=False))
+        except asyncio.QueueFull:
+            self._drop(f"{self.queue_size} 条消息未送达")
+
+    async def _write(self, queue: asyncio.Queue[str]) -> None:
+        while True:
+            text = await queue.get()
+            try:
+                await asyncio.wait_for(self.ws.send(text), self.send_timeout_s)
+                self.sent += 1
+            except TimeoutError:
+                self._drop(f"{self.send_timeout_s:.0f} 秒未收下消息")
+            except ConnectionClosed:
+                self.dropped = True
+            finally:
+                queue.task_done()
+            if self.dropped:
+                return
+
+    def _drop(self, why: str) -> None:
+        """Tell the page why, and close it without waiting for it."""
+        self.dropped = True
+        log.warning("closing the slow page of %s: %s", self.username, why)
+        # nothing more can be sent to it: the reason goes in the close frame
+        task = asyncio.create_task(self.ws.close(SLOW, "page too slow, reload"))
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+
+    async def flush(self) -> None:
+        """Wait until every queued message was handed to the socket."""
+        if self._queue is not None and not self.dropped:
+            await self._queue.join()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
 
 
 @dataclass
@@ -95,6 +149,7 @@ class Bridge:
     # raised by the ACD (SOS waiting, a failed 120 dial) until it clears them
     pushed: dict[str, str] = field(default_factory=dict)
     _tasks: set[asyncio.Task] = field(default_factory=set)
+    resnapshots: int = 0
 
     def __post_init__(self) -> None:
         self.workorders = WorkOrders(self.http, self.settings.ticketing_url,
@@ -119,6 +174,7 @@ class Bridge:
             pass
         finally:
             self.sessions.discard(session)
+            await session.close()
 
     async def _authenticate(self, ws: ServerConnection) -> Session | None:
         try:
@@ -143,25 +199,24 @@ class Bridge:
         ):
             await _refuse(ws, 4403, "只有话务员 (有座席) 和值班长可以连接")
             return None
-        return Session(ws, token, user["username"], user["role"], user.get("seat"))
+        return Session(ws, token, user["username"], user["role"], user.get("seat"),
+                       queue_size=self.settings.client_queue_size,
+                       send_timeout_s=self.settings.client_send_timeout_s)  # fmt: skip
 
     async def recheck_sessions(self) -> None:
         """Every open page's token, again and again: a deactivated user or an
         expired token loses seat control and the live feed (close 4401)."""
         while True:
             await asyncio.sleep(self.settings.recheck_interval_s)
-            try:
-                sessions = list(self.sessions)
-                verdicts = await asyncio.gather(
-                    *(self.workorders.still_valid(s.token) for s in sessions)
-                )
-                for session, valid in zip(sessions, verdicts, strict=True):
-                    if valid is False:
-                        log.info("closing the page of %s: token no longer valid", session.username)
-                        self.sessions.discard(session)
-                        await _refuse(session.ws, 4401, EXPIRED)
-            except Exception:
-                log.exception("re-checking sessions failed; trying again next round")
+            sessions = list(self.sessions)
+            verdicts = await asyncio.gather(
+                *(self.workorders.still_valid(s.token) for s in sessions)
+            )
+            for session, valid in zip(sessions, verdicts, strict=True):
+                if valid is False:
+                    log.info("closing the page of %s: token no longer valid", session.username)
+                    self.sessions.discard(session)
+                    await _refuse(session.ws, 4401, EXPIRED)
 
     def _snapshot(self, session: Session) -> dict:
         seats = [s for s in self.seats.values() if session.is_lead or s["agent_id"] == session.seat]
@@ -224,18 +279,34 @@ class Bridge:
                     store.update({item[key]: {"type": path[:-1], **item}
                                   for item in response.json()})  # fmt: skip
 
+    async def resnapshot(self) -> None:
+        await self.load_state()
+        for session in list(self.sessions):
+            await session.send(self._snapshot(session))
+        self.resnapshots += 1
+
+    async def flush(self) -> None:
+        """Wait until every page's queue was handed to its socket (tests)."""
+        await asyncio.gather(*(s.flush() for s in list(self.sessions)))
+
     async def follow(self) -> None:
-        """The ACD's event channel, forever (reconnecting to Redis if needed)."""
+        """The ACD's event channel, forever: a lost Redis connection is taken
+        up again (and every page gets a fresh snapshot); anything else goes
+        to the supervisor, which logs it and restarts this loop."""
         channel = f"{self.settings.acd_prefix}:events"
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(channel)
+                    # (re)subscribed: what happened meanwhile is lost on a
+                    # pub/sub channel, so every page gets a fresh snapshot
+                    await self.resnapshot()
                     async for item in pubsub.listen():
                         if item.get("type") == "message":
                             await self.route(json.loads(item["data"]))
-            except Exception:
-                log.exception("following %s failed; retrying", channel)
+            except RedisError as error:
+                log.warning("following %s: Redis %s; reconnecting", channel,
+                            type(error).__name__)  # fmt: skip
                 await asyncio.sleep(1)
 
     async def route(self, event: dict) -> None:

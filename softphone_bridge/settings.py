@@ -28,6 +28,10 @@ class BridgeSettings(BaseSettings):
     origins: str = ""
     # how often every open page's token is checked again (besides every command)
     recheck_interval_s: float = 60.0
+    # per page: messages waiting to be sent, and how long one send may take,
+    # before the page is closed as too slow (4408)
+    client_queue_size: int = 512
+    client_send_timeout_s: float = 5.0
     # an SOS profile lookup that failed is tried this many more times
     profile_retries: int = 3
 

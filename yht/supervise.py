@@ -10,7 +10,6 @@ restarting or stopped, so the service's `/health` tells the truth.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -75,12 +74,15 @@ class Supervisor:
             for name, s in self.states.items()
         }
 
-    async def stop(self) -> None:
-        """Cancel every task and wait until each has finished."""
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Cancel every task and wait until each has finished, at most
+        `grace_s` in all (a task stuck in a shielded call is named, not
+        waited for forever)."""
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        _, pending = await asyncio.wait(tasks, timeout=grace_s) if tasks else ((), ())
+        for task in pending:
+            log.error("%s: task %s did not stop within %.0f s", self.service, task.get_name(),
+                      grace_s)  # fmt: skip
         self._tasks.clear()

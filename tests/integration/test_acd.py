@@ -35,7 +35,7 @@ async def acd(pbx, redis):
                            YHT_PBX_AMI_USER=pbx.settings.ami_user,
                            YHT_AMI_SECRET=pbx.ami_secret, redis_prefix=prefix,
                            wrapup_seconds=2, reconnect_s=0.5)  # fmt: skip
-    runner = AcdRunner(settings, redis)
+    runner = AcdRunner(settings, redis, redis)
     await runner.start()
     yield runner
     if runner.acd.seat(SEAT).queues:
@@ -127,7 +127,7 @@ async def test_state_is_rebuilt_from_asterisk_after_the_ami_session_is_lost(
     await acd.acd.pause(SEAT, "meeting")
     await seat_is(acd, SEAT, "paused")
     # a second controller with an empty memory reads the truth from Asterisk
-    second = AcdRunner(acd.settings, redis)
+    second = AcdRunner(acd.settings, redis, redis)
     second.acd.store = AcdStore(redis, acd.settings.redis_prefix + ":second")
     await second.start()
     rebuilt = await state_in_redis(second, SEAT)

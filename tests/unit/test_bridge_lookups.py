@@ -48,6 +48,7 @@ async def test_a_failed_lookup_says_so_and_is_retried_until_it_answers():
     down = httpx.ConnectError("refused")
     bridge, ws, asked = bridge_with([down, 503, PROFILE])
     await bridge._pop(next(iter(bridge.sessions)), OFFER)
+    await bridge.flush()
     sent = profiles(ws)
     assert [m["lookup"] for m in sent] == ["failed", "failed", "ok"]
     assert sent[-1]["profile"]["name"] == "王秀英" and sent[-1]["known"] is True
@@ -57,11 +58,13 @@ async def test_a_failed_lookup_says_so_and_is_retried_until_it_answers():
 async def test_an_unknown_number_is_not_a_failure():
     bridge, ws, _ = bridge_with([404])
     await bridge._pop(next(iter(bridge.sessions)), OFFER)
+    await bridge.flush()
     assert [(m["lookup"], m["known"]) for m in profiles(ws)] == [("unknown", False)]
 
 
 async def test_an_expired_token_is_a_failure_not_an_unknown_number():
     bridge, ws, asked = bridge_with([401, 401, 401, 401])
     await bridge._pop(next(iter(bridge.sessions)), OFFER)
+    await bridge.flush()
     assert {m["lookup"] for m in profiles(ws)} == {"failed"}
     assert asked.count("/elders/lookup") == 4

@@ -153,6 +153,7 @@ async def test_leads_see_sos_alarms_until_answered_and_nobody_sees_channel_names
     await bridge.route({"type": "seat", "agent_id": "1003", "state": "talking",
                         "agent_channel": AGENT, "caller_channel": ELDER})  # fmt: skip
     await bridge.route({"type": "sos", "call_id": CALL_ID, "state": "answered"})
+    await bridge.flush()
     to_lead = [json.loads(m) for m in lead.sent]
     to_agent = [json.loads(m) for m in agent.sent]
     assert [m["type"] for m in to_lead] == ["alarm", "seat", "alarm_clear"]

@@ -43,7 +43,9 @@ from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from softphone_bridge.alarms import standing_alarms
 from softphone_bridge.screenpop import screen_pop
+from softphone_bridge.session import Session, refuse
 from softphone_bridge.settings import BridgeSettings
 from softphone_bridge.workorders import WorkOrders
 
@@ -59,81 +61,7 @@ COMMAND_FIELDS = {
 LEAD_COMMANDS = {"spy"}
 # AMI channel names stay between the ACD and the bridge
 PRIVATE_SEAT_FIELDS = ("agent_channel", "caller_channel")
-WAIT_ALARM_S = 30.0  # a caller waiting longer than this (the 15 s target, doubled)
-PAUSE_ALARM_S = 15 * 60.0
 EXPIRED = "登录已失效 (令牌过期或账户已停用), 请重新登录"
-SLOW = 4408  # close code: the page could not keep up
-_CLOSING: set[asyncio.Task] = set()
-
-
-@dataclass(eq=False)
-class Session:
-    """One page. Messages go out through its own bounded queue and writer, so
-    a stalled browser stalls nobody else: a page whose queue fills up, or that
-    does not take a message within `send_timeout_s`, is closed with 4408 (it
-    reconnects and gets a fresh snapshot)."""
-
-    ws: ServerConnection
-    token: str
-    username: str
-    role: str
-    seat: str | None
-    queue_size: int = 512
-    send_timeout_s: float = 5.0
-    sent: int = 0
-    dropped: bool = False
-    _queue: asyncio.Queue[str] | None = None
-    _writer: asyncio.Task | None = None
-
-    @property
-    def is_lead(self) -> bool:
-        return self.role == "shift_lead"
-
-    async def send(self, message: dict) -> None:
-        if self.dropped:
-            return
-        if self._queue is None:
-            self._queue = asyncio.Queue(self.queue_size)
-            self._writer = asyncio.create_task(self._write(self._queue))
-        try:
-            self._queue.put_nowait(json.dumps(message, ensure_ascii=False))
-        except asyncio.QueueFull:
-            self._drop(f"{self.queue_size} 条消息未送达")
-
-    async def _write(self, queue: asyncio.Queue[str]) -> None:
-        while True:
-            text = await queue.get()
-            try:
-                await asyncio.wait_for(self.ws.send(text), self.send_timeout_s)
-                self.sent += 1
-            except TimeoutError:
-                self._drop(f"{self.send_timeout_s:.0f} 秒未收下消息")
-            except ConnectionClosed:
-                self.dropped = True
-            finally:
-                queue.task_done()
-            if self.dropped:
-                return
-
-    def _drop(self, why: str) -> None:
-        """Tell the page why, and close it without waiting for it."""
-        self.dropped = True
-        log.warning("closing the slow page of %s: %s", self.username, why)
-        # nothing more can be sent to it: the reason goes in the close frame
-        task = asyncio.create_task(self.ws.close(SLOW, "page too slow, reload"))
-        _CLOSING.add(task)
-        task.add_done_callback(_CLOSING.discard)
-
-    async def flush(self) -> None:
-        """Wait until every queued message was handed to the socket."""
-        if self._queue is not None and not self.dropped:
-            await self._queue.join()
-
-    async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
 
 
 @dataclass
@@ -167,7 +95,7 @@ class Bridge:
             await session.send(self._snapshot(session))
             async for raw in ws:
                 if await self.workorders.still_valid(session.token) is False:
-                    await _refuse(ws, 4401, EXPIRED)
+                    await refuse(ws, 4401, EXPIRED)
                     return
                 await self._on_message(session, raw)
         except ConnectionClosed:
@@ -184,20 +112,20 @@ class Bridge:
         except (TimeoutError, ValueError, KeyError, TypeError, ConnectionClosed):
             token = None
         if not isinstance(token, str) or not token:
-            await _refuse(ws, 4401, '请先发送 {"type": "auth", "token": ...}')
+            await refuse(ws, 4401, '请先发送 {"type": "auth", "token": ...}')
             return None
         try:
             user = await self.workorders.me(token)
         except httpx.HTTPError:
-            await _refuse(ws, 1013, "工单服务暂时不可用, 请稍后重连")
+            await refuse(ws, 1013, "工单服务暂时不可用, 请稍后重连")
             return None
         if user is None:
-            await _refuse(ws, 4401, "令牌无效或已过期")
+            await refuse(ws, 4401, "令牌无效或已过期")
             return None
         if user["role"] not in ("agent", "shift_lead") or (
             user["role"] == "agent" and not user.get("seat")
         ):
-            await _refuse(ws, 4403, "只有话务员 (有座席) 和值班长可以连接")
+            await refuse(ws, 4403, "只有话务员 (有座席) 和值班长可以连接")
             return None
         return Session(ws, token, user["username"], user["role"], user.get("seat"),
                        queue_size=self.settings.client_queue_size,
@@ -216,7 +144,7 @@ class Bridge:
                 if valid is False:
                     log.info("closing the page of %s: token no longer valid", session.username)
                     self.sessions.discard(session)
-                    await _refuse(session.ws, 4401, EXPIRED)
+                    await refuse(session.ws, 4401, EXPIRED)
 
     def _snapshot(self, session: Session) -> dict:
         seats = [s for s in self.seats.values() if session.is_lead or s["agent_id"] == session.seat]
@@ -392,23 +320,7 @@ class Bridge:
         while True:
             await asyncio.sleep(interval)
             now = time.time()
-            alarms = {}
-            for queue in self.queues.values():
-                oldest = float(queue.get("oldest_join") or 0)
-                if oldest and now - oldest > WAIT_ALARM_S:
-                    alarms[f"wait:{queue['name']}"] = (
-                        f"{queue['name']} 队列有来电等待超过 {int(now - oldest)} 秒"
-                    )
-            for seat in self.seats.values():
-                if seat.get("state") == "paused" and now - float(seat["since"]) > PAUSE_ALARM_S:
-                    alarms[f"pause:{seat['agent_id']}"] = (
-                        f"座席 {seat['agent_id']} 小休超过 {int((now - float(seat['since'])) // 60)} 分钟"  # noqa: E501
-                    )
-            if self.staffing and self.staffing["open"] < self.staffing["planned"]:
-                alarms["staffing"] = (
-                    f"{self.staffing['shift']} 计划开通 {self.staffing['planned']} 个座席,"
-                    f" 当前可接听 {self.staffing['open']} 个"
-                )
+            alarms = standing_alarms(self.queues.values(), self.seats.values(), self.staffing, now)
             alarms |= self.pushed
             for key in alarms.keys() - self.alarms.keys():
                 await self._send_where({"type": "alarm", "key": key, "message": alarms[key],
@@ -423,9 +335,3 @@ def _detail(response: httpx.Response) -> str:
         return str(response.json().get("detail", response.text))
     except ValueError:
         return response.text[:200]
-
-
-async def _refuse(ws: ServerConnection, code: int, reason: str) -> None:
-    with contextlib.suppress(ConnectionClosed):
-        await ws.send(json.dumps({"type": "error", "message": reason}, ensure_ascii=False))
-        await ws.close(code, "refused")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from softphone_bridge.server import SLOW, Bridge, Session
+from softphone_bridge.server import Bridge
+from softphone_bridge.session import SLOW, Session
 from softphone_bridge.settings import BridgeSettings
 from tests.unit.test_sos_and_calls import FakeWs
 

@@ -206,6 +206,12 @@ class ServiceProcess:
         if self.proc is not None:
             stop_process(self.proc)
 
+    def kill(self) -> None:
+        """kill -9: no clean-up, no goodbye."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
 
 @pytest.fixture(scope="session")
 def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
@@ -228,7 +234,13 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     acd.start()
     try:
         bridge.start()
-        yield {"ws": "ws://127.0.0.1:18092/", "acd": acd, "bridge": bridge, "outbox": outbox}
+        yield {
+            "ws": "ws://127.0.0.1:18092/",
+            "acd": acd,
+            "bridge": bridge,
+            "outbox": outbox,
+            "prefix": prefix,
+        }
     finally:
         bridge.stop()
         acd.stop()

@@ -91,7 +91,7 @@ def create_app(
         CORSMiddleware,
         allow_origins=[o.strip() for o in settings.desk_origins.split(",") if o.strip()],
         allow_methods=["GET", "POST", "PATCH", "PUT"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
     )
     for router in (
         auth_router,

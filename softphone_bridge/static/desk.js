@@ -100,6 +100,52 @@ document.getElementById("btn-120-party").onclick = () => command("party", { numb
 document.getElementById("btn-party").onclick = () =>
   command("party", { number: document.getElementById("party-number").value });
 
+// A draft becomes a work order exactly once: each submission has its own
+// Idempotency-Key and stays in this browser (localStorage) until the service
+// has answered; while the service is down it is retried with growing pauses
+// and shown as pending, also after the page is reloaded.
+const PENDING = "yht-pending-drafts";
+const pendingDrafts = () => JSON.parse(localStorage.getItem(PENDING) || "[]");
+const savePending = (list) => localStorage.setItem(PENDING, JSON.stringify(list));
+
+function showPending() {
+  const list = pendingDrafts();
+  YHT.text("draft-pending", list.length ? `${list.length} 张工单待提交 (工单服务暂不可用, 自动重试中)` : "");
+  document.getElementById("draft-pending").hidden = !list.length;
+}
+
+// crypto.getRandomValues works on plain http too (randomUUID needs https)
+const newKey = () => "draft-" + Array.from(crypto.getRandomValues(new Uint8Array(16)),
+  (b) => b.toString(16).padStart(2, "0")).join("");
+
+async function submitDraft(item) {
+  let r;
+  try {
+    r = await fetch(`${YHT.ticketing}/orders`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${YHT.token()}`,
+                 "Idempotency-Key": item.key },
+      body: JSON.stringify(item.body),
+    });
+  } catch (error) {
+    return false;  // the service is unreachable: keep it, try again later
+  }
+  if (r.status >= 500) return false;
+  const answer = await r.json().catch(() => ({}));
+  savePending(pendingDrafts().filter((p) => p.key !== item.key));
+  YHT.text("draft-result", r.ok ? `已创建 ${answer.number}` : `未创建: ${JSON.stringify(answer.detail)}`);
+  showPending();
+  return true;
+}
+
+let retryDelay = 2000;
+async function retryPending() {
+  let allDone = true;
+  for (const item of pendingDrafts()) allDone = (await submitDraft(item)) && allDone;
+  retryDelay = allDone ? 2000 : Math.min(retryDelay * 2, 60000);
+  setTimeout(retryPending, retryDelay);
+}
+
 document.getElementById("draft").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
@@ -109,14 +155,13 @@ document.getElementById("draft").addEventListener("submit", async (event) => {
     caller: { phone: currentPop.draft.caller.phone, address: form.address.value || null },
     call: currentPop.draft.call,
   };
-  const r = await fetch(`${YHT.ticketing}/orders`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${YHT.token()}` },
-    body: JSON.stringify(body),
-  });
-  const answer = await r.json();
-  YHT.text("draft-result", r.ok ? `已创建 ${answer.number}` : `未创建: ${JSON.stringify(answer.detail)}`);
+  const item = { key: newKey(), body };
+  savePending([...pendingDrafts(), item]);
+  showPending();
+  if (!(await submitDraft(item))) YHT.text("draft-result", "工单服务暂不可用: 草稿已保存, 将自动重试");
 });
+showPending();
+setTimeout(retryPending, retryDelay);
 
 // 零呼损: callers who left the queue unanswered, to call back
 const REASONS = { abandoned: "排队中挂机", no_agent: "无人接听" };

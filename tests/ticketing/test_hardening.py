@@ -170,3 +170,15 @@ def test_desk_call_actions_reach_the_audit_log_once_with_who_and_which_call(api:
     assert "target=110" in next(e for e in entries if e["action"] == "call_transfer")["detail"]
     # only the ACD reports call actions
     assert api.post("agent", "/call-actions", json={**action, "ref": "c" * 32}).status_code == 403
+
+
+def test_the_desks_draft_retried_with_its_key_makes_one_order(api: Api):
+    draft = {"channel": "phone", "type": "help", "content": "楼道灯不亮",
+             "caller": {"phone": "13800138000"}, "call": {"call_id": "1795000000.9"}}  # fmt: skip
+    headers = {**api.as_("agent"), "Idempotency-Key": "draft-1795000000.9-1"}
+    first = api.client.post("/orders", json=draft, headers=headers)
+    again = api.client.post("/orders", json=draft, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    other = api.client.post("/orders", json={**draft, "content": "另一件事"}, headers=headers)
+    assert other.status_code == 409

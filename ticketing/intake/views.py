@@ -6,24 +6,20 @@ and logged, never answered with the first message's order."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ticketing.auth.roles import Role
 from ticketing.auth.service import Actor, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
-from ticketing.errors import Conflict
 from ticketing.orders import service
 from ticketing.orders.enums import Channel, OrderType
-from ticketing.orders.models import IntakeKey, WorkOrder
+from ticketing.orders.once import body_hash, create_once
 from ticketing.orders.schemas import Caller, OrderCreate, OrderOut, Phone, Short, Text
 
 log = logging.getLogger("ticketing.intake")
@@ -69,11 +65,6 @@ def intake(
     ctx: Ctx,
     actor: Gateway,
 ) -> OrderOut:
-    body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    existing = _order_for_key(db_session, actor, channel, key, body_hash)
-    if existing is not None:
-        response.status_code = status.HTTP_200_OK
-        return service.present(db_session, existing, actor)
     data = OrderCreate(
         channel=Channel(channel),
         type=body.type,
@@ -81,36 +72,11 @@ def intake(
         content=body.content,
         caller=Caller(phone=body.phone, name=body.name, address=body.address),
     )
-    try:
-        with db_session.begin_nested():
-            order = service.create_order(db_session=db_session, ctx=ctx, data=data, actor=actor)
-            db_session.add(IntakeKey(gateway_id=actor.id, channel=channel, key=key,
-                                     body_hash=body_hash, order_id=order.id))  # fmt: skip
-            db_session.flush()
-    except IntegrityError:
-        # the same delivery raced us and won: answer with its order
-        existing = _order_for_key(db_session, actor, channel, key, body_hash)
-        if existing is None:
-            raise
+    order, created = create_once(db_session=db_session, ctx=ctx, actor=actor, data=data,
+                                 channel=str(channel), key=key,
+                                 digest=body_hash(body.model_dump_json()))  # fmt: skip
+    if not created:
         response.status_code = status.HTTP_200_OK
-        return service.present(db_session, existing, actor)
+        return service.present(db_session, order, actor)
     audit(db_session, actor, "intake", f"order:{order.id}", str(channel))
     return service.present(db_session, order, actor)
-
-
-def _order_for_key(
-    db_session, actor: Actor, channel: str, key: str, body_hash: str
-) -> WorkOrder | None:
-    """The order this gateway's key made; Conflict when the key came with
-    another message (the second message must not vanish behind a 200)."""
-    found = db_session.execute(
-        select(WorkOrder, IntakeKey.body_hash)
-        .join(IntakeKey, IntakeKey.order_id == WorkOrder.id)
-        .where(IntakeKey.gateway_id == actor.id, IntakeKey.channel == channel, IntakeKey.key == key)
-    ).first()
-    if found is None:
-        return None
-    if found.body_hash != body_hash:
-        log.warning("intake key replayed with another body by %s on %s", actor.username, channel)
-        raise Conflict("Idempotency-Key 已用于另一条内容不同的消息; 新消息请使用新的键")
-    return found.WorkOrder

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi import Path as FastApiPath
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from ticketing.errors import Forbidden, Invalid, NotFound
 from ticketing.orders import flows, service
 from ticketing.orders.enums import Channel, OrderType, State
 from ticketing.orders.models import Attachment, OrderCall, ReassignRequest, WorkOrder
+from ticketing.orders.once import body_hash, create_once
 from ticketing.orders.schemas import (
     AttachmentOut,
     CallRef,
@@ -43,10 +44,30 @@ ShiftLead = Annotated[Actor, require(Role.shift_lead)]
 MAX_ATTACHMENT = 5 * 1024 * 1024
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
-def create_order(body: OrderCreate, db_session: DbSession, ctx: Ctx, actor: Center) -> OrderOut:
-    """受理: a new work order from a call or a walk-in; related requests are linked."""
-    order = service.create_order(db_session=db_session, ctx=ctx, data=body, actor=actor)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
+             responses={200: {"description": "a retry with the same Idempotency-Key"}})  # fmt: skip
+def create_order(
+    body: OrderCreate,
+    db_session: DbSession,
+    ctx: Ctx,
+    actor: Center,
+    response: Response,
+    key: Annotated[
+        str | None, Header(min_length=8, max_length=128, alias="Idempotency-Key")
+    ] = None,
+) -> OrderOut:
+    """受理: a new work order from a call or a walk-in; related requests are linked.
+    With an `Idempotency-Key` (the desk sends one per draft and retries while
+    the service is down) a retry answers 200 with the order the first made."""
+    if key is None:
+        order = service.create_order(db_session=db_session, ctx=ctx, data=body, actor=actor)
+    else:
+        order, created = create_once(db_session=db_session, ctx=ctx, actor=actor, data=body,
+                                     channel="desk", key=key,
+                                     digest=body_hash(body.model_dump_json()))  # fmt: skip
+        if not created:
+            response.status_code = status.HTTP_200_OK
+            return service.present(db_session, order, actor, detail=True)
     audit(db_session, actor, "create", f"order:{order.id}")
     return service.present(db_session, order, actor, detail=True)
 

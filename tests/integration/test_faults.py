@@ -1,0 +1,66 @@
+"""Faults on the durable path, with the real processes: a missed call reaches
+the work-order service although, between the caller hanging up and the
+delivery, the work-order service was down, the ACD was killed -9 and the
+outbox's Redis was killed -9 and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import redis
+
+from tests.harness import place_call
+from tests.integration.test_call_path import is_caller, new_caller
+from tests.integration.test_hardening import until
+
+
+def outbox_length(live_desk) -> int:
+    client = redis.Redis.from_url(live_desk["outbox"].url, socket_timeout=2)
+    try:
+        return client.xlen(f"{live_desk['prefix']}:outbox:missed")
+    finally:
+        client.close()
+
+
+def missed_calls(ticketing_service) -> list[dict]:
+    try:
+        response = httpx.get(f"{ticketing_service.base}/missed-calls",
+                             headers=ticketing_service.agent, timeout=2)  # fmt: skip
+    except httpx.HTTPError:
+        return []
+    return response.json() if response.status_code == 200 else []
+
+
+async def test_a_missed_call_survives_the_receiver_the_sender_and_redis_going_down(
+    pbx, agi_server, live_desk, ticketing_service, ami, workdir
+):
+    acd, outbox = live_desk["acd"], live_desk["outbox"]
+    ticketing_service.stop()
+    try:
+        caller = new_caller()
+        start = len(ami.events)
+        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=9000)
+        abandon = await ami.wait_for("QueueCallerAbandon", is_caller(caller), timeout=40)
+        assert ami.events.index(abandon) >= start
+        assert await asyncio.to_thread(call.wait, 30) == 0
+        # the ACD put it in the outbox; the work-order service is down
+        await until(lambda: outbox_length(live_desk) >= 1, 15, "the missed call in the outbox")
+        acd.kill()
+        outbox.kill()
+        outbox.start()  # the same port and append-only file
+        assert outbox_length(live_desk) >= 1
+        started = time.monotonic()
+        acd.start()
+    finally:
+        ticketing_service.restart()
+    await until(lambda: any(m["caller"] == caller for m in missed_calls(ticketing_service)), 30,
+                "the missed call in the work-order service")  # fmt: skip
+    recovered = time.monotonic() - started
+    found = [m for m in missed_calls(ticketing_service) if m["caller"] == caller]
+    assert len(found) == 1 and found[0]["reason"] == "abandoned"
+    await until(lambda: outbox_length(live_desk) == 0, 10, "an empty outbox")
+    health = await asyncio.to_thread(httpx.get, "http://127.0.0.1:18091/health", timeout=5)
+    assert health.status_code == 200 and health.json()["backlog"]["missed"] == 0
+    print(f"missed call delivered {recovered:.1f} s after the ACD restarted")

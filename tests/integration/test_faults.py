@@ -41,8 +41,11 @@ async def test_a_missed_call_survives_the_receiver_the_sender_and_redis_going_do
     try:
         caller = new_caller()
         start = len(ami.events)
-        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=9000)
-        abandon = await ami.wait_for("QueueCallerAbandon", is_caller(caller), timeout=40)
+        # presses 2 (car moving) to reach the queue at once, hangs up waiting there
+        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=12000,
+                          dtmf="2")  # fmt: skip
+        await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
+        abandon = await ami.wait_for("QueueCallerAbandon", is_caller(caller), timeout=30)
         assert ami.events.index(abandon) >= start
         assert await asyncio.to_thread(call.wait, 30) == 0
         # the ACD put it in the outbox; the work-order service is down

@@ -8,99 +8,36 @@ nothing but a few seconds.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import yaml
-
 from acd import ami
-from acd.states import AgentState, Signal, next_state
-from acd.store import AcdStore, QueueFigures, Seat
-from yht.dialling import OutboundRule
+from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY, CallControl
+from acd.core import (
+    UNREACHABLE,
+    WRAPUP_REASON,
+    CallActionRefused,
+    SosCall,
+    UnknownSeat,
+    agent_of,
+    call_context,
+    conference_of,
+)
+from acd.resync import Resync
+from acd.sos import SosTimeline, _party
+from acd.states import AgentState, Signal
+from acd.store import Seat
 
+__all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
-WRAPUP_REASON = "wrapup"
 SERVICE_LEVEL_S = 15
 SOS_QUEUE = "sos"
-UNREACHABLE = ("4", "5")  # QueueMemberStatus: AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
 
 
-class UnknownSeat(Exception):
-    pass
-
-
-class CallActionRefused(Exception):
-    """A call action that does not fit the seat's call (no call, wrong target)."""
-
-
-TRANSFER_QUEUES = ("hotline", "dialect")
-SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
-AGENT_CHANNEL = re.compile(r"^PJSIP/agent([0-9]+)-")
-OUTSIDE_PARTY = re.compile(r"^Local/([0-9]+)\*([0-9]+)@yht-conf-out")
-SOS_OFFER = re.compile(r"^Local/[0-9]+@yht-sos-offer")
-
-
-def load_skills(path) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return data["default"], {str(k): v for k, v in (data.get("seats") or {}).items()}
-
-
-def agent_of(event: Any) -> str | None:
-    """'PJSIP/agent1001' (Interface or StateInterface) -> '1001'."""
-    for key in ("Interface", "StateInterface", "Location"):
-        value = event.get(key) or ""
-        if value.startswith("PJSIP/agent"):
-            return value.removeprefix("PJSIP/agent")
-    return None
-
-
-def conference_of(call_id: str) -> str:
-    """The conference a call uses for a third party: its uniqueid's digits
-    (the SOS dialplan computes the same name as FILTER(0-9,${UNIQUEID}))."""
-    return "".join(c for c in call_id if c.isdigit())
-
-
-@dataclass
-class SosCall:
-    """An SOS call the controller follows, keyed by its conference name."""
-
-    call_id: str
-    conf: str
-    caller: str
-    answered_by: str = ""
-    ended: bool = False
-
-
-class Acd:
-    def __init__(self, manager: Any, store: AcdStore, skills_file, wrapup_seconds: float,
-                 clock: Callable[[], float] = time.time,
-                 originate_timeout_s: float = 180.0,
-                 outbound: OutboundRule | None = None) -> None:  # fmt: skip
-        self.manager = manager
-        # what the desk may dial: the rule the dialplan renders (yht.dialling)
-        self.outbound = outbound or OutboundRule()
-        self.originate_timeout_s = originate_timeout_s
-        self.sos: dict[str, SosCall] = {}  # conference -> SOS call in progress
-        # called with the SosCall when it escalates to 120; the
-        # runner sets it to ring the elder's emergency contacts
-        self.on_escalation: Callable[[SosCall], Any] | None = None
-        self.store = store
-        self.default_skills, self.skills = load_skills(skills_file)
-        self.wrapup_seconds = wrapup_seconds
-        self.clock = clock
-        self.seats: dict[str, Seat] = {}
-        self.queues: dict[str, QueueFigures] = {}
-        self.waiting: dict[str, dict[str, float]] = {}  # queue -> caller uniqueid -> join time
-        self._timers: dict[str, asyncio.Task] = {}
-
-    # ------------------------------------------------------------ commands
-    def skills_of(self, agent_id: str) -> dict[str, int]:
-        return self.skills.get(agent_id, self.default_skills)
+class Acd(CallControl, SosTimeline, Resync):
+    """Seat commands and the handlers of Asterisk's events, on the state and
+    features of the classes it builds on."""
 
     async def login(self, agent_id: str) -> None:
         for queue, penalty in self.skills_of(agent_id).items():
@@ -125,78 +62,6 @@ class Acd:
         self._cancel_timer(agent_id)
         await ami.queue_pause(self.manager, agent_id, False)
 
-    # ------------------------------------------------------- call control
-    # Every action names a seat, never a channel: the channels are the ones
-    # Asterisk reported for that seat's call, so a desk can act on its own
-    # call only.
-    def _on_call(self, agent_id: str) -> Seat:
-        self._require_logged_in(agent_id)
-        seat = self.seat(agent_id)
-        if seat.state != AgentState.talking or not seat.agent_channel:
-            raise CallActionRefused(f"座席 {agent_id} 当前没有通话")
-        return seat
-
-    async def hangup(self, agent_id: str) -> None:
-        """The seat leaves its call; a conference goes on without it."""
-        await ami.hangup(self.manager, self._on_call(agent_id).agent_channel)
-
-    async def transfer(self, agent_id: str, target: str) -> None:
-        """Blind transfer of the caller: to a queue or an outside number
-        (110 handoff, a unit's line). The seat's leg ends."""
-        seat = self._on_call(agent_id)
-        if seat.conference:
-            raise CallActionRefused("三方通话中不能转接, 可以退出三方通话")
-        if target not in TRANSFER_QUEUES and not self.outbound.allows(target):
-            raise CallActionRefused(f"不能转接到 {target}")
-        await ami.redirect(self.manager, seat.caller_channel, "yht-transfer", target,
-                           extra=(seat.agent_channel, "yht-leg-done", "s"))  # fmt: skip
-
-    async def add_party(self, agent_id: str, number: str) -> str:
-        """Three-way call: caller, seat and an outside party (120, 110, a
-        contact). A two-party call moves into a conference first; the party is
-        dialled (and redialled if busy) by the dialplan. Returns the conference."""
-        seat = self._on_call(agent_id)
-        if not self.outbound.allows(number):
-            raise CallActionRefused(f"不能拨打 {number}")
-        conf = seat.conference
-        if not conf:
-            conf = conference_of(seat.call_id)
-            # set first: app_queue reports AgentComplete before the conference
-            # join, and the seat is still on the call
-            seat.conference = conf
-            try:
-                await ami.redirect(self.manager, seat.caller_channel, "yht-conf-caller", conf,
-                                   extra=(seat.agent_channel, "yht-conf-party", conf))  # fmt: skip
-            except ami.AmiError:
-                seat.conference = ""
-                raise
-        # the seat's cap on outside calls is counted in the dialplan
-        await ami.originate(self.manager, f"Local/{number}*{conf}@yht-conf-out",
-                            self.originate_timeout_s, context="yht-conf-party", exten=conf,
-                            variables={"YHT_OUT_SEAT": agent_id})  # fmt: skip
-        return conf
-
-    async def spy(self, lead_seat: str, target_seat: str, mode: str) -> None:
-        """Ring the shift lead's own phone and, when answered, listen to,
-        whisper to or barge into the target seat's call (ChanSpy)."""
-        if mode not in SPY_OPTIONS:
-            raise CallActionRefused(f"未知的监听方式: {mode}")
-        if lead_seat == target_seat:
-            raise CallActionRefused("不能监听自己的座席")
-        target = self._on_call(target_seat)
-        await ami.originate(
-            self.manager, f"PJSIP/agent{lead_seat}", 30,
-            caller_id=f"监听 {target_seat} <{target_seat}>", application="ChanSpy",
-            data=f"{target.agent_channel},{SPY_OPTIONS[mode]}")  # fmt: skip
-
-    def seat(self, agent_id: str) -> Seat:
-        return self.seats.setdefault(agent_id, Seat(agent_id, since=self.clock()))
-
-    def _require_logged_in(self, agent_id: str) -> None:
-        if self.seat(agent_id).state == AgentState.logged_out:
-            raise UnknownSeat(f"座席 {agent_id} 未登录")
-
-    # -------------------------------------------------------------- events
     async def on_event(self, event: Any) -> None:
         name = event.get("Event")
         handler = self._handlers.get(name)
@@ -312,23 +177,6 @@ class Acd:
             await self._move(seat, Signal.completed, force_save=True)
             await self._move(seat, Signal.unpaused)
 
-    async def _end_wrapup(self, agent_id: str) -> None:
-        await asyncio.sleep(self.wrapup_seconds)
-        self._timers.pop(agent_id, None)
-        seat = self.seat(agent_id)
-        # a phone that dropped off during wrap-up is still unpaused: Asterisk
-        # keeps the pause, and nobody would lift it when the phone returns
-        if seat.state == AgentState.wrapup or (
-            seat.state == AgentState.unreachable and not seat.reason
-        ):
-            await ami.queue_pause(self.manager, agent_id, False)
-
-    def _wrapup_timer(self, agent_id: str) -> None:
-        """Make sure a seat paused for wrap-up gets unpaused (after a resync,
-        or when its phone comes back): one timer per seat."""
-        if agent_id not in self._timers:
-            self._timers[agent_id] = asyncio.create_task(self._end_wrapup(agent_id))
-
     async def _member_status(self, event: Any) -> None:
         """A phone that unregistered or stopped answering qualify is unreachable."""
         agent_id = agent_of(event)
@@ -380,13 +228,6 @@ class Acd:
         if sos is not None and party is not None:
             await self._timeline(sos, "left", f"{party} 离开三方通话")
 
-    async def _hangup(self, event: Any) -> None:
-        """The elder's leg hung up: the SOS call is over."""
-        uniqueid = event.get("Uniqueid", "")
-        sos = self.sos.get(conference_of(uniqueid))
-        if sos is not None and sos.call_id == uniqueid:
-            await self._sos_ended(sos, event.get("Cause-txt", ""))
-
     async def _caller_join(self, event: Any) -> None:
         queue = event.get("Queue", "")
         self.waiting.setdefault(queue, {})[event.get("Uniqueid", "")] = self.clock()
@@ -409,74 +250,6 @@ class Acd:
             await self._missed(event, "no_agent", context.get("YHT_QUEUE", ""), 0)
         elif name in self._sos_events:
             await self._sos_events[name](self, event)
-
-    # ------------------------------------------------------------------ SOS
-    async def _sos_start(self, event: Any) -> None:
-        context = call_context(event)
-        sos = SosCall(call_id=event.get("CallId", ""), conf=event.get("Conf", ""),
-                      caller=context.get("YHT_CALLER", ""))  # fmt: skip
-        self.sos[sos.conf] = sos
-        await self.store.enqueue_sos({
-            "call_id": sos.call_id, "kind": "start", "at": self.clock(),
-            "detail": "一键呼叫接入", "caller": sos.caller or None,
-            "hotline": context.get("YHT_HOTLINE", ""), "known": event.get("Known") == "1",
-            "recording": event.get("Recording", ""),
-        })  # fmt: skip
-        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "waiting",
-                                  "caller": sos.caller, "at": self.clock()})  # fmt: skip
-
-    async def _sos_escalate(self, event: Any) -> None:
-        sos = self.sos.get(event.get("Conf", ""))
-        if sos is None:
-            return
-        await self._timeline(sos, "escalated", "无人接听, 自动接通 120, 座席继续振铃")
-        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "escalated",
-                                  "caller": sos.caller, "at": self.clock()})  # fmt: skip
-        if self.on_escalation is not None:
-            self.on_escalation(sos)
-
-    async def _dial_out(self, event: Any) -> None:
-        sos = self.sos.get(event.get("Conf", ""))
-        if sos is not None:
-            attempt = f"拨打 {event.get('Number')} (第 {event.get('Try')} 次)"
-            await self._timeline(sos, "dialled", attempt)
-
-    async def _dial_failed(self, event: Any) -> None:
-        conf, number = event.get("Conf", ""), event.get("Number", "")
-        message = (f"拨打 {number} 失败 ({event.get('Status')}, 第 {event.get('Try')} 次),"
-                   " 正在重拨; 求助人仍在线")  # fmt: skip
-        await self.store.publish({"type": "alarm_set", "key": f"dial:{conf}", "message": message,
-                                  "at": self.clock()})  # fmt: skip
-        sos = self.sos.get(conf)
-        if sos is not None:
-            await self._timeline(sos, "dial_failed", message)
-
-    async def _sos_end(self, event: Any) -> None:
-        sos = self.sos.get(event.get("Conf", ""))
-        if sos is not None:
-            await self._sos_ended(sos, "")
-
-    async def _sos_ended(self, sos: SosCall, cause: str) -> None:
-        if sos.ended:
-            return
-        sos.ended = True
-        self.sos.pop(sos.conf, None)
-        await self._timeline(sos, "ended", "求助人挂机" + (f" ({cause})" if cause else ""))
-        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "ended",
-                                  "at": self.clock()})  # fmt: skip
-        await self.store.publish({"type": "alarm_clear", "key": f"dial:{sos.conf}"})
-
-    async def _timeline(self, sos: SosCall, kind: str, detail: str, seat: str = "") -> None:
-        await self.store.enqueue_sos({"call_id": sos.call_id, "kind": kind, "at": self.clock(),
-                                      "detail": detail, "seat": seat or None})  # fmt: skip
-
-    _sos_events: ClassVar[dict[str, Callable]] = {
-        "YhtSosStart": _sos_start,
-        "YhtSosEscalate": _sos_escalate,
-        "YhtDialOut": _dial_out,
-        "YhtDialFailed": _dial_failed,
-        "YhtSosEnd": _sos_end,
-    }
 
     async def _missed(self, event: Any, reason: str, queue: str, waited_s: int) -> None:
         """零呼损: every caller who left unanswered becomes a callback to make."""
@@ -502,105 +275,5 @@ class Acd:
         "QueueMemberStatus": _member_status,
         "ConfbridgeJoin": _conf_join,
         "ConfbridgeLeave": _conf_leave,
-        "Hangup": _hangup,
+        "Hangup": SosTimeline._hangup,
     }
-
-    # ------------------------------------------------------------- resync
-    async def resync(self) -> None:
-        """Rebuild seats and waiting callers from QueueStatus (after a connect)."""
-        members: dict[str, dict[str, Any]] = {}
-        waiting: dict[str, dict[str, float]] = {}
-        now = self.clock()
-        for event in await ami.queue_status(self.manager):
-            name = event.get("Event")
-            if name == "QueueParams":
-                self._queue(event["Queue"])
-            elif name == "QueueMember":
-                agent_id = agent_of(event)
-                if agent_id:
-                    entry = members.setdefault(agent_id, {"queues": [], "event": event})
-                    entry["queues"].append(event["Queue"])
-            elif name == "QueueEntry":
-                wait = float(event.get("Wait") or 0)
-                waiting.setdefault(event["Queue"], {})[event.get("Uniqueid", "")] = now - wait
-        for agent_id in set(self.seats) | set(members):
-            seat = self.seat(agent_id)
-            member = members.get(agent_id)
-            state, reason = _state_of(member["event"]) if member else (AgentState.logged_out, "")
-            seat.queues = member["queues"] if member else []
-            if state != seat.state or reason != seat.reason:
-                seat.state, seat.reason, seat.since = state, reason, now
-            if member and member["event"].get("PausedReason") == WRAPUP_REASON:
-                self._wrapup_timer(agent_id)  # a wrap-up whose timer this process never had
-            await self.store.save_seat(seat)
-        self.waiting = waiting
-        for queue in self.queues:
-            await self._save_queue(queue)
-        log.info("resynced: %d seats logged in, %d callers waiting", len(members),
-                 sum(len(w) for w in waiting.values()))  # fmt: skip
-
-    # ------------------------------------------------------------- helpers
-    async def _move(self, seat: Seat, signal: Signal, force_save: bool = False) -> None:
-        new = next_state(AgentState(seat.state), signal)
-        if new != seat.state:
-            seat.state, seat.since = new, self.clock()
-            if new in (AgentState.ready, AgentState.logged_out):
-                seat.call_id, seat.call_since = "", 0.0
-            await self.store.save_seat(seat)
-        elif force_save or signal in (Signal.member_added,):
-            await self.store.save_seat(seat)
-
-    def _queue(self, name: str) -> QueueFigures:
-        return self.queues.setdefault(name, QueueFigures(name))
-
-    async def _left_queue(self, queue: str, uniqueid: str) -> None:
-        self.waiting.get(queue, {}).pop(uniqueid, None)
-        await self._save_queue(queue)
-
-    async def _save_queue(self, queue: str) -> None:
-        figures = self._queue(queue)
-        waiting = self.waiting.get(queue, {})
-        figures.waiting = len(waiting)
-        figures.oldest_join = min(waiting.values(), default=0.0)
-        await self.store.save_queue(figures)
-
-    def _cancel_timer(self, agent_id: str) -> None:
-        task = self._timers.pop(agent_id, None)
-        if task is not None:
-            task.cancel()
-
-
-def call_context(event: Any) -> dict[str, str]:
-    """The YHT_* channel variables an AMI event carries (manager.conf channelvars)."""
-    raw = event.get("ChanVariable") or []
-    items = [raw] if isinstance(raw, str) else list(raw)
-    pairs = (item.split("=", 1) for item in items if "=" in item)
-    return {k: v for k, v in pairs if k.startswith("YHT_")}
-
-
-def _party(event: Any, sos: SosCall) -> str | None:
-    """Who a ConfbridgeJoin/Leave of an SOS conference is about, in words."""
-    channel = event.get("Channel", "")
-    if event.get("Uniqueid") == sos.call_id:
-        return "求助人"
-    seat = AGENT_CHANNEL.match(channel)
-    if seat:
-        return f"座席 {seat.group(1)}"
-    outside = OUTSIDE_PARTY.match(channel)
-    if outside:
-        return outside.group(1)
-    return None  # the Local channel that keeps offering the call to the seats
-
-
-def _state_of(member: Any) -> tuple[AgentState, str]:
-    """A QueueMember event's seat state. Status 2 in use, 6 ringing (AST_DEVICE_*)."""
-    paused, reason = member.get("Paused") == "1", member.get("PausedReason") or ""
-    if member.get("InCall") == "1" or member.get("Status") == "2":
-        return AgentState.talking, ""
-    if member.get("Status") == "6":
-        return AgentState.ringing, ""
-    if member.get("Status") in UNREACHABLE:
-        return AgentState.unreachable, member.get("PausedReason") or ""
-    if paused:
-        return (AgentState.wrapup, "") if reason == WRAPUP_REASON else (AgentState.paused, reason)
-    return AgentState.ready, ""

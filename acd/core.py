@@ -1,0 +1,154 @@
+"""The ACD's state and the helpers every feature uses: seats, queue figures,
+waiting callers, SOS calls in progress, wrap-up timers. The features
+(call control, the SOS timeline, the resync, the event handlers) build on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from acd import ami
+from acd.states import AgentState, Signal, next_state
+from acd.store import AcdStore, QueueFigures, Seat
+from yht.dialling import OutboundRule
+
+log = logging.getLogger("acd")
+WRAPUP_REASON = "wrapup"
+UNREACHABLE = ("4", "5")  # QueueMemberStatus: AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
+
+
+class UnknownSeat(Exception):
+    pass
+
+
+class CallActionRefused(Exception):
+    """A call action that does not fit the seat's call (no call, wrong target)."""
+
+
+def load_skills(path) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data["default"], {str(k): v for k, v in (data.get("seats") or {}).items()}
+
+
+def agent_of(event: Any) -> str | None:
+    """'PJSIP/agent1001' (Interface or StateInterface) -> '1001'."""
+    for key in ("Interface", "StateInterface", "Location"):
+        value = event.get(key) or ""
+        if value.startswith("PJSIP/agent"):
+            return value.removeprefix("PJSIP/agent")
+    return None
+
+
+def conference_of(call_id: str) -> str:
+    """The conference a call uses for a third party: its uniqueid's digits
+    (the SOS dialplan computes the same name as FILTER(0-9,${UNIQUEID}))."""
+    return "".join(c for c in call_id if c.isdigit())
+
+
+def call_context(event: Any) -> dict[str, str]:
+    """The YHT_* channel variables an AMI event carries (manager.conf channelvars)."""
+    raw = event.get("ChanVariable") or []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    pairs = (item.split("=", 1) for item in items if "=" in item)
+    return {k: v for k, v in pairs if k.startswith("YHT_")}
+
+
+@dataclass
+class SosCall:
+    """An SOS call the controller follows, keyed by its conference name."""
+
+    call_id: str
+    conf: str
+    caller: str
+    answered_by: str = ""
+    ended: bool = False
+
+
+class AcdCore:
+    def __init__(self, manager: Any, store: AcdStore, skills_file, wrapup_seconds: float,
+                 clock: Callable[[], float] = time.time,
+                 originate_timeout_s: float = 180.0,
+                 outbound: OutboundRule | None = None) -> None:  # fmt: skip
+        self.manager = manager
+        # what the desk may dial: the rule the dialplan renders (yht.dialling)
+        self.outbound = outbound or OutboundRule()
+        self.originate_timeout_s = originate_timeout_s
+        self.sos: dict[str, SosCall] = {}  # conference -> SOS call in progress
+        # called with the SosCall when it escalates to 120; the
+        # runner sets it to ring the elder's emergency contacts
+        self.on_escalation: Callable[[SosCall], Any] | None = None
+        self.store = store
+        self.default_skills, self.skills = load_skills(skills_file)
+        self.wrapup_seconds = wrapup_seconds
+        self.clock = clock
+        self.seats: dict[str, Seat] = {}
+        self.queues: dict[str, QueueFigures] = {}
+        self.waiting: dict[str, dict[str, float]] = {}  # queue -> caller uniqueid -> join time
+        self._timers: dict[str, asyncio.Task] = {}
+
+    def skills_of(self, agent_id: str) -> dict[str, int]:
+        return self.skills.get(agent_id, self.default_skills)
+
+    def seat(self, agent_id: str) -> Seat:
+        return self.seats.setdefault(agent_id, Seat(agent_id, since=self.clock()))
+
+    def _require_logged_in(self, agent_id: str) -> None:
+        if self.seat(agent_id).state == AgentState.logged_out:
+            raise UnknownSeat(f"座席 {agent_id} 未登录")
+
+    async def _move(self, seat: Seat, signal: Signal, force_save: bool = False) -> None:
+        new = next_state(AgentState(seat.state), signal)
+        if new != seat.state:
+            seat.state, seat.since = new, self.clock()
+            if new in (AgentState.ready, AgentState.logged_out):
+                seat.call_id, seat.call_since = "", 0.0
+            await self.store.save_seat(seat)
+        elif force_save or signal in (Signal.member_added,):
+            await self.store.save_seat(seat)
+
+    def _queue(self, name: str) -> QueueFigures:
+        return self.queues.setdefault(name, QueueFigures(name))
+
+    async def _left_queue(self, queue: str, uniqueid: str) -> None:
+        self.waiting.get(queue, {}).pop(uniqueid, None)
+        await self._save_queue(queue)
+
+    async def _save_queue(self, queue: str) -> None:
+        figures = self._queue(queue)
+        waiting = self.waiting.get(queue, {})
+        figures.waiting = len(waiting)
+        figures.oldest_join = min(waiting.values(), default=0.0)
+        await self.store.save_queue(figures)
+
+    def _cancel_timer(self, agent_id: str) -> None:
+        task = self._timers.pop(agent_id, None)
+        if task is not None:
+            task.cancel()
+
+    def _wrapup_timer(self, agent_id: str) -> None:
+        """Make sure a seat paused for wrap-up gets unpaused (after a resync,
+        or when its phone comes back): one timer per seat."""
+        if agent_id not in self._timers:
+            self._timers[agent_id] = asyncio.create_task(self._end_wrapup(agent_id))
+
+    async def _end_wrapup(self, agent_id: str) -> None:
+        await asyncio.sleep(self.wrapup_seconds)
+        self._timers.pop(agent_id, None)
+        seat = self.seat(agent_id)
+        # a phone that dropped off during wrap-up is still unpaused: Asterisk
+        # keeps the pause, and nobody would lift it when the phone returns
+        if seat.state == AgentState.wrapup or (
+            seat.state == AgentState.unreachable and not seat.reason
+        ):
+            await ami.queue_pause(self.manager, agent_id, False)
+
+    async def _timeline(self, sos: SosCall, kind: str, detail: str, seat: str = "") -> None:
+        await self.store.enqueue_sos({"call_id": sos.call_id, "kind": kind, "at": self.clock(),
+                                      "detail": detail, "seat": seat or None})  # fmt: skip

@@ -1,0 +1,59 @@
+"""After every new AMI session the picture is rebuilt from QueueStatus:
+a restart of Asterisk or of the ACD costs nothing but a few seconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acd import ami
+from acd.core import UNREACHABLE, WRAPUP_REASON, AcdCore, agent_of, log
+from acd.states import AgentState
+
+
+class Resync(AcdCore):
+    async def resync(self) -> None:
+        """Rebuild seats and waiting callers from QueueStatus (after a connect)."""
+        members: dict[str, dict[str, Any]] = {}
+        waiting: dict[str, dict[str, float]] = {}
+        now = self.clock()
+        for event in await ami.queue_status(self.manager):
+            name = event.get("Event")
+            if name == "QueueParams":
+                self._queue(event["Queue"])
+            elif name == "QueueMember":
+                agent_id = agent_of(event)
+                if agent_id:
+                    entry = members.setdefault(agent_id, {"queues": [], "event": event})
+                    entry["queues"].append(event["Queue"])
+            elif name == "QueueEntry":
+                wait = float(event.get("Wait") or 0)
+                waiting.setdefault(event["Queue"], {})[event.get("Uniqueid", "")] = now - wait
+        for agent_id in set(self.seats) | set(members):
+            seat = self.seat(agent_id)
+            member = members.get(agent_id)
+            state, reason = _state_of(member["event"]) if member else (AgentState.logged_out, "")
+            seat.queues = member["queues"] if member else []
+            if state != seat.state or reason != seat.reason:
+                seat.state, seat.reason, seat.since = state, reason, now
+            if member and member["event"].get("PausedReason") == WRAPUP_REASON:
+                self._wrapup_timer(agent_id)  # a wrap-up whose timer this process never had
+            await self.store.save_seat(seat)
+        self.waiting = waiting
+        for queue in self.queues:
+            await self._save_queue(queue)
+        log.info("resynced: %d seats logged in, %d callers waiting", len(members),
+                 sum(len(w) for w in waiting.values()))  # fmt: skip
+
+
+def _state_of(member: Any) -> tuple[AgentState, str]:
+    """A QueueMember event's seat state. Status 2 in use, 6 ringing (AST_DEVICE_*)."""
+    paused, reason = member.get("Paused") == "1", member.get("PausedReason") or ""
+    if member.get("InCall") == "1" or member.get("Status") == "2":
+        return AgentState.talking, ""
+    if member.get("Status") == "6":
+        return AgentState.ringing, ""
+    if member.get("Status") in UNREACHABLE:
+        return AgentState.unreachable, member.get("PausedReason") or ""
+    if paused:
+        return (AgentState.wrapup, "") if reason == WRAPUP_REASON else (AgentState.paused, reason)
+    return AgentState.ready, ""

@@ -1,0 +1,97 @@
+"""The SOS line as the ACD follows it: each step of an SOS call (start,
+escalation, dialling 120, a failed dial, the end) goes on the call's timeline
+in the work-order service and raises or clears the shift lead's alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY
+from acd.core import AcdCore, SosCall, call_context, conference_of
+
+
+class SosTimeline(AcdCore):
+    async def _sos_start(self, event: Any) -> None:
+        context = call_context(event)
+        sos = SosCall(call_id=event.get("CallId", ""), conf=event.get("Conf", ""),
+                      caller=context.get("YHT_CALLER", ""))  # fmt: skip
+        self.sos[sos.conf] = sos
+        await self.store.enqueue_sos({
+            "call_id": sos.call_id, "kind": "start", "at": self.clock(),
+            "detail": "一键呼叫接入", "caller": sos.caller or None,
+            "hotline": context.get("YHT_HOTLINE", ""), "known": event.get("Known") == "1",
+            "recording": event.get("Recording", ""),
+        })  # fmt: skip
+        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "waiting",
+                                  "caller": sos.caller, "at": self.clock()})  # fmt: skip
+
+    async def _sos_escalate(self, event: Any) -> None:
+        sos = self.sos.get(event.get("Conf", ""))
+        if sos is None:
+            return
+        await self._timeline(sos, "escalated", "无人接听, 自动接通 120, 座席继续振铃")
+        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "escalated",
+                                  "caller": sos.caller, "at": self.clock()})  # fmt: skip
+        if self.on_escalation is not None:
+            self.on_escalation(sos)
+
+    async def _dial_out(self, event: Any) -> None:
+        sos = self.sos.get(event.get("Conf", ""))
+        if sos is not None:
+            attempt = f"拨打 {event.get('Number')} (第 {event.get('Try')} 次)"
+            await self._timeline(sos, "dialled", attempt)
+
+    async def _dial_failed(self, event: Any) -> None:
+        conf, number = event.get("Conf", ""), event.get("Number", "")
+        message = (f"拨打 {number} 失败 ({event.get('Status')}, 第 {event.get('Try')} 次),"
+                   " 正在重拨; 求助人仍在线")  # fmt: skip
+        await self.store.publish({"type": "alarm_set", "key": f"dial:{conf}", "message": message,
+                                  "at": self.clock()})  # fmt: skip
+        sos = self.sos.get(conf)
+        if sos is not None:
+            await self._timeline(sos, "dial_failed", message)
+
+    async def _sos_end(self, event: Any) -> None:
+        sos = self.sos.get(event.get("Conf", ""))
+        if sos is not None:
+            await self._sos_ended(sos, "")
+
+    async def _sos_ended(self, sos: SosCall, cause: str) -> None:
+        if sos.ended:
+            return
+        sos.ended = True
+        self.sos.pop(sos.conf, None)
+        await self._timeline(sos, "ended", "求助人挂机" + (f" ({cause})" if cause else ""))
+        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "ended",
+                                  "at": self.clock()})  # fmt: skip
+        await self.store.publish({"type": "alarm_clear", "key": f"dial:{sos.conf}"})
+
+    async def _hangup(self, event: Any) -> None:
+        """The elder's leg hung up: the SOS call is over."""
+        uniqueid = event.get("Uniqueid", "")
+        sos = self.sos.get(conference_of(uniqueid))
+        if sos is not None and sos.call_id == uniqueid:
+            await self._sos_ended(sos, event.get("Cause-txt", ""))
+
+    _sos_events: ClassVar[dict[str, Callable]] = {
+        "YhtSosStart": _sos_start,
+        "YhtSosEscalate": _sos_escalate,
+        "YhtDialOut": _dial_out,
+        "YhtDialFailed": _dial_failed,
+        "YhtSosEnd": _sos_end,
+    }
+
+
+def _party(event: Any, sos: SosCall) -> str | None:
+    """Who a ConfbridgeJoin/Leave of an SOS conference is about, in words."""
+    channel = event.get("Channel", "")
+    if event.get("Uniqueid") == sos.call_id:
+        return "求助人"
+    seat = AGENT_CHANNEL.match(channel)
+    if seat:
+        return f"座席 {seat.group(1)}"
+    outside = OUTSIDE_PARTY.match(channel)
+    if outside:
+        return outside.group(1)
+    return None  # the Local channel that keeps offering the call to the seats

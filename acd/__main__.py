@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import uvicorn
@@ -12,7 +11,7 @@ from redis.asyncio import Redis
 from acd.http import build_app
 from acd.runner import AcdRunner
 from acd.settings import AcdSettings
-from yht.privacy import mask_logs
+from yht import logs
 
 
 async def serve(settings: AcdSettings) -> None:
@@ -36,8 +35,7 @@ async def serve(settings: AcdSettings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    mask_logs()  # citizens' numbers never reach a log in clear
+    logs.setup()
     asyncio.run(serve(AcdSettings()))
 
 

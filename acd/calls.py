@@ -10,6 +10,7 @@ from acd import ami
 from acd.core import AcdCore, CallActionRefused, conference_of
 from acd.states import AgentState
 from acd.store import Seat
+from yht import channelvars as cv
 
 TRANSFER_QUEUES = ("hotline", "dialect")
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
@@ -62,7 +63,7 @@ class CallControl(AcdCore):
         # the seat's cap on outside calls is counted in the dialplan
         await ami.originate(self.manager, f"Local/{number}*{conf}@yht-conf-out",
                             self.originate_timeout_s, context="yht-conf-party", exten=conf,
-                            variables={"YHT_OUT_SEAT": agent_id})  # fmt: skip
+                            variables={cv.OUT_SEAT: agent_id})  # fmt: skip
         return conf
 
     async def spy(self, lead_seat: str, target_seat: str, mode: str) -> None:

@@ -28,6 +28,7 @@ from acd.resync import Resync
 from acd.sos import SosTimeline, _party
 from acd.states import AgentState, Signal
 from acd.store import Seat
+from yht import channelvars as cv
 
 __all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
@@ -110,7 +111,7 @@ class Acd(CallControl, SosTimeline, Resync):
             seat.call_id = event.get("Uniqueid", "")
             seat.caller_channel = event.get("Channel", "")
             seat.agent_channel = event.get("DestChannel", "")
-            seat.sos = context.get("YHT_CATEGORY") == "sos"
+            seat.sos = context.get(cv.CATEGORY) == "sos"
             await self._move(seat, Signal.called, force_save=True)
             # the screen-pop's source: the call's context as the IVR left it
             await self.store.publish({
@@ -118,7 +119,7 @@ class Acd(CallControl, SosTimeline, Resync):
                 "call_id": seat.call_id, "channel": seat.caller_channel,
                 "context": context, "at": self.clock(),
             })  # fmt: skip
-            sos = self.sos.get(context.get("YHT_CONF", ""))
+            sos = self.sos.get(context.get(cv.CONF, ""))
             if sos is not None:
                 await self._timeline(sos, "offered", f"座席 {agent_id} 振铃", seat=agent_id)
 
@@ -144,11 +145,11 @@ class Acd(CallControl, SosTimeline, Resync):
         seat.call_id, seat.call_since = event.get("Uniqueid", ""), self.clock()
         seat.caller_channel = event.get("Channel", "")
         seat.agent_channel = event.get("DestChannel", "") or seat.agent_channel
-        seat.sos = context.get("YHT_CATEGORY") == "sos"
+        seat.sos = context.get(cv.CATEGORY) == "sos"
         # a seat answering an escalated SOS call is in the conference already
-        seat.conference = context.get("YHT_CONF", "") if context.get("YHT_SOS_JOIN") == "1" else ""
+        seat.conference = context.get(cv.CONF, "") if context.get(cv.SOS_JOIN) == "1" else ""
         await self._move(seat, Signal.connected, force_save=True)
-        sos = self.sos.get(context.get("YHT_CONF", ""))
+        sos = self.sos.get(context.get(cv.CONF, ""))
         if sos is not None:
             sos.answered_by = sos.answered_by or agent_id
             await self._timeline(sos, "answered", f"座席 {agent_id} 接听", seat=agent_id)
@@ -247,7 +248,7 @@ class Acd(CallControl, SosTimeline, Resync):
         name = event.get("UserEvent")
         if name == "YhtQueueNoAgent":
             context = call_context(event)
-            await self._missed(event, "no_agent", context.get("YHT_QUEUE", ""), 0)
+            await self._missed(event, "no_agent", context.get(cv.QUEUE, ""), 0)
         elif name in self._sos_events:
             await self._sos_events[name](self, event)
 
@@ -255,8 +256,8 @@ class Acd(CallControl, SosTimeline, Resync):
         """零呼损: every caller who left unanswered becomes a callback to make."""
         context = call_context(event)
         await self.store.enqueue_missed({
-            "call_id": context.get("YHT_CALL_ID") or event.get("Uniqueid", ""),
-            "caller": context.get("YHT_CALLER") or None, "hotline": context.get("YHT_HOTLINE", ""),
+            "call_id": context.get(cv.CALL_ID) or event.get("Uniqueid", ""),
+            "caller": context.get(cv.CALLER) or None, "hotline": context.get(cv.HOTLINE, ""),
             "queue": queue, "waited_s": waited_s, "reason": reason,
         })  # fmt: skip
 

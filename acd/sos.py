@@ -9,18 +9,19 @@ from typing import Any, ClassVar
 
 from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY
 from acd.core import AcdCore, SosCall, call_context, conference_of
+from yht import channelvars as cv
 
 
 class SosTimeline(AcdCore):
     async def _sos_start(self, event: Any) -> None:
         context = call_context(event)
         sos = SosCall(call_id=event.get("CallId", ""), conf=event.get("Conf", ""),
-                      caller=context.get("YHT_CALLER", ""))  # fmt: skip
+                      caller=context.get(cv.CALLER, ""))  # fmt: skip
         self.sos[sos.conf] = sos
         await self.store.enqueue_sos({
             "call_id": sos.call_id, "kind": "start", "at": self.clock(),
             "detail": "一键呼叫接入", "caller": sos.caller or None,
-            "hotline": context.get("YHT_HOTLINE", ""), "known": event.get("Known") == "1",
+            "hotline": context.get(cv.HOTLINE, ""), "known": event.get("Known") == "1",
             "recording": event.get("Recording", ""),
         })  # fmt: skip
         await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "waiting",

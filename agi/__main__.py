@@ -14,7 +14,7 @@ from agi.orders import WorkOrderLookup
 from agi.server import FastAgiServer, Report
 from agi.settings import AgiSettings
 from ivr.menu import load_menu
-from yht.privacy import mask_logs
+from yht import logs
 
 log = logging.getLogger("agi")
 
@@ -68,8 +68,7 @@ async def serve(settings: AgiSettings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    mask_logs()  # citizens' numbers never reach a log in clear
+    logs.setup()
     asyncio.run(serve(AgiSettings()))  # type: ignore[call-arg]  # from the environment
 
 

@@ -8,9 +8,9 @@ route as a process-per-call pyst2 script (the benchmark's baseline).
 
 from __future__ import annotations
 
-from agi import variables as v
 from agi.channel import AgiChannel
 from agi.ivr_entry import IvrDeps, IvrOutcome
+from yht import channelvars as v
 
 
 async def call_setup(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from agi import variables as v
 from agi.callers import CallerHistory
 from agi.channel import AgiAppError, AgiChannel
 from ivr.menu import (
@@ -26,6 +25,7 @@ from ivr.menu import (
     Step,
 )
 from ivr.schedule import opening_prompts
+from yht import channelvars as v
 
 PROMPT_DIR = "yht"
 OrderLookup = Callable[[str], Awaitable[OrderLookupResult]]

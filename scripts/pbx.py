@@ -184,7 +184,7 @@ class Pbx:
                 # a registered SOS device calling an ordinary hotline number
                 # is still an SOS call (AstDB yht-sos, no Python involved)
                 f"exten => {h},1,Gosub(yht-caller,s,1)\n"
-                f" same => n,GotoIf($[\"${{GOSUB_RETVAL}}\" != \"\" & "
+                f' same => n,GotoIf($["${{GOSUB_RETVAL}}" != "" & '
                 f"${{DB_EXISTS(yht-sos/${{GOSUB_RETVAL}})}}]?yht-sos,{h},1)\n"
                 f" same => n,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"
                 for h in s.hotline_numbers

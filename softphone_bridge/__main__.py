@@ -13,7 +13,7 @@ from websockets.asyncio.server import serve
 from softphone_bridge.pages import page_server
 from softphone_bridge.server import Bridge
 from softphone_bridge.settings import BridgeSettings
-from yht.privacy import mask_logs
+from yht import logs
 from yht.supervise import Supervisor
 
 log = logging.getLogger("bridge")
@@ -48,8 +48,7 @@ async def run(settings: BridgeSettings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    mask_logs()  # citizens' numbers never reach a log in clear
+    logs.setup()
     asyncio.run(run(BridgeSettings()))
 
 

@@ -48,6 +48,7 @@ from softphone_bridge.screenpop import screen_pop
 from softphone_bridge.session import Session, refuse
 from softphone_bridge.settings import BridgeSettings
 from softphone_bridge.workorders import WorkOrders
+from yht import channelvars as cv
 
 log = logging.getLogger("bridge")
 SEAT_COMMANDS = {"ready", "pause", "login", "logout", "hangup", "transfer", "party", "spy"}
@@ -287,8 +288,8 @@ class Bridge:
         """Send the pop at once; the caller's history follows when it arrives,
         so a slow work-order service never delays the ring on the page."""
         await session.send(screen_pop(offer, None))
-        caller = offer.get("context", {}).get("YHT_CALLER", "")
-        if offer.get("context", {}).get("YHT_CATEGORY") == "sos":
+        caller = offer.get("context", {}).get(cv.CALLER, "")
+        if offer.get("context", {}).get(cv.CATEGORY) == "sos":
             await self._sos_profile(session, offer.get("call_id", ""), caller)
         size = self.settings.history_size
         history = await self.workorders.history(session.token, caller, size) if caller else []

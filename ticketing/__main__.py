@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 from sqlalchemy.engine import make_url
 
@@ -11,12 +9,11 @@ from ticketing.app import create_app
 from ticketing.bootstrap import grant_service_role, migrate, seed
 from ticketing.database import make_engine
 from ticketing.settings import TicketingSettings
-from yht.privacy import mask_logs
+from yht import logs
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    mask_logs()  # citizens' numbers never reach a log in clear
+    logs.setup()
     settings = TicketingSettings()
     if settings.database_url.startswith("sqlite:///"):
         from pathlib import Path

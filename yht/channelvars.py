@@ -1,4 +1,5 @@
-"""Channel variable names shared by the dialplan, the IVR, the ACD and tests.
+"""Channel variable names shared by the dialplan, the IVR, the ACD, the
+bridge and the tests: written here once, never as string literals elsewhere.
 
 A leading "__" makes Asterisk copy a variable onto every channel the call
 creates, so the agent's leg carries the same names (read them without it).
@@ -14,6 +15,13 @@ QUEUE = "YHT_QUEUE"
 REPEAT_CALLER = "YHT_REPEAT_CALLER"
 PREV_CALLS = "YHT_PREV_CALLS"
 ORDER_NO = "YHT_ORDER_NO"
+# three-way calls and the SOS line (15-sos.conf, 60-conference.conf)
+CONF = "YHT_CONF"
+SOS_KNOWN = "YHT_SOS_KNOWN"
+SOS_JOIN = "YHT_SOS_JOIN"
+RECORDING = "YHT_RECORDING"
+# the seat on whose behalf an outside party is dialled (its cap on outside calls)
+OUT_SEAT = "YHT_OUT_SEAT"
 # not inherited: the dialplan branches on it right after the AGI returns
 IVR_ROUTE = "YHT_IVR_ROUTE"
 

@@ -20,6 +20,7 @@ from acd.settings import AcdSettings
 from acd.states import AgentState
 from acd.store import AcdStore
 from yht.dialling import OutboundRule
+from yht.events import Staffing
 from yht.outbox import Delivery, Outbox
 from yht.phones import canonical
 from yht.privacy import mask_number
@@ -30,13 +31,12 @@ log = logging.getLogger("acd")
 DELIVERIES = {"missed": "/missed-calls", "sos": "/sos-calls/events", "audit": "/call-actions"}
 
 
-def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> dict:
+def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> Staffing:
     """Seats that can take calls now (logged in, not on a break) against the plan."""
     shift = plan.current(now)
     closed = (AgentState.logged_out, AgentState.paused, AgentState.unreachable)
     open_ = sum(1 for s in seats if s.state not in closed)
-    return {"type": "staffing", "shift": shift.name, "planned": shift.seats, "open": open_,
-            "at": now.timestamp()}  # fmt: skip
+    return Staffing(shift=shift.name, planned=shift.seats, open=open_, at=now.timestamp())
 
 
 class AcdRunner:

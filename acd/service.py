@@ -29,6 +29,7 @@ from acd.sos import SosTimeline, _party
 from acd.states import AgentState, Signal
 from acd.store import Seat
 from yht import channelvars as cv
+from yht.events import AlarmClear, CallOffered, SosState
 
 __all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
@@ -114,11 +115,10 @@ class Acd(CallControl, SosTimeline, Resync):
             seat.sos = context.get(cv.CATEGORY) == "sos"
             await self._move(seat, Signal.called, force_save=True)
             # the screen-pop's source: the call's context as the IVR left it
-            await self.store.publish({
-                "type": "offer", "agent_id": agent_id, "queue": event.get("Queue", ""),
-                "call_id": seat.call_id, "channel": seat.caller_channel,
-                "context": context, "at": self.clock(),
-            })  # fmt: skip
+            await self.store.publish(CallOffered(
+                agent_id=agent_id, queue=event.get("Queue", ""), call_id=seat.call_id,
+                channel=seat.caller_channel, context=context, at=self.clock(),
+            ))  # fmt: skip
             sos = self.sos.get(context.get(cv.CONF, ""))
             if sos is not None:
                 await self._timeline(sos, "offered", f"座席 {agent_id} 振铃", seat=agent_id)
@@ -153,8 +153,8 @@ class Acd(CallControl, SosTimeline, Resync):
         if sos is not None:
             sos.answered_by = sos.answered_by or agent_id
             await self._timeline(sos, "answered", f"座席 {agent_id} 接听", seat=agent_id)
-            await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "answered",
-                                      "seat": agent_id, "at": self.clock()})  # fmt: skip
+            await self.store.publish(SosState(call_id=sos.call_id, state="answered",
+                                              seat=agent_id, at=self.clock()))  # fmt: skip
 
     async def _agent_complete(self, event: Any) -> None:
         agent_id = agent_of(event)
@@ -213,7 +213,7 @@ class Acd(CallControl, SosTimeline, Resync):
         await self._timeline(sos, "joined", f"{party} 加入三方通话")
         outside = OUTSIDE_PARTY.match(channel)
         if outside:
-            await self.store.publish({"type": "alarm_clear", "key": f"dial:{conf}"})
+            await self.store.publish(AlarmClear(key=f"dial:{conf}"))
 
     async def _conf_leave(self, event: Any) -> None:
         channel, conf = event.get("Channel", ""), event.get("Conference", "")

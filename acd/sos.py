@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY
 from acd.core import AcdCore, SosCall, call_context, conference_of
 from yht import channelvars as cv
+from yht.events import AlarmClear, AlarmSet, SosState
 
 
 class SosTimeline(AcdCore):
@@ -24,16 +25,16 @@ class SosTimeline(AcdCore):
             "hotline": context.get(cv.HOTLINE, ""), "known": event.get("Known") == "1",
             "recording": event.get("Recording", ""),
         })  # fmt: skip
-        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "waiting",
-                                  "caller": sos.caller, "at": self.clock()})  # fmt: skip
+        await self.store.publish(SosState(call_id=sos.call_id, state="waiting",
+                                          caller=sos.caller, at=self.clock()))  # fmt: skip
 
     async def _sos_escalate(self, event: Any) -> None:
         sos = self.sos.get(event.get("Conf", ""))
         if sos is None:
             return
         await self._timeline(sos, "escalated", "无人接听, 自动接通 120, 座席继续振铃")
-        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "escalated",
-                                  "caller": sos.caller, "at": self.clock()})  # fmt: skip
+        await self.store.publish(SosState(call_id=sos.call_id, state="escalated",
+                                          caller=sos.caller, at=self.clock()))  # fmt: skip
         if self.on_escalation is not None:
             self.on_escalation(sos)
 
@@ -47,8 +48,7 @@ class SosTimeline(AcdCore):
         conf, number = event.get("Conf", ""), event.get("Number", "")
         message = (f"拨打 {number} 失败 ({event.get('Status')}, 第 {event.get('Try')} 次),"
                    " 正在重拨; 求助人仍在线")  # fmt: skip
-        await self.store.publish({"type": "alarm_set", "key": f"dial:{conf}", "message": message,
-                                  "at": self.clock()})  # fmt: skip
+        await self.store.publish(AlarmSet(key=f"dial:{conf}", message=message, at=self.clock()))
         sos = self.sos.get(conf)
         if sos is not None:
             await self._timeline(sos, "dial_failed", message)
@@ -64,9 +64,8 @@ class SosTimeline(AcdCore):
         sos.ended = True
         self.sos.pop(sos.conf, None)
         await self._timeline(sos, "ended", "求助人挂机" + (f" ({cause})" if cause else ""))
-        await self.store.publish({"type": "sos", "call_id": sos.call_id, "state": "ended",
-                                  "at": self.clock()})  # fmt: skip
-        await self.store.publish({"type": "alarm_clear", "key": f"dial:{sos.conf}"})
+        await self.store.publish(SosState(call_id=sos.call_id, state="ended", at=self.clock()))
+        await self.store.publish(AlarmClear(key=f"dial:{sos.conf}"))
 
     async def _hangup(self, event: Any) -> None:
         """The elder's leg hung up: the SOS call is over."""

@@ -5,11 +5,12 @@ memory is a cache of it."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 
+from yht.events import QueueChanged, SeatChanged, encode
 from yht.outbox import Outbox
 
 
@@ -55,13 +56,13 @@ class AcdStore:
         await self.redis.hset(f"{self.prefix}:seat:{seat.agent_id}",
                               mapping={k: str(v) for k, v in data.items()})  # fmt: skip
         await self.redis.sadd(f"{self.prefix}:seats", seat.agent_id)
-        await self.publish({"type": "seat", **asdict(seat)})
+        await self.publish(SeatChanged(**asdict(seat)))
 
     async def save_queue(self, figures: QueueFigures) -> None:
         await self.redis.hset(f"{self.prefix}:queue:{figures.name}",
                               mapping={k: str(v) for k, v in asdict(figures).items()})  # fmt: skip
         await self.redis.sadd(f"{self.prefix}:queues", figures.name)
-        await self.publish({"type": "queue", **asdict(figures)})
+        await self.publish(QueueChanged(**asdict(figures)))
 
     async def enqueue_missed(self, missed: dict) -> None:
         """A missed call, kept until the work-order service has it."""
@@ -75,8 +76,9 @@ class AcdStore:
         """A desk call action, kept until the work-order service's audit log has it."""
         await self.outbox.put("audit", item)
 
-    async def publish(self, message: dict) -> None:
-        await self.redis.publish(self.channel, json.dumps(message, ensure_ascii=False))
+    async def publish(self, event: BaseModel) -> None:
+        """One typed event (yht/events.py) for everyone following the channel."""
+        await self.redis.publish(self.channel, encode(event))
 
     async def _hashes(self, kind: str) -> list[dict[str, str]]:
         """Every `<prefix>:<kind>:<name>` hash listed in `<prefix>:<kind>s`, in one round trip."""

@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection
@@ -49,6 +50,16 @@ from softphone_bridge.session import Session, refuse
 from softphone_bridge.settings import BridgeSettings
 from softphone_bridge.workorders import WorkOrders
 from yht import channelvars as cv
+from yht.events import (
+    AlarmClear,
+    AlarmSet,
+    CallOffered,
+    QueueChanged,
+    SeatChanged,
+    SosState,
+    Staffing,
+    decode,
+)
 
 log = logging.getLogger("bridge")
 SEAT_COMMANDS = {"ready", "pause", "login", "logout", "hangup", "transfer", "party", "spy"}
@@ -232,44 +243,57 @@ class Bridge:
                     await self.resnapshot()
                     async for item in pubsub.listen():
                         if item.get("type") == "message":
-                            await self.route(json.loads(item["data"]))
+                            await self._route_raw(item["data"])
             except RedisError as error:
                 log.warning("following %s: Redis %s; reconnecting", channel,
                             type(error).__name__)  # fmt: skip
                 await asyncio.sleep(1)
 
-    async def route(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "seat":
-            event = {k: v for k, v in event.items() if k not in PRIVATE_SEAT_FIELDS}
-            self.seats[event["agent_id"]] = event
-            await self._send_where(event, lambda s: s.is_lead or s.seat == event["agent_id"])
-        elif kind == "sos":
-            await self._sos_alarm(event)
-        elif kind == "alarm_set":
-            await self._raise(event["key"], event["message"])
-        elif kind == "alarm_clear":
-            await self._clear(event["key"])
-        elif kind == "queue":
-            self.queues[event["name"]] = event
-            await self._send_where(event, lambda s: True)
-        elif kind == "staffing":
-            self.staffing = event
-            await self._send_where(event, lambda s: s.is_lead)
-        elif kind == "offer":
-            for session in [s for s in self.sessions if s.seat == event.get("agent_id")]:
-                task = asyncio.create_task(self._pop(session, event))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+    async def _route_raw(self, raw: bytes | str) -> None:
+        try:
+            event = decode(raw)
+        except ValidationError as error:
+            # a malformed event is logged and skipped: it never stops the feed
+            log.error("ignoring an event that is not an ACD event: %s", error.errors()[:1])
+            return
+        await self.route(event)
 
-    async def _sos_alarm(self, event: dict) -> None:
+    async def route(self, event: BaseModel | dict) -> None:
+        """One typed event of the ACD's channel (yht/events.py) to the pages
+        that may see it."""
+        if isinstance(event, dict):
+            event = decode(event)
+        match event:
+            case SeatChanged():
+                seat = event.model_dump(exclude=set(PRIVATE_SEAT_FIELDS))
+                self.seats[event.agent_id] = seat
+                await self._send_where(seat, lambda s: s.is_lead or s.seat == event.agent_id)
+            case SosState():
+                await self._sos_alarm(event)
+            case AlarmSet():
+                await self._raise(event.key, event.message)
+            case AlarmClear():
+                await self._clear(event.key)
+            case QueueChanged():
+                self.queues[event.name] = event.model_dump()
+                await self._send_where(self.queues[event.name], lambda s: True)
+            case Staffing():
+                self.staffing = event.model_dump()
+                await self._send_where(self.staffing, lambda s: s.is_lead)
+            case CallOffered():
+                for session in [s for s in self.sessions if s.seat == event.agent_id]:
+                    task = asyncio.create_task(self._pop(session, event.model_dump()))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+
+    async def _sos_alarm(self, event: SosState) -> None:
         """An SOS call stays an alarm on the seat map until a seat answers it."""
-        key = f"sos:{event['call_id']}"
-        if event["state"] == "waiting":
-            await self._raise(key, f"一键呼叫 (SOS) {event.get('caller') or '未显示号码'} 等待接听")
-        elif event["state"] == "escalated":
-            await self._raise(key, f"一键呼叫 (SOS) {event.get('caller') or '未显示号码'}"
-                                   " 无人接听, 已自动接通 120, 请立即接听")  # fmt: skip
+        key = f"sos:{event.call_id}"
+        caller = event.caller or "未显示号码"
+        if event.state == "waiting":
+            await self._raise(key, f"一键呼叫 (SOS) {caller} 等待接听")
+        elif event.state == "escalated":
+            await self._raise(key, f"一键呼叫 (SOS) {caller} 无人接听, 已自动接通 120, 请立即接听")
         else:
             await self._clear(key)
 

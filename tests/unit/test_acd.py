@@ -12,6 +12,7 @@ import yaml
 from acd.service import Acd
 from acd.settings import DATA_DIR
 from acd.states import TRANSITIONS, AgentState, Signal, next_state
+from yht.events import decode, encode
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -32,8 +33,9 @@ class MemoryStore:
         self.published: list[dict] = []
         self.missed: list[dict] = []
 
-    async def publish(self, message: dict) -> None:
-        self.published.append(message)
+    async def publish(self, event) -> None:
+        # what a follower of the channel gets back: the typed event, encoded and decoded
+        self.published.append(decode(encode(event)).model_dump())
 
     async def enqueue_missed(self, missed: dict) -> None:
         self.missed.append(missed)
@@ -133,7 +135,7 @@ def test_the_shift_plan_covers_the_day_and_counts_open_seats(tmp_path):
     assert plan.current(dt.datetime(2026, 11, 26, 3, 0, tzinfo=cst)).seats == 2
     seats = [Seat("1", "ready"), Seat("2", "talking"), Seat("3", "paused"), Seat("4", "logged_out")]
     figure = staffing(plan, seats, dt.datetime(2026, 11, 25, 10, 0, tzinfo=cst))
-    assert (figure["shift"], figure["planned"], figure["open"]) == ("早班", 6, 2)
+    assert (figure.shift, figure.planned, figure.open) == ("早班", 6, 2)
     gap = tmp_path / "gap.yaml"
     gap.write_text("timezone: Asia/Shanghai\nshifts:\n"
                    "  - {name: a, start: '00:00', end: '08:00', seats: 1}\n"

@@ -55,3 +55,21 @@ async def test_a_page_whose_queue_overflows_is_closed_at_once():
     await asyncio.sleep(0)
     assert stalled.closed_with is not None and stalled.closed_with[0] == SLOW
     await page.close()
+
+
+async def test_an_event_that_is_no_acd_event_is_skipped_and_the_feed_goes_on():
+    import pytest
+    from pydantic import ValidationError
+
+    from yht.events import decode
+
+    with pytest.raises(ValidationError):
+        decode('{"type": "seat", "state": "ready"}')  # no agent_id
+    bridge = Bridge(BridgeSettings(), redis=None, http=None)  # type: ignore[arg-type]
+    page = FakeWs()
+    bridge.sessions.add(Session(page, "t", "lead", "shift_lead", None))  # type: ignore[arg-type]
+    await bridge._route_raw(b'{"type": "queue", "name": 7}')
+    await bridge._route_raw(b"not json")
+    await bridge._route_raw(b'{"type": "queue", "name": "hotline", "waiting": 2}')
+    await bridge.flush()
+    assert [json.loads(m)["waiting"] for m in page.sent] == [2]

@@ -202,7 +202,10 @@ class AcdRunner:
 
     async def _call_contacts(self, sos: SosCall) -> None:
         """Nobody answered an SOS call: ring the elder's emergency contacts and
-        play them the notice (the dialplan already called 120)."""
+        play them the notice (the dialplan already called 120). Each contact is
+        dialled through yht-conf-out, which redials a busy or silent line
+        (YHT_CONF_DIAL_TRIES) and reports every attempt and failure as
+        YhtDialOut / YhtDialFailed, so each is on the call's timeline."""
         if not sos.caller:
             return
         try:
@@ -217,8 +220,8 @@ class AcdRunner:
             if not self.acd.outbound.allows(number):
                 continue
             try:
-                await ami.originate(self.manager, f"PJSIP/{number}@partner-trunk", 45,
-                                    application="Playback",
+                await ami.originate(self.manager, f"Local/{number}*{sos.conf}@yht-conf-out",
+                                    self.settings.originate_timeout_s, application="Playback",
                                     data="yht/sos-contact-notice")  # fmt: skip
                 await self.acd.store.enqueue_sos({
                     "call_id": sos.call_id, "kind": "contact_called",

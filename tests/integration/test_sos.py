@@ -179,8 +179,13 @@ async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
                            and e["Channel"].startswith("Local/120*"), timeout=30)  # fmt: skip
         assert center_120.invites(dialled="120") >= 1
         await board.expect(lambda m: m["type"] == "alarm_clear" and m["key"] == f"dial:{conf}")
-        # the emergency contact was rung at the escalation (on the same trunk)
-        assert busy.invites(dialled=contact) + center_120.invites(dialled=contact) == 1
+        # the emergency contact was rung at the escalation (on the same trunk),
+        # and rung again after the busy line: each attempt is an event
+        retried = await ami.wait_for("UserEvent", lambda e: e.get("UserEvent") == "YhtDialOut"
+                                     and e.get("Number") == contact and e.get("Try") == "2",
+                                     timeout=30)  # fmt: skip
+        assert retried["Conf"] == conf
+        assert busy.invites(dialled=contact) + center_120.invites(dialled=contact) >= 2
         assert busy.invites(dialled="120") >= 1
         # the call is still offered to the seats: the seat that goes ready joins
         await page.send(type="ready", ref="r")
@@ -195,6 +200,9 @@ async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
         for kind in ("start", "escalated", "dial_failed", "joined", "contact_called",
                      "answered", "ended"):  # fmt: skip
             assert kind in kinds, kinds
+        attempts = [s for s in record["timeline"]
+                    if s["kind"] == "dialled" and contact in s["detail"]]  # fmt: skip
+        assert len(attempts) >= 2  # every attempt to the contact is on the timeline
     finally:
         await page.send(type="logout", ref="bye")
         await page.expect(lambda m: m.get("ref") == "bye")

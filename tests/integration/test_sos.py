@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.harness import place_call, wait_until
+from tests.harness import chan_vars, place_call, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import Page, open_page
 
@@ -191,7 +191,8 @@ async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
         await page.send(type="ready", ref="r")
         connect = await ami.wait_for("AgentConnect", lambda e: e.get("MemberName")
                                      == f"agent{SEAT}" and e.get("Queue") == "sos")  # fmt: skip
-        assert connect is not None
+        # the seat joins through the offer that outlived the escalation
+        assert chan_vars(connect).get("YHT_SOS_JOIN") == "1" and connect["Uniqueid"] != call_id
         pop = await page.expect(lambda m: m["type"] == "sos_profile")
         assert pop["profile"]["name"] == "王秀英"
         assert sos_call.wait(timeout=40) == 0

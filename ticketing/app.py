@@ -17,7 +17,6 @@ from ticketing import errors
 from ticketing.auth.call_actions import router as call_actions_router
 from ticketing.auth.throttle import LoginThrottle
 from ticketing.auth.views import router as auth_router
-from ticketing.callbacks.missed import router as missed_router
 from ticketing.callbacks.views import router as callbacks_router
 from ticketing.context import Context
 from ticketing.database import make_engine, session_factory, utcnow
@@ -26,6 +25,7 @@ from ticketing.elders.views import router as elders_router
 from ticketing.guard import RequestGuard
 from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router
+from ticketing.missed.views import router as missed_router
 from ticketing.orders.views import progress_router
 from ticketing.orders.views import router as orders_router
 from ticketing.orgs.views import router as orgs_router

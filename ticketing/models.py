@@ -1,10 +1,11 @@
 """Every model, imported once so the metadata (and Alembic) sees all tables."""
 
 from ticketing.auth.models import ApiToken, AuditEntry, User
-from ticketing.callbacks.models import CallbackTask, MissedCall
+from ticketing.callbacks.models import CallbackTask
 from ticketing.database import Base
 from ticketing.elders.models import Elder, ElderNumber, SosCall, SosEvent
 from ticketing.kb.models import Article
+from ticketing.missed.models import MissedCall
 from ticketing.orders.models import (
     Attachment,
     DailyCounter,

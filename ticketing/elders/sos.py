@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketing.auth.roles import phone_for
@@ -19,16 +18,11 @@ from ticketing.auth.service import Actor, audit
 from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.elders.models import Elder, ElderNumber, SosCall, SosEvent
-from ticketing.elders.views import (
-    SOS_SUBJECT,
-    Acd,
-    Center,
-    ElderOut,
-    Words,
-    elder_by_number,
-    present,
-)
+from ticketing.elders.schemas import ElderOut, Words
+from ticketing.elders.service import elder_by_number, present
+from ticketing.elders.views import SOS_SUBJECT, Acd, Center
 from ticketing.errors import NotFound
+from ticketing.idempotent import first_or_create
 from ticketing.orders.enums import Channel, OrderType, Urgency
 from ticketing.orders.schemas import Caller, CallRef, OrderCreate
 from ticketing.orders.service import create_order
@@ -114,14 +108,9 @@ def _open_record(db_session: Session, ctx, body: SosStepIn, actor: Actor) -> Sos
 def report_step(body: SosStepIn, response: Response, db_session: DbSession, ctx: Ctx,
                 actor: Acd) -> SosStepOut:  # fmt: skip
     """The ACD reports one step of an SOS call; idempotent per (call, kind, time)."""
-    record = db_session.scalar(select(SosCall).where(SosCall.call_id == body.call_id))
-    if record is None:
-        try:
-            with db_session.begin_nested():
-                record = _open_record(db_session, ctx, body, actor)
-        except IntegrityError:
-            record = db_session.scalar(select(SosCall).where(SosCall.call_id == body.call_id))
-    assert record is not None
+    query = select(SosCall).where(SosCall.call_id == body.call_id)
+    record, _ = first_or_create(db_session, query, lambda: _open_record(db_session, ctx, body,
+                                                                          actor))  # fmt: skip
     if body.recording and not record.recording:
         record.recording = body.recording
     at = dt.datetime.fromtimestamp(body.at, dt.UTC)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketing.auth.service import Actor
 from ticketing.context import Context
 from ticketing.errors import Conflict
+from ticketing.idempotent import first_or_create
 from ticketing.orders import service
 from ticketing.orders.models import IntakeKey, WorkOrder
 from ticketing.orders.schemas import OrderCreate
@@ -30,36 +31,32 @@ def body_hash(text: str) -> str:
 def create_once(*, db_session: Session, ctx: Context, actor: Actor, data: OrderCreate,
                 channel: str, key: str, digest: str) -> tuple[WorkOrder, bool]:  # fmt: skip
     """The order for (actor, channel, key): made now (True) or before (False)."""
-    existing = _order_for_key(db_session, actor, channel, key, digest)
-    if existing is not None:
-        return existing, False
-    try:
-        with db_session.begin_nested():
-            order = service.create_order(db_session=db_session, ctx=ctx, data=data, actor=actor)
-            db_session.add(IntakeKey(gateway_id=actor.id, channel=channel, key=key,
-                                     body_hash=digest, order_id=order.id))  # fmt: skip
-            db_session.flush()
-    except IntegrityError:
-        # the same delivery raced us and won: answer with its order
-        existing = _order_for_key(db_session, actor, channel, key, digest)
-        if existing is None:
-            raise
-        return existing, False
-    return order, True
+
+    def make() -> WorkOrder:
+        order = service.create_order(db_session=db_session, ctx=ctx, data=data, actor=actor)
+        db_session.add(IntakeKey(gateway_id=actor.id, channel=channel, key=key,
+                                 body_hash=digest, order_id=order.id))  # fmt: skip
+        return order
+
+    order, created = first_or_create(db_session, _keyed(actor, channel, key), make)
+    if not created:
+        _same_body(db_session, actor, channel, key, digest)
+    return order, created
 
 
-def _order_for_key(
-    db_session: Session, actor: Actor, channel: str, key: str, digest: str
-) -> WorkOrder | None:
-    found = db_session.execute(
-        select(WorkOrder, IntakeKey.body_hash)
+def _keyed(actor: Actor, channel: str, key: str) -> Any:
+    return (
+        select(WorkOrder)
         .join(IntakeKey, IntakeKey.order_id == WorkOrder.id)
         .where(IntakeKey.gateway_id == actor.id, IntakeKey.channel == channel, IntakeKey.key == key)
-    ).first()
-    if found is None:
-        return None
-    if found.body_hash != digest:
+    )
+
+
+def _same_body(db_session: Session, actor: Actor, channel: str, key: str, digest: str) -> None:
+    """The key came before: with this very body, or refused."""
+    mine = (IntakeKey.gateway_id == actor.id, IntakeKey.channel == channel, IntakeKey.key == key)
+    stored = db_session.scalar(select(IntakeKey.body_hash).where(*mine))
+    if stored != digest:
         log.warning("Idempotency-Key replayed with another body by %s on %s", actor.username,
                     channel)  # fmt: skip
         raise Conflict("Idempotency-Key 已用于另一条内容不同的消息; 新消息请使用新的键")
-    return found.WorkOrder

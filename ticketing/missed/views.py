@@ -1,57 +1,26 @@
-"""Missed calls (未接来电): reported by the ACD, called back by agents."""
+"""Missed calls (未接来电, 回拨): reported by the ACD, called back by agents.
+零呼损: every caller who left the queue unanswered is called back."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ticketing.auth.roles import Role, phone_for
 from ticketing.auth.service import Actor, audit, require
-from ticketing.callbacks.models import MissedCall
 from ticketing.database import DbSession, utcnow
 from ticketing.errors import Conflict, NotFound
+from ticketing.idempotent import first_or_create
+from ticketing.missed.models import MissedCall
+from ticketing.missed.schemas import MissedDone, MissedIn, MissedOut
 from ticketing.orders.models import WorkOrder
-from ticketing.types import DbId, PathId
-from yht.phones import Phone
+from ticketing.types import PathId
 
-router = APIRouter(prefix="/missed-calls", tags=["callbacks 回访"])
+router = APIRouter(prefix="/missed-calls", tags=["missed 回拨"])
 Center = Annotated[Actor, require(Role.agent, Role.shift_lead)]
 Reporter = Annotated[Actor, require(Role.acd)]
-
-
-class MissedIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    call_id: str = Field(min_length=1, max_length=64)
-    caller: Phone | None = None
-    hotline: str = Field(default="", max_length=16)
-    queue: str = Field(default="", max_length=32)
-    waited_s: int = Field(default=0, ge=0, le=86_400)
-    reason: str = Field(pattern="^(abandoned|no_agent)$")
-
-
-class MissedOut(BaseModel):
-    id: int
-    call_id: str
-    caller: str | None
-    hotline: str
-    queue: str
-    waited_s: int
-    reason: str
-    status: str
-    note: str
-    order_id: int | None
-    created_at: dt.datetime
-
-
-class MissedDone(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: str = Field(min_length=1, max_length=2000)
-    order_id: DbId | None = None
 
 
 def _out(item: MissedCall, actor: Actor) -> MissedOut:
@@ -64,21 +33,18 @@ def _out(item: MissedCall, actor: Actor) -> MissedOut:
 def report(body: MissedIn, response: Response, db_session: DbSession,
            actor: Reporter) -> MissedOut:  # fmt: skip
     """The ACD reports a caller who left the queue unanswered; idempotent per call."""
-    existing = db_session.scalar(select(MissedCall).where(MissedCall.call_id == body.call_id))
-    if existing is None:
+
+    def make() -> MissedCall:
         item = MissedCall(call_id=body.call_id, caller_phone=body.caller, hotline=body.hotline,
                           queue=body.queue, waited_s=body.waited_s, reason=body.reason)  # fmt: skip
-        try:
-            with db_session.begin_nested():
-                db_session.add(item)
-                db_session.flush()
-            return _out(item, actor)
-        except IntegrityError:
-            existing = db_session.scalar(
-                select(MissedCall).where(MissedCall.call_id == body.call_id))  # fmt: skip
-    response.status_code = status.HTTP_200_OK
-    assert existing is not None
-    return _out(existing, actor)
+        db_session.add(item)
+        return item
+
+    query = select(MissedCall).where(MissedCall.call_id == body.call_id)
+    item, created = first_or_create(db_session, query, make)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _out(item, actor)
 
 
 @router.get("", response_model=list[MissedOut])

@@ -10,7 +10,8 @@ import subprocess
 from collections.abc import Iterator
 
 from scripts import secrets
-from tests.harness import AgiServerProcess, AmiRecorder
+from testkit.ami import AmiRecorder
+from testkit.services import AgiServerProcess
 
 BENCH_PORTS = {
     "YHT_PBX_INSTANCE": "bench",

@@ -38,7 +38,7 @@ from acd.service import Acd
 from acd.settings import DATA_DIR
 from acd.store import AcdStore, Seat
 from bench.common import machine, median, percentile, stop_on_sigterm
-from tests.harness import free_tcp_port, stop_process, wait_until
+from testkit.waiting import free_tcp_port, stop_process, wait_until
 
 PASSWORD = "bench-desk-password"
 

@@ -28,7 +28,9 @@ import yaml
 
 from bench.common import ami_for, bench_system, machine, median, stop_on_sigterm
 from ivr.menu import MENU_FILE
-from tests.harness import chan_vars, citizen_scenario, free_port
+from testkit.ami import chan_vars
+from testkit.sipp import citizen_scenario
+from testkit.waiting import free_port
 
 START_RATE = 4
 MAX_RATE = 64

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import machine, median, percentile, stop_on_sigterm
-from tests.harness import free_tcp_port, stop_process, wait_until
+from testkit.waiting import free_tcp_port, stop_process, wait_until
 
 PROFILES = {
     "hardened": {},

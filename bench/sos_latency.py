@@ -36,7 +36,8 @@ from bench.common import (
     percentile,
     stop_on_sigterm,
 )
-from tests.harness import SippAgent, SippCenter, citizen_scenario, free_port
+from testkit.sipp import SippAgent, SippCenter, citizen_scenario
+from testkit.waiting import free_port
 
 SEATS = ("1001", "1002", "1003", "1004")
 LOAD_RATE = (2, 3000)  # two ordinary calls every 3 s

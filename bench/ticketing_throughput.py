@@ -22,7 +22,7 @@ import time
 import httpx
 
 from bench.common import machine, median, percentile, stop_on_sigterm
-from tests.harness import free_tcp_port, stop_process, wait_until
+from testkit.waiting import free_tcp_port, stop_process, wait_until
 
 DATABASE = "yht_bench"
 URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"

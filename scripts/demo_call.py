@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from scripts.pbx import PbxSettings, agent_password
-from tests.harness import SippAgent, SippCenter, place_call
+from testkit.sipp import SippAgent, SippCenter, place_call
 
 
 def sos() -> int:

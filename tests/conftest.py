@@ -21,16 +21,10 @@ import yaml
 
 from ivr.menu import MENU_FILE
 from scripts import secrets
-from tests.harness import (
-    TEST_PORTS,
-    AgiServerProcess,
-    AmiRecorder,
-    RedisServer,
-    SippAgent,
-    SippCenter,
-    stop_process,
-    wait_until,
-)
+from testkit.ami import AmiRecorder
+from testkit.services import TEST_PORTS, AgiServerProcess, RedisServer
+from testkit.sipp import SippAgent, SippCenter
+from testkit.waiting import stop_process, wait_until
 
 AGENT_PORT_BASE = 15071
 

@@ -15,7 +15,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from tests.harness import place_call
+from testkit.sipp import place_call
 from tests.integration.test_call_path import new_caller
 
 pytestmark = pytest.mark.browser

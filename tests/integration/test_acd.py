@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from acd.runner import AcdRunner
 from acd.settings import AcdSettings
 from acd.store import AcdStore
-from tests.harness import place_call
+from testkit.sipp import place_call
 from tests.integration.test_call_path import is_caller, new_caller
 
 SEAT = "1002"

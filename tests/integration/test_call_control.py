@@ -10,7 +10,8 @@ import re
 import httpx
 import pytest
 
-from tests.harness import place_call, wait_until
+from testkit.sipp import place_call
+from testkit.waiting import wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 

@@ -7,8 +7,10 @@ import random
 
 import pytest
 
+from testkit.ami import chan_vars
+from testkit.sipp import place_call
+from testkit.waiting import wait_until
 from tests.conftest import active_channels
-from tests.harness import chan_vars, place_call, wait_until
 
 pytestmark = pytest.mark.integration
 

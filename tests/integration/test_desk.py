@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.harness import place_call
+from testkit.sipp import place_call
 from tests.integration.test_call_path import is_caller, new_caller
 
 SEAT = "1003"

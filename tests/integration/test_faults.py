@@ -11,7 +11,7 @@ import time
 import httpx
 import redis
 
-from tests.harness import place_call
+from testkit.sipp import place_call
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_hardening import until
 

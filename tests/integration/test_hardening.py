@@ -19,7 +19,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from scripts.pbx import Pbx, PbxSettings, agent_password
 from scripts.pbx_account import SERVICE_ACCOUNT
-from tests.harness import SIPP_DIR, free_port, place_call, wait_until
+from testkit.sipp import SIPP_DIR, place_call
+from testkit.waiting import free_port, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 

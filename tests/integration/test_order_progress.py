@@ -4,7 +4,8 @@ an agent with the number on the call."""
 
 from __future__ import annotations
 
-from tests.harness import chan_vars, place_call
+from testkit.ami import chan_vars
+from testkit.sipp import place_call
 from tests.integration.test_call_path import is_caller, new_caller
 
 

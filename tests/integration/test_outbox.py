@@ -10,7 +10,7 @@ import json
 import pytest
 from redis.asyncio import Redis
 
-from tests.harness import RedisServer
+from testkit.services import RedisServer
 from yht.outbox import Delivery, Outbox
 
 

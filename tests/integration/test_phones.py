@@ -8,7 +8,8 @@ import asyncio
 
 import httpx
 
-from tests.harness import chan_vars, place_call
+from testkit.ami import chan_vars
+from testkit.sipp import place_call
 from tests.integration.test_hardening import in_astdb, new_events_from, until
 from tests.unit.test_phones import CASES
 from yht.phones import canonical

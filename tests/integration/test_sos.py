@@ -9,7 +9,9 @@ import time
 import httpx
 import pytest
 
-from tests.harness import chan_vars, place_call, wait_until
+from testkit.ami import chan_vars
+from testkit.sipp import place_call
+from testkit.waiting import wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import Page, open_page
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.harness import free_tcp_port, stop_process, wait_until
+from testkit.waiting import free_tcp_port, stop_process, wait_until
 
 ARGON2_MIB = 64  # pwdlib's recommended argon2 memory cost per password check
 

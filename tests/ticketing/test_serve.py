@@ -11,7 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from tests.harness import free_tcp_port, stop_process, wait_until
+from testkit.waiting import free_tcp_port, stop_process, wait_until
 
 
 def fetch(url: str, data: dict | None = None, token: str | None = None) -> tuple[int, bytes]:

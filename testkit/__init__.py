@@ -1,0 +1,2 @@
+"""Test tooling that tests, benchmarks and scripts share: sipp peers, AMI
+recording, our own processes, waiting with deadlines."""

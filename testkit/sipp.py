@@ -1,0 +1,173 @@
+"""Real SIP peers for tests and benchmarks: sipp seat phones, the 120 center
+on the partner trunk, citizens placing calls (scenarios in testkit/sipp/)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from testkit.dtmf import DtmfStream
+from testkit.waiting import free_port, stop_process
+
+SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+
+
+@dataclass
+class SippAgent:
+    """A seat's phone: a sipp UAS answering calls, registered as agent<id>."""
+
+    agent_id: str
+    password: str
+    port: int
+    sip_port: int
+    workdir: Path
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["sipp", "-sf", str(SIPP_DIR / "agent_answer.xml"), "-i", "127.0.0.1",
+             "-p", str(self.port), "-mp", str(self.port + 1000), "-nostdin",
+             "-trace_logs", "-log_file", str(self.log_path),
+             f"127.0.0.1:{self.sip_port}"],
+            cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.register()
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"agent{self.agent_id}.log"
+
+    def register(self, expires: int = 3600) -> None:
+        result = subprocess.run(
+            ["sipp", "-sf", str(SIPP_DIR / "agent_register.xml"), "-i", "127.0.0.1",
+             "-p", str(free_port()),
+             "-s", f"agent{self.agent_id}", "-au", f"agent{self.agent_id}", "-ap", self.password,
+             "-key", "contact_port", str(self.port), "-key", "expires", str(expires),
+             "-m", "1", "-timeout", "10", "-timeout_error", "-nostdin",
+             f"127.0.0.1:{self.sip_port}"],
+            cwd=self.workdir, capture_output=True, timeout=20,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise AssertionError(
+                f"agent{self.agent_id} failed to register (sipp {result.returncode})"
+            )
+
+    def invites(self) -> list[dict[str, str]]:
+        """Work-order headers of each INVITE this phone received."""
+        if not self.log_path.exists():
+            return []
+        found = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if line.startswith("INVITE "):
+                # sipp keeps the space after the header's colon
+                pairs = re.findall(r"(\w+)=\s*(\S*)", line)
+                found.append({k: urllib.parse.unquote(v) for k, v in pairs})
+        return found
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+
+@dataclass
+class SippCenter:
+    """An outside party on the partner trunk (the 120 center in the tests):
+    answers every call (agent_answer.xml) or refuses each one busy."""
+
+    port: int
+    workdir: Path
+    busy: bool = False
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        scenario = "center_busy.xml" if self.busy else "agent_answer.xml"
+        self.proc = subprocess.Popen(
+            ["sipp", "-sf", str(SIPP_DIR / scenario), "-i", "127.0.0.1", "-p", str(self.port),
+             "-mp", str(self.port + 1000), "-nostdin", "-trace_logs",
+             "-log_file", str(self.log_path)],
+            cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"center-{self.port}-{'busy' if self.busy else 'answer'}.log"
+
+    def invites(self, dialled: str = "") -> int:
+        """INVITEs received, or those for one dialled number."""
+        if not self.log_path.exists():
+            return 0
+        wanted = f"sip:{dialled}@" if dialled else ""
+        return sum(1 for line in self.log_path.read_text(errors="replace").splitlines()
+                   if line.startswith("INVITE") and wanted in line)  # fmt: skip
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+
+@dataclass
+class CitizenCall:
+    """One sipp call from a citizen; wait() returns sipp's exit code."""
+
+    proc: subprocess.Popen
+    scenario: Path
+
+    def wait(self, timeout: float = 60) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_process(self.proc)
+            raise
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+GROUP_GAP_MS = 1500  # between groups ("1,20261125000001#": the menu key, then the number)
+
+
+def citizen_scenario(workdir: Path, dtmf: str | None, dtmf_delay_ms: int) -> Path:
+    """citizen_call.xml made concrete: sipp substitutes no keywords inside
+    <pause> or <exec>, so the key presses are written in (or left out).
+    `dtmf` is one key, a run of keys, or comma-separated groups of keys; each
+    group is one RFC 2833 pcap (tests/dtmf.py), played after a pause."""
+    source = (SIPP_DIR / "citizen_call.xml").read_text()
+    block = re.search(r"<pause milliseconds=\"\[dtmf_delay\]\"/>\s*<nop>.*?</nop>", source, re.S)
+    assert block is not None
+    stream = DtmfStream()
+    presses = []
+    for number, group in enumerate(dtmf.split(",") if dtmf else []):
+        pcap = stream.write(group, Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1]))
+        delay = dtmf_delay_ms if number == 0 else GROUP_GAP_MS
+        presses.append(block.group(0).replace("[dtmf_delay]", str(delay))
+                       .replace("[dtmf_pcap]", str(pcap)))  # fmt: skip
+    text = source.replace(block.group(0), "\n  ".join(presses))
+    target = Path(tempfile.mkstemp(prefix="citizen-", suffix=".xml", dir=workdir)[1])
+    target.write_text(text)
+    return target
+
+
+def place_call(
+    sip_port: int,
+    number: str,
+    caller: str,
+    workdir: Path,
+    hold_ms: int,
+    dtmf: str | None = None,
+    dtmf_delay_ms: int = 1500,
+    scenario: str | None = None,
+) -> CitizenCall:
+    if scenario is not None:
+        path = SIPP_DIR / scenario
+    else:
+        path = citizen_scenario(workdir, dtmf, dtmf_delay_ms)
+    args = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(free_port()),
+            "-mp", str(free_port()), "-s", number, "-key", "caller", caller,
+            "-d", str(hold_ms), "-m", "1", "-timeout", "120", "-timeout_error", "-nostdin",
+            f"127.0.0.1:{sip_port}"]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return CitizenCall(proc, path)

@@ -55,7 +55,22 @@ def test_env(tmp_path_factory) -> dict[str, str]:
     menu["order_progress"]["state_prompts"]["case"] = "no-such-prompt"
     menu_file = tmp_path_factory.mktemp("ivr") / "menu.yaml"
     menu_file.write_text(yaml.safe_dump(menu, allow_unicode=True))
+    _refuse_taken_ports()
     return {**TEST_PORTS, **secrets.as_env(), "YHT_AGI_MENU_FILE": str(menu_file)}
+
+
+def _refuse_taken_ports() -> None:
+    """The suite's fixed ports must be free: a test must not talk to whatever
+    else answers there (a `make run` on the same machine uses other ports)."""
+    tcp = [TEST_PORTS[k] for k in ("YHT_PBX_AMI_PORT", "YHT_PBX_AGI_PORT", "YHT_TICKETING_PORT")]
+    udp = [TEST_PORTS[k] for k in ("YHT_PBX_SIP_PORT", "YHT_PBX_PARTNER_PORT")]
+    for kind, ports in ((socket.SOCK_STREAM, [*tcp, "18091", "18092"]), (socket.SOCK_DGRAM, udp)):
+        for port in ports:
+            with socket.socket(socket.AF_INET, kind) as probe:
+                try:
+                    probe.bind(("127.0.0.1", int(port)))
+                except OSError:
+                    pytest.exit(f"port {port} is taken: stop what listens there, then test", 2)
 
 
 @pytest.fixture(scope="session")

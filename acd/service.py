@@ -249,6 +249,9 @@ class Acd(CallControl, SosTimeline, Resync):
         if name == "YhtQueueNoAgent":
             context = call_context(event)
             await self._missed(event, "no_agent", context.get(cv.QUEUE, ""), 0)
+        elif name == "YhtMenuHangup" and "order:found" not in event.get("Path", ""):
+            # gave up in the voice menu (one who heard their order's stage was served)
+            await self._missed(event, "menu", "", int(event.get("Waited") or 0))
         elif name in self._sos_events:
             await self._sos_events[name](self, event)
 

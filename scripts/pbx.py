@@ -81,6 +81,8 @@ class PbxSettings(BaseSettings):
     out_max_total: int = 30
     qualify_seconds: int = 30
     queue_timeout: int = 300
+    # seconds in the voice menu after which a hang-up is a missed call
+    menu_missed_s: int = 10
     wrapup_seconds: int = 0
     # add asterisk-config/bench/ (benchmark-only dialplan)
     bench: bool = False
@@ -167,6 +169,7 @@ class Pbx:
             "PARTNER_PORT": str(s.partner_port),
             "QUALIFY_SECONDS": str(s.qualify_seconds),
             "QUEUE_TIMEOUT": str(s.queue_timeout),
+            "MENU_MISSED_S": str(s.menu_missed_s),
             "WRAPUP_SECONDS": str(s.wrapup_seconds),
             "HOTLINE_MEMBERS": "\n".join(
                 f"member => PJSIP/agent{a},0,agent{a}" for a in s.static_member_ids

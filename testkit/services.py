@@ -29,6 +29,8 @@ TEST_PORTS = {
     "YHT_PBX_SOS_ANSWER_S": "6",
     # seat 1001 is a static member (call-path tests); the others log in through the ACD
     "YHT_PBX_STATIC_MEMBERS": "1001",
+    # a hang-up after 3 s in the voice menu is a missed call (10 s in service)
+    "YHT_PBX_MENU_MISSED_S": "3",
     # outside calls (not 110/119/120/122): one per seat at a time
     "YHT_PBX_OUT_MAX_PER_SEAT": "1",
     "YHT_PBX_OUT_MAX_TOTAL": "4",

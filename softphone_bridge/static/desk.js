@@ -164,7 +164,7 @@ showPending();
 setTimeout(retryPending, retryDelay);
 
 // 零呼损: callers who left the queue unanswered, to call back
-const REASONS = { abandoned: "排队中挂机", no_agent: "无人接听" };
+const REASONS = { abandoned: "排队中挂机", no_agent: "无人接听", menu: "语音菜单中挂机" };
 async function loadMissed() {
   const list = document.getElementById("missed");
   let items;

@@ -67,3 +67,24 @@ async def test_a_missed_call_survives_the_receiver_the_sender_and_redis_going_do
     health = await asyncio.to_thread(httpx.get, "http://127.0.0.1:18091/health", timeout=5)
     assert health.status_code == 200 and health.json()["backlog"]["missed"] == 0
     print(f"missed call delivered {recovered:.1f} s after the ACD restarted")
+
+
+async def test_a_caller_who_gives_up_in_the_voice_menu_is_a_missed_call(
+    pbx, agi_server, live_desk, ticketing_service, ami, workdir
+):
+    """No key, no queue: hung up during the greeting, past YHT_PBX_MENU_MISSED_S
+    (3 s in the tests), the caller is still called back."""
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=4000)
+    gave_up = await ami.wait_for("UserEvent", lambda e: e.get("UserEvent") == "YhtMenuHangup"
+                                 and is_caller(caller)(e), timeout=30)  # fmt: skip
+    assert int(gave_up["Waited"]) >= 3
+    assert await asyncio.to_thread(call.wait, 30) == 0
+    await until(lambda: any(m["caller"] == caller for m in missed_calls(ticketing_service)), 20,
+                "the menu hang-up among the missed calls")  # fmt: skip
+    found = [m for m in missed_calls(ticketing_service) if m["caller"] == caller]
+    assert [m["reason"] for m in found] == ["menu"]
+    # and it never entered a queue
+    assert not [
+        e for e in ami.events if e.get("Event") == "QueueCallerJoin" and is_caller(caller)(e)
+    ]

@@ -20,7 +20,7 @@ class MissedCall(Base):
     hotline: Mapped[str] = mapped_column(String(16), default="")
     queue: Mapped[str] = mapped_column(String(32), default="")
     waited_s: Mapped[int] = mapped_column(default=0)
-    reason: Mapped[str] = mapped_column(String(16))  # abandoned | no_agent
+    reason: Mapped[str] = mapped_column(String(16))  # abandoned | no_agent | menu
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))

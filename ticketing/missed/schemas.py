@@ -17,7 +17,8 @@ class MissedIn(BaseModel):
     hotline: str = Field(default="", max_length=16)
     queue: str = Field(default="", max_length=32)
     waited_s: int = Field(default=0, ge=0, le=86_400)
-    reason: str = Field(pattern="^(abandoned|no_agent)$")
+    # abandoned in the queue, no seat in time, gave up in the voice menu
+    reason: str = Field(pattern="^(abandoned|no_agent|menu)$")
 
 
 class MissedOut(BaseModel):

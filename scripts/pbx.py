@@ -76,6 +76,10 @@ class PbxSettings(BaseSettings):
     # numbers dialled on the partner trunk beyond the national patterns
     # (yht.dialling): a department's hotline, say; comma-separated
     partner_numbers: str = ""
+    # what an outside party (120, 110) sees as caller id: "caller" (the
+    # elder's number on an SOS call) or "center" (center_number always)
+    out_cid_mode: str = "caller"
+    center_number: str = "12345"
     # concurrent outside calls (not 110/119/120/122) per seat and in total
     out_max_per_seat: int = 2
     out_max_total: int = 30
@@ -158,6 +162,8 @@ class Pbx:
             "AMI_OBSERVER_SECRET": self.ami_observer_secret,
             "OUTBOUND_ALLOWED": OutboundRule.from_setting(s.partner_numbers).dialplan("NoOp()"),
             "OUT_MAX_PER_SEAT": str(s.out_max_per_seat),
+            "OUT_CID_MODE": s.out_cid_mode,
+            "CENTER_NUMBER": "".join(c for c in s.center_number if c.isdigit()),
             "OUT_MAX_TOTAL": str(s.out_max_total),
             "AMI_PERMIT": s.ami_permit,
             "RTP_START": str(s.rtp_start),

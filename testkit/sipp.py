@@ -96,13 +96,14 @@ class SippCenter:
     def log_path(self) -> Path:
         return self.workdir / f"center-{self.port}-{'busy' if self.busy else 'answer'}.log"
 
-    def invites(self, dialled: str = "") -> int:
-        """INVITEs received, or those for one dialled number."""
+    def invites(self, dialled: str = "", caller: str = "") -> int:
+        """INVITEs received, or those for one dialled number (from one caller id)."""
         if not self.log_path.exists():
             return 0
-        wanted = f"sip:{dialled}@" if dialled else ""
+        wanted = f"uri=INVITE sip:{dialled}@" if dialled else ""
+        calling = f"from=sip:{caller}@" if caller else ""
         return sum(1 for line in self.log_path.read_text(errors="replace").splitlines()
-                   if line.startswith("INVITE") and wanted in line)  # fmt: skip
+                   if line.startswith("INVITE") and wanted in line and calling in line)  # fmt: skip
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -67,6 +67,9 @@ def _refuse_taken_ports() -> None:
     for kind, ports in ((socket.SOCK_STREAM, [*tcp, "18091", "18092"]), (socket.SOCK_DGRAM, udp)):
         for port in ports:
             with socket.socket(socket.AF_INET, kind) as probe:
+                if kind == socket.SOCK_STREAM:
+                    # as servers bind: a closed connection's TIME_WAIT is no owner
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", int(port)))
                 except OSError:

@@ -105,16 +105,26 @@ async def originate(manager: Any, channel: str, timeout_s: float, caller_id: str
 
 async def db_keys(manager: Any, family: str) -> set[str]:
     """The keys of an AstDB family (DBGetTree: reporting class, read only)."""
+    return set(await db_tree(manager, family))
+
+
+async def db_tree(manager: Any, family: str) -> dict[str, str]:
+    """Key -> value of an AstDB family (DBGetTree), keys without the family."""
     try:
         reply = await _send(manager, {"Action": "DBGetTree", "Family": family}, as_list=True)
     except AmiError as error:
         if "not found" in str(error).lower():
-            return set()  # an empty family
+            return {}
         raise
     events = reply if isinstance(reply, list) else [reply]
     prefix = f"/{family}/"
-    return {str(e.get("Key", "")).removeprefix(prefix) for e in events
-            if e.get("Event") == "DBGetTreeResponse"}  # fmt: skip
+    return {str(e.get("Key", "")).removeprefix(prefix): str(e.get("Val", ""))
+            for e in events if e.get("Event") == "DBGetTreeResponse"}  # fmt: skip
+
+
+async def sos_log_taken(manager: Any, conf: str) -> None:
+    """The ACD has an SOS call in hand: the dialplan's log entry can go."""
+    await originate(manager, f"Local/{conf}@yht-sos-log-del", 5, application="NoOp")
 
 
 async def sos_registry(manager: Any, number: str, registered: bool) -> None:

@@ -133,6 +133,7 @@ class AcdRunner:
     async def resync(self) -> None:
         try:
             await self.acd.resync()
+            await self.acd.reconcile_sos()
         except ami.AmiError as error:
             log.warning("resync failed (%s); it runs again on the next login", error)
             return

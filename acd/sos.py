@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from acd import ami
 from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY
-from acd.core import AcdCore, SosCall, call_context, conference_of
+from acd.core import AcdCore, SosCall, call_context, conference_of, log
 from yht import channelvars as cv
 from yht.events import AlarmClear, AlarmSet, SosState
 
@@ -27,6 +28,43 @@ class SosTimeline(AcdCore):
         })  # fmt: skip
         await self.store.publish(SosState(call_id=sos.call_id, state="waiting",
                                           caller=sos.caller, at=self.clock()))  # fmt: skip
+        await self._taken(sos.conf)
+
+    async def _taken(self, conf: str) -> None:
+        """The call is on the durable outbox now: its dialplan log entry goes."""
+        try:
+            await ami.sos_log_taken(self.manager, conf)
+        except ami.AmiError as error:
+            log.warning("could not clear the SOS log entry of %s: %s", conf, error)
+
+    async def reconcile_sos(self) -> int:
+        """SOS calls the dialplan logged and this ACD never saw (it was down):
+        their record is made now from what Asterisk kept, and a call still in
+        progress is followed from here on. Returns how many were recovered."""
+        logged = await ami.db_tree(self.manager, "yht-sos-log")
+        active = {key.split("/")[0] for key in await ami.db_keys(self.manager, "yht-sos-call")}
+        recovered = 0
+        for conf, value in logged.items():
+            if conf not in self.sos:
+                call_id, caller, started, hotline, known = (value.split("|") + [""] * 5)[:5]
+                if not call_id:
+                    continue
+                sos = SosCall(call_id=call_id, conf=conf, caller=caller)
+                await self.store.enqueue_sos({
+                    "call_id": call_id, "kind": "start", "at": float(started or self.clock()),
+                    "detail": "一键呼叫接入 (排队控制服务离线期间, 事后补录)",
+                    "caller": caller or None, "hotline": hotline, "known": known == "1",
+                    "recording": f"sos-{conf}.wav",
+                })  # fmt: skip
+                if conf in active:
+                    self.sos[conf] = sos  # still going: its next events are followed live
+                else:
+                    await self._timeline(sos, "ended", "求助人已挂机 (排队控制服务离线期间)")
+                recovered += 1
+            await self._taken(conf)
+        if recovered:
+            log.info("recovered %d SOS call(s) made while the ACD was away", recovered)
+        return recovered
 
     async def _sos_escalate(self, event: Any) -> None:
         sos = self.sos.get(event.get("Conf", ""))

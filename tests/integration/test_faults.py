@@ -13,7 +13,7 @@ import redis
 
 from testkit.sipp import place_call
 from tests.integration.test_call_path import is_caller, new_caller
-from tests.integration.test_hardening import until
+from tests.integration.test_hardening import new_events_from, until
 
 
 def outbox_length(live_desk) -> int:
@@ -88,3 +88,42 @@ async def test_a_caller_who_gives_up_in_the_voice_menu_is_a_missed_call(
     assert not [
         e for e in ami.events if e.get("Event") == "QueueCallerJoin" and is_caller(caller)(e)
     ]
+
+
+async def test_an_sos_call_made_while_the_acd_is_down_gets_its_record_afterwards(
+    pbx, live_desk, ticketing_service, center, ami, workdir
+):
+    acd = live_desk["acd"]
+    acd.kill()
+    try:
+        center()  # 120 answers the dialplan's escalation
+        elder = new_caller()
+        start = len(ami.events)
+        call = place_call(pbx.settings.sip_port, "12349", elder, workdir, hold_ms=1500)
+        joined = await new_join(ami, start, elder)
+        assert await asyncio.to_thread(call.wait, 30) == 0
+    finally:
+        acd.start()
+    lead = ticketing_service.user("lead1", "shift_lead")
+
+    def record() -> dict | None:
+        response = httpx.get(f"{ticketing_service.base}/sos-calls/{joined['Uniqueid']}",
+                             headers=lead, timeout=2)  # fmt: skip
+        return response.json() if response.status_code == 200 else None
+
+    await until(lambda: record() is not None, 30, "the SOS record made afterwards")
+    found = record()
+    assert found is not None
+    kinds = [s["kind"] for s in found["timeline"]]
+    assert kinds[0] == "start" and "ended" in kinds
+    assert "事后补录" in found["timeline"][0]["detail"] and found["follow_up"] is True
+    assert (
+        "Value"
+        not in pbx.cli(
+            f"database get yht-sos-log {joined['Uniqueid'].replace('.', '')}", check=False
+        ).stdout
+    )  # the log entry is cleared
+
+
+async def new_join(ami, start: int, caller: str) -> dict:
+    return await new_events_from(ami, start, "QueueCallerJoin", is_caller(caller))

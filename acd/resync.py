@@ -35,6 +35,10 @@ class Resync(AcdCore):
             seat.queues = member["queues"] if member else []
             if state != seat.state or reason != seat.reason:
                 seat.state, seat.reason, seat.since = state, reason, now
+            if state not in (AgentState.talking, AgentState.ringing):
+                # a call remembered from before a restart that has ended since
+                seat.call_id, seat.call_since, seat.sos = "", 0.0, False
+                seat.agent_channel = seat.caller_channel = seat.conference = ""
             if member and member["event"].get("PausedReason") == WRAPUP_REASON:
                 self._wrapup_timer(agent_id)  # a wrap-up whose timer this process never had
             await self.store.save_seat(seat)

@@ -80,8 +80,8 @@ class AcdRunner:
     async def start(self) -> None:
         self.manager.loop = asyncio.get_running_loop()
         self.manager.register_event("*", self._enqueue)
+        await self._remember_seats()
         self.supervisor.start("events", self._work)
-        self.supervisor.start("staffing", self._publish_staffing)
         self.supervisor.start("sos-devices", self._sync_sos_devices)
         self.supervisor.start("outbox-flush", self.outbox.keep_flushing)
         for delivery in self.deliveries:
@@ -90,6 +90,19 @@ class AcdRunner:
         await self._wait_authenticated()
         await self.resync()
         self._started = True
+        # only now: before the first resync every seat would count as closed
+        # and the seat map would show a false staffing alarm
+        self.supervisor.start("staffing", self._publish_staffing)
+
+    async def _remember_seats(self) -> None:
+        """The seats as the previous process left them in Redis: the resync
+        then keeps a seat's time in state and call start when Asterisk says
+        it is still in that state (a restart must not reset them to zero)."""
+        try:
+            for seat in await self.acd.store.seats():
+                self.acd.seats[seat.agent_id] = seat
+        except RedisError as error:
+            log.warning("previous seats unavailable (%s); times in state restart", error)
 
     # ------------------------------------------------------------------ AMI
     def _ami_up(self, manager: Any) -> None:

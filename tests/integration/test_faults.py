@@ -13,6 +13,7 @@ import redis
 
 from testkit.sipp import place_call
 from tests.integration.test_call_path import is_caller, new_caller
+from tests.integration.test_desk import open_page
 from tests.integration.test_hardening import new_events_from, until
 
 
@@ -127,3 +128,30 @@ async def test_an_sos_call_made_while_the_acd_is_down_gets_its_record_afterwards
 
 async def new_join(ami, start: int, caller: str) -> dict:
     return await new_events_from(ami, start, "QueueCallerJoin", is_caller(caller))
+
+
+async def test_after_a_kill_9_of_the_acd_and_the_bridge_the_seat_map_shows_the_true_state(
+    pbx, live_desk, ticketing_service, seat_phones
+):
+    seat_phones("1003", 15091)
+    agent = ticketing_service.user("desk1003", "agent", seat="1003")
+    page = await open_page(live_desk["ws"], agent)
+    try:
+        await page.send(type="login", ref="in")
+        ready = await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
+        await page.ws.close()
+        live_desk["acd"].kill()
+        live_desk["bridge"].kill()
+        live_desk["acd"].start()
+        live_desk["bridge"].start()
+        board = await open_page(live_desk["ws"], ticketing_service.user("lead1", "shift_lead"))
+        snapshot = await board.expect(lambda m: m["type"] == "snapshot")
+        seat = next(s for s in snapshot["seats"] if s["agent_id"] == "1003")
+        # the true state, and its time in state kept, not reset to zero
+        assert seat["state"] == "ready" and seat["since"] == ready["since"]
+        await board.ws.close()
+    finally:
+        page = await open_page(live_desk["ws"], agent)
+        await page.send(type="logout", ref="out")
+        await page.expect(lambda m: m.get("ref") == "out")
+        await page.ws.close()

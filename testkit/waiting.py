@@ -3,6 +3,7 @@ by its pid: what every test and benchmark needs."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
@@ -42,3 +43,13 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """wait_until inside a coroutine: polls without blocking the event loop
+    (AMI events and websocket messages keep arriving meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)

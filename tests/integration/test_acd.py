@@ -109,14 +109,16 @@ async def test_a_paused_seat_is_not_rung_until_it_is_ready_again(
     caller = new_caller()
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=25000, dtmf="2")
     await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
-    await asyncio.sleep(5)  # the queue would have rung a ready seat by now
-    assert not [e for e in ami.events if e.get("Event") == "AgentCalled"
-                and is_caller(caller)(e)]  # fmt: skip
-
+    # app_queue tries its members the moment a caller joins: a paused seat
+    # rung by mistake would be rung before the unpause below, by Asterisk's clock
     await acd.acd.ready(SEAT)
-
-    await ami.wait_for("AgentCalled", is_caller(caller), timeout=20)
-    assert call.wait() == 0
+    unpaused = await ami.wait_for("QueueMemberPause", lambda e: e.get("Paused") == "0"
+                                  and e.get("MemberName") == f"agent{SEAT}")  # fmt: skip
+    called = await ami.wait_for("AgentCalled", is_caller(caller), timeout=20)
+    assert float(called["Timestamp"]) >= float(unpaused["Timestamp"])
+    first = next(e for e in ami.events if e.get("Event") == "AgentCalled" and is_caller(caller)(e))
+    assert first is called  # no earlier ring while paused
+    assert await asyncio.to_thread(call.wait, 60) == 0
 
 
 async def test_state_is_rebuilt_from_asterisk_after_the_ami_session_is_lost(
@@ -154,12 +156,11 @@ async def test_a_second_choice_seat_is_offered_a_call_only_after_it_waited(
     caller = new_caller()
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=50000, dtmf="2")
     try:
-        await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
-        await asyncio.sleep(20)  # inside the first 30 s: first-choice seats only
-        assert not [e for e in ami.events if e.get("Event") == "AgentCalled"
-                    and is_caller(caller)(e)]  # fmt: skip
-        called = await ami.wait_for("AgentCalled", is_caller(caller), timeout=25)
+        joined = await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
+        called = await ami.wait_for("AgentCalled", is_caller(caller), timeout=50)
         assert called["MemberName"] == "agent1004"
+        # first-choice seats only for the first 30 s (queuerules.conf), by Asterisk's clock
+        assert float(called["Timestamp"]) - float(joined["Timestamp"]) >= 30
     finally:
         await acd.acd.logout("1004")
         call.wait()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from testkit.sipp import place_call
-from testkit.waiting import wait_until
+from testkit.waiting import until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 
@@ -82,8 +82,7 @@ async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
         await page.send(type="transfer", target="110", ref="110")
         assert (await page.expect(lambda m: m.get("ref") == "110"))["type"] == "ack"
         await ami.wait_for("AgentComplete", is_caller(caller), timeout=20)
-        await asyncio.sleep(1)
-        assert police.invites(dialled="110") == 2
+        await until(lambda: police.invites(dialled="110") == 2, 10, "the second INVITE to 110")
         assert call.wait(timeout=60) == 0  # the caller stayed on the line with 110
 
         # transfer to the dialect queue: the caller waits there, not dropped

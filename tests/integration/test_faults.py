@@ -12,9 +12,10 @@ import httpx
 import redis
 
 from testkit.sipp import place_call
+from testkit.waiting import until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
-from tests.integration.test_hardening import new_events_from, until
+from tests.integration.test_hardening import new_events_from
 
 
 def outbox_length(live_desk) -> int:

@@ -20,19 +20,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from scripts.pbx import Pbx, PbxSettings, agent_password
 from scripts.pbx_account import SERVICE_ACCOUNT
 from testkit.sipp import SIPP_DIR, place_call
-from testkit.waiting import free_port, wait_until
+from testkit.waiting import free_port, until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 
 DIALLING_SEAT = "1002"
-
-
-async def until(condition, timeout: float, what: str) -> None:
-    """Poll without blocking the event loop (AMI events keep arriving)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def acd_manager(pbx) -> Manager:

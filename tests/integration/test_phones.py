@@ -10,7 +10,8 @@ import httpx
 
 from testkit.ami import chan_vars
 from testkit.sipp import place_call
-from tests.integration.test_hardening import in_astdb, new_events_from, until
+from testkit.waiting import until
+from tests.integration.test_hardening import in_astdb, new_events_from
 from tests.unit.test_phones import CASES
 from yht.phones import canonical
 

@@ -11,7 +11,7 @@ import pytest
 
 from testkit.ami import chan_vars
 from testkit.sipp import place_call
-from testkit.waiting import wait_until
+from testkit.waiting import until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import Page, open_page
 
@@ -121,10 +121,12 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         assert (await page.expect(lambda m: m.get("ref") == "h"))["type"] == "ack"
         await ami.wait_for("ConfbridgeLeave", lambda e: e.get("Conference") == conf
                            and e["Channel"].startswith(f"PJSIP/agent{SEAT}-"))  # fmt: skip
-        await asyncio.sleep(1)
-        members = pbx.cli(f"confbridge list {conf}").stdout
-        assert "Local/120*" in members and "citizen-trunk" in members, members
-        assert f"agent{SEAT}" not in members
+
+        def members() -> str:
+            return pbx.cli(f"confbridge list {conf}").stdout
+
+        await until(lambda: f"agent{SEAT}" not in members(), 10, "the agent out of the conference")
+        assert "Local/120*" in members() and "citizen-trunk" in members(), members()
 
         assert sos_call.wait(timeout=40) == 0
         # the elder hung up: 120 is released too

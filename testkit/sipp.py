@@ -3,6 +3,7 @@ on the partner trunk, citizens placing calls (scenarios in testkit/sipp/)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import tempfile
@@ -123,6 +124,10 @@ class CitizenCall:
         except subprocess.TimeoutExpired:
             stop_process(self.proc)
             raise
+
+    async def finished(self, timeout: float = 60) -> int:
+        """wait() for coroutines: the event loop keeps running meanwhile."""
+        return await asyncio.to_thread(self.wait, timeout)
 
     def stop(self) -> None:
         stop_process(self.proc)

@@ -94,7 +94,7 @@ async def test_a_logged_in_seat_is_rung_answers_and_wraps_up(
     connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=40)
     assert connect["MemberName"] == f"agent{SEAT}"
     await seat_is(acd, SEAT, "talking")
-    assert call.wait() == 0
+    assert await call.finished() == 0
     await seat_is(acd, SEAT, "wrapup")
     await seat_is(acd, SEAT, "ready", timeout=10)  # wrap-up of 2 s is over
 
@@ -163,4 +163,4 @@ async def test_a_second_choice_seat_is_offered_a_call_only_after_it_waited(
         assert float(called["Timestamp"]) - float(joined["Timestamp"]) >= 30
     finally:
         await acd.acd.logout("1004")
-        call.wait()
+        await call.finished()

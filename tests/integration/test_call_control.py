@@ -75,7 +75,7 @@ async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
         await page.send(type="hangup", ref="leave")
         await page.expect(lambda m: m["type"] == "seat" and m["state"] in ("wrapup", "ready")
                           and not m.get("conference"))  # fmt: skip
-        assert call.wait(timeout=60) == 0
+        assert await call.finished(60) == 0
 
         # one-action handoff of a police matter: the caller goes to 110, the seat is free
         caller, call, connect = await on_a_call(pbx, page, ami, workdir)
@@ -83,7 +83,7 @@ async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
         assert (await page.expect(lambda m: m.get("ref") == "110"))["type"] == "ack"
         await ami.wait_for("AgentComplete", is_caller(caller), timeout=20)
         await until(lambda: police.invites(dialled="110") == 2, 10, "the second INVITE to 110")
-        assert call.wait(timeout=60) == 0  # the caller stayed on the line with 110
+        assert await call.finished(60) == 0  # the caller stayed on the line with 110
 
         # transfer to the dialect queue: the caller waits there, not dropped
         caller, call, connect = await on_a_call(pbx, page, ami, workdir, hold_ms=10000)
@@ -93,7 +93,7 @@ async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
         joined = await ami.wait_for("QueueCallerJoin", lambda e: is_caller(caller)(e)
                                     and e.get("Queue") == "dialect", timeout=20)  # fmt: skip
         assert joined["Uniqueid"] == connect["Uniqueid"]
-        assert call.wait(timeout=60) == 0  # hangs up while waiting: nobody is left behind
+        assert await call.finished(60) == 0  # hangs up while waiting: nobody is left behind
 
         # every call action is in the audit log: who, which call, which target
         kinds = await asyncio.to_thread(audited_call_actions, ticketing_service, "desk1003", 4)
@@ -128,7 +128,7 @@ async def test_a_shift_lead_listens_from_their_phone_and_no_one_acts_on_anothers
         spy = await ami.wait_for("ChanSpyStart", timeout=20)
         assert spy["SpyeeChannel"] == connect["DestChannel"]
         assert spy["SpyerChannel"].startswith(f"PJSIP/agent{LEAD_SEAT}-")
-        assert call.wait(timeout=60) == 0
+        assert await call.finished(60) == 0
         await ami.wait_for("ChanSpyStop", timeout=20)
     finally:
         await logout(page)

@@ -45,7 +45,7 @@ async def test_caller_who_presses_nothing_reaches_an_agent_with_the_call_context
     invite = wait_until(agent.invites, 5, "the agent's INVITE log")[-1]
     assert invite["call_id"] == connect["Uniqueid"]
     assert invite["category"] == "general"
-    assert call.wait() == 0
+    assert await call.finished() == 0
 
 
 async def test_key_2_routes_the_caller_to_the_car_moving_service(
@@ -60,7 +60,7 @@ async def test_key_2_routes_the_caller_to_the_car_moving_service(
     assert agent_leg["YHT_CATEGORY"] == "carmove"
     assert agent_leg["YHT_HOTLINE"] == "96010"
     assert agent_leg["YHT_IVR_PATH"] == "welcome>menu:2"
-    assert call.wait() == 0
+    assert await call.finished() == 0
 
 
 async def test_invalid_key_gets_one_retry_then_an_agent(pbx, agi_server, agent, ami, workdir):
@@ -72,7 +72,7 @@ async def test_invalid_key_gets_one_retry_then_an_agent(pbx, agi_server, agent, 
     agent_leg = chan_vars(connect, "DestChanVariable")
     assert agent_leg["YHT_IVR_PATH"] == "welcome>menu:invalid>menu:none"
     assert agent_leg["YHT_CATEGORY"] == "general"
-    assert call.wait() == 0
+    assert await call.finished() == 0
 
 
 async def test_second_call_from_the_same_number_is_marked_as_a_repeat_caller(
@@ -81,7 +81,7 @@ async def test_second_call_from_the_same_number_is_marked_as_a_repeat_caller(
     caller = new_caller()
     first = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=3000, dtmf="2",
                        dtmf_delay_ms=500)  # fmt: skip
-    assert first.wait() == 0
+    assert await first.finished() == 0
     second = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=9000, dtmf="2",
                         dtmf_delay_ms=500)  # fmt: skip
 
@@ -93,20 +93,20 @@ async def test_second_call_from_the_same_number_is_marked_as_a_repeat_caller(
 
     assert chan_vars(join)["YHT_REPEAT_CALLER"] == "1"
     assert chan_vars(join)["YHT_PRIORITY"] == "1"
-    assert second.wait() == 0
+    assert await second.finished() == 0
 
 
 async def test_unknown_number_is_refused_with_404(pbx, agi_server, workdir):
     call = place_call(pbx.settings.sip_port, "12399", new_caller(), workdir, hold_ms=0,
                       scenario="citizen_unknown_number.xml")  # fmt: skip
-    assert call.wait(timeout=20) == 0
+    assert await call.finished(20) == 0
 
 
 async def test_caller_hanging_up_mid_menu_leaves_no_channel_behind(pbx, agi_server, ami, workdir):
     caller = new_caller()
     calls_before = len(agi_server.call_lines())
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=2000)
-    assert call.wait() == 0
+    assert await call.finished() == 0
 
     line = wait_until(lambda: agi_server.call_lines()[calls_before:], 10, "the FastAGI log line")[
         -1
@@ -134,6 +134,6 @@ async def test_call_reaches_the_agent_while_the_fastagi_server_is_down(
         agent_leg = chan_vars(connect, "DestChanVariable")
         assert agent_leg["YHT_IVR_PATH"] == "ivr-down"
         assert agent_leg["YHT_CATEGORY"] == "general"
-        assert call.wait() == 0
+        assert await call.finished() == 0
     finally:
         agi_server.start()

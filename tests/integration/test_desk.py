@@ -88,7 +88,7 @@ async def test_a_call_pops_up_on_the_agents_page_with_context_history_and_a_draf
         assert [h["number"] for h in history["history"]] == [earlier["number"]]
         await board.expect(lambda m: m["type"] == "seat" and m["agent_id"] == SEAT
                            and m["state"] == "talking", timeout=30)  # fmt: skip
-        assert call.wait() == 0
+        assert await call.finished() == 0
         await ami.wait_for("AgentComplete", is_caller(caller), timeout=20)
     finally:
         await page.send(type="logout", ref="bye")
@@ -118,7 +118,7 @@ async def test_a_pause_from_the_page_keeps_calls_away_from_the_seat(
         assert not [e for e in ami.events if e.get("Event") == "AgentCalled"
                     and e.get("MemberName") == f"agent{SEAT}" and is_caller(caller)(e)]  # fmt: skip
         assert not [m for m in page.messages if m["type"] == "screen_pop"]
-        call.wait()
+        await call.finished()
     finally:
         await page.send(type="logout", ref="bye")
         await page.expect(lambda m: m.get("ref") == "bye")
@@ -171,7 +171,7 @@ async def test_a_caller_who_gives_up_waiting_becomes_a_callback_to_make(
     caller = new_caller()
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=7000, dtmf="2")
     abandon = await ami.wait_for("QueueCallerAbandon", is_caller(caller), timeout=40)
-    call.wait()
+    await call.finished()
 
     async def reported():
         response = ticketing_service.get("/missed-calls")

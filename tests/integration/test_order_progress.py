@@ -24,7 +24,7 @@ async def test_caller_keys_an_order_number_and_hears_its_stage(
     assert agent_leg["YHT_IVR_PATH"] == "welcome>menu:1>order:entered>order:found"
     assert agent_leg["YHT_ORDER_NO"] == keyed
     assert agent_leg["YHT_CATEGORY"] == "order_progress"
-    assert call.wait() == 0
+    assert await call.finished() == 0
     assert "path=welcome>menu:1>order:entered>order:found" in agi_server.log()
 
 
@@ -38,7 +38,7 @@ async def test_an_unknown_number_is_said_so_and_the_caller_still_reaches_an_agen
     connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=60)
 
     assert chan_vars(connect, "DestChanVariable")["YHT_IVR_PATH"].endswith("order:not_found")
-    assert call.wait() == 0
+    assert await call.finished() == 0
 
 
 async def test_a_missing_stage_prompt_does_not_cost_the_caller_the_route(
@@ -56,4 +56,4 @@ async def test_a_missing_stage_prompt_does_not_cost_the_caller_the_route(
     agent_leg = chan_vars(connect, "DestChanVariable")
     assert agent_leg["YHT_IVR_PATH"] == "welcome>menu:1>order:entered>order:found"
     assert agent_leg["YHT_CATEGORY"] == "order_progress"
-    assert call.wait() == 0
+    assert await call.finished() == 0

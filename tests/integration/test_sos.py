@@ -128,7 +128,7 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         await until(lambda: f"agent{SEAT}" not in members(), 10, "the agent out of the conference")
         assert "Local/120*" in members() and "citizen-trunk" in members(), members()
 
-        assert sos_call.wait(timeout=40) == 0
+        assert await sos_call.finished(40) == 0
         # the elder hung up: 120 is released too
         await ami.wait_for("ConfbridgeLeave", lambda e: e.get("Conference") == conf
                            and e["Channel"].startswith("Local/120*"))  # fmt: skip
@@ -146,7 +146,7 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         assert recording.stat().st_size > 1000
         # the ordinary caller waited its turn: the seat takes it after the SOS call
         await ami.wait_for("AgentConnect", is_caller(citizen), timeout=30)
-        assert ordinary.wait(timeout=60) == 0
+        assert await ordinary.finished(60) == 0
     finally:
         await page.send(type="logout", ref="bye")
         await page.expect(lambda m: m.get("ref") == "bye")
@@ -200,7 +200,7 @@ async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
         assert chan_vars(connect).get("YHT_SOS_JOIN") == "1" and connect["Uniqueid"] != call_id
         pop = await page.expect(lambda m: m["type"] == "sos_profile")
         assert pop["profile"]["name"] == "王秀英"
-        assert sos_call.wait(timeout=40) == 0
+        assert await sos_call.finished(40) == 0
         record = await sos_record(ticketing_service, call_id, "ended")
         kinds = [s["kind"] for s in record["timeline"]]
         for kind in ("start", "escalated", "dial_failed", "joined", "contact_called",
@@ -247,7 +247,7 @@ async def test_the_sos_line_works_with_every_python_service_down(
         # the device skipped the voice menu and the ordinary queue entirely
         assert not [e for e in ami.events if e.get("Event") == "QueueCallerJoin"
                     and e.get("Queue") != "sos" and is_caller(device)(e)]  # fmt: skip
-        assert registered.wait(timeout=40) == 0 and stranger.wait(timeout=40) == 0
+        assert await registered.finished(40) == 0 and await stranger.finished(40) == 0
         # the calls ended: their offers to the seats end with them (no seat
         # may be rung later for an SOS call that is over)
         wait_until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10,

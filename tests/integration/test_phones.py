@@ -21,7 +21,8 @@ async def test_the_dialplan_normalises_caller_ids_like_the_services(pbx, ami, wo
         if len(expected) <= 6:
             continue  # short codes do not call the hotline
         start = len(ami.events)
-        call = place_call(pbx.settings.sip_port, "12349", raw, workdir, hold_ms=500)
+        # long enough to reach the queue: Answer() waits up to 500 ms for first media
+        call = place_call(pbx.settings.sip_port, "12349", raw, workdir, hold_ms=2500)
         joined = await new_events_from(ami, start, "QueueCallerJoin",
                                        lambda e, r=raw: e.get("CallerIDNum") == r)  # fmt: skip
         assert chan_vars(joined).get("YHT_CALLER") == expected == canonical(raw), raw

@@ -45,6 +45,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from softphone_bridge.alarms import standing_alarms
+from softphone_bridge.commands import seat_command
 from softphone_bridge.screenpop import screen_pop
 from softphone_bridge.session import Session, refuse
 from softphone_bridge.settings import BridgeSettings
@@ -62,15 +63,6 @@ from yht.events import (
 )
 
 log = logging.getLogger("bridge")
-SEAT_COMMANDS = {"ready", "pause", "login", "logout", "hangup", "transfer", "party", "spy"}
-# the body each command sends to the ACD: message field -> ACD field
-COMMAND_FIELDS = {
-    "pause": ("reason",),
-    "transfer": ("target",),
-    "party": ("number",),
-    "spy": ("target", "mode"),
-}
-LEAD_COMMANDS = {"spy"}
 # AMI channel names stay between the ACD and the bridge
 PRIVATE_SEAT_FIELDS = ("agent_channel", "caller_channel")
 EXPIRED = "登录已失效 (令牌过期或账户已停用), 请重新登录"
@@ -170,42 +162,7 @@ class Bridge:
 
     # ------------------------------------------------------------- commands
     async def _on_message(self, session: Session, raw: str | bytes) -> None:
-        try:
-            message = json.loads(raw)
-            if not isinstance(message, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            await session.send({"type": "error", "message": "消息不是 JSON 对象"})
-            return
-        ref = message.get("ref")
-        kind = message.get("type")
-        if kind == "ping":
-            await session.send({"type": "pong", "ref": ref})
-            return
-        if kind not in SEAT_COMMANDS:
-            await session.send({"type": "error", "ref": ref, "message": f"未知消息类型: {kind}"})
-            return
-        if not session.seat:
-            await session.send({"type": "error", "ref": ref, "message": "没有座席, 不能操作"})
-            return
-        if kind in LEAD_COMMANDS and not session.is_lead:
-            await session.send({"type": "error", "ref": ref, "message": "只有值班长可以监听"})
-            return
-        fields = COMMAND_FIELDS.get(kind, ())
-        body = {f: message.get(f) for f in fields} if fields else None
-        try:
-            response = await self.http.post(
-                f"{self.settings.acd_url}/seats/{session.seat}/{kind}", json=body,
-                headers={"Authorization": f"Bearer {self.settings.acd_token}",
-                         "X-Yht-User": session.username})  # fmt: skip
-        except httpx.HTTPError:
-            await session.send({"type": "error", "ref": ref, "message": "排队控制服务不可用"})
-            return
-        if response.status_code == 200:
-            await session.send({"type": "ack", "ref": ref, "command": kind})
-        else:
-            detail = _detail(response)
-            await session.send({"type": "error", "ref": ref, "message": detail})
+        await seat_command(self.http, self.settings, session, raw)
 
     # ---------------------------------------------------------------- events
     async def load_state(self) -> None:
@@ -353,10 +310,3 @@ class Bridge:
             for key in self.alarms.keys() - alarms.keys():
                 await self._send_where({"type": "alarm_clear", "key": key}, lambda s: s.is_lead)
             self.alarms = alarms
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("detail", response.text))
-    except ValueError:
-        return response.text[:200]

@@ -241,8 +241,13 @@ class Acd(CallControl, SosTimeline, Resync):
         queue = event.get("Queue", "")
         self._queue(queue).abandoned += 1
         await self._left_queue(queue, event.get("Uniqueid", ""))
-        if queue != SOS_QUEUE:  # an SOS call is recorded as an emergency order instead
-            await self._missed(event, "abandoned", queue, int(event.get("HoldTime") or 0))
+        if queue == SOS_QUEUE:  # an SOS call is recorded as an emergency order instead
+            return
+        if _before_missed_threshold(event):
+            log.info("call %s hung up before the missed-call threshold: not a callback",
+                     call_context(event).get(cv.CALL_ID) or event.get("Uniqueid", ""))  # fmt: skip
+            return
+        await self._missed(event, "abandoned", queue, int(event.get("HoldTime") or 0))
 
     async def _user_event(self, event: Any) -> None:
         name = event.get("UserEvent")
@@ -281,3 +286,14 @@ class Acd(CallControl, SosTimeline, Resync):
         "ConfbridgeLeave": _conf_leave,
         "Hangup": SosTimeline._hangup,
     }
+
+
+def _before_missed_threshold(event: Any) -> bool:
+    """A hotline caller who hangs up within YHT_MENU_MISSED_S of the answer
+    (a misdial, a change of mind) is not a callback to make. The dialplan puts
+    the moment on the call (YHT_MISSED_AFTER); Asterisk's event time decides."""
+    after, at = call_context(event).get(cv.MISSED_AFTER, ""), event.get("Timestamp", "")
+    try:
+        return float(at) < float(after)
+    except ValueError:
+        return False  # no threshold on this call (a transfer, an older dialplan)

@@ -9,7 +9,13 @@ import signal
 from agi.call_setup import call_setup
 from agi.callers import CallerHistory
 from agi.channel import AgiChannel
-from agi.ivr_entry import IvrDeps, IvrOutcome, ivr_entry, order_service_unavailable
+from agi.ivr_entry import (
+    IvrDeps,
+    IvrOutcome,
+    ivr_entry,
+    order_progress,
+    order_service_unavailable,
+)
 from agi.orders import WorkOrderLookup
 from agi.server import FastAgiServer, Report
 from agi.settings import AgiSettings
@@ -40,11 +46,16 @@ def build_server(settings: AgiSettings) -> tuple[FastAgiServer, IvrDeps]:
         report.outcome = outcome = IvrOutcome()
         await ivr_entry(channel, deps, outcome)
 
+    async def order_progress_route(channel: AgiChannel, report: Report) -> None:
+        report.outcome = outcome = IvrOutcome()
+        await order_progress(channel, deps, outcome)
+
     async def call_setup_route(channel: AgiChannel, report: Report) -> None:
         report.outcome = outcome = IvrOutcome()
         await call_setup(channel, deps, outcome)
 
     server.add_endpoint("ivr_entry", ivr_entry_route)
+    server.add_endpoint("order_progress", order_progress_route)
     server.add_endpoint("call_setup", call_setup_route)
     return server, deps
 

@@ -1,8 +1,11 @@
-"""FastAGI route `ivr_entry`: the hotline's voice front end on a live call.
+"""FastAGI routes of the hotline's voice front end (20-hotline.conf).
 
-Dialplan: AGI(${YHT_AGI}/ivr_entry) after setting YHT_HOTLINE and defaults.
-Sets YHT_IVR_ROUTE=queue plus the inherited work-order context, or
-YHT_IVR_ROUTE=hangup if the caller left. Runs ivr.menu's steps on the channel.
+`ivr_entry`: AGI(${YHT_AGI}/ivr_entry) right after the answer. Sets the
+inherited work-order context (queue, category, priority, repeat caller), the
+wait class the queued caller hears, and YHT_IVR_ROUTE=queue.
+`order_progress`: a caller who pressed the order-progress key while queued
+keys an order number and hears its stage; then back to the queue.
+Both run ivr.menu's steps on the channel.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ivr.menu import (
     MenuSession,
     OrderLookupResult,
     OrderStatus,
+    Route,
     Step,
 )
 from ivr.schedule import opening_prompts
@@ -62,21 +66,38 @@ class IvrOutcome:
 
 
 async def ivr_entry(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome) -> None:
+    """Queue first: recognise the caller, choose the wait class for the hour,
+    and hand the call straight to the queue (one round trip, no prompt)."""
     hotline = (await channel.get_variable(v.HOTLINE)) or channel.env.get("agi_dnid", "")
     now = deps.clock()
     hint = await deps.callers.recognise(channel.caller_number, now)
-    window = deps.menu.repeat_caller.window_hours
-    outcome.repeat_caller = hint.is_repeat(now, window)
+    outcome.repeat_caller = hint.is_repeat(now, deps.menu.repeat_caller.window_hours)
     await channel.set_variable(v.inherited(v.REPEAT_CALLER), "1" if outcome.repeat_caller else "0")
     await channel.set_variable(v.inherited(v.PREV_CALLS), str(hint.previous_calls))
-
     session = MenuSession(
         deps.menu,
         hotline=hotline,
         repeat_caller=outcome.repeat_caller,
         opening_prompts=opening_prompts(deps.menu.schedule, datetime.fromtimestamp(now, UTC)),
     )
-    step: Step = session.start()
+    route = session.start()
+    await channel.set_variable(v.WAIT_CLASS, session.wait_class)
+    await _route(channel, session, route, outcome)
+
+
+async def order_progress(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome) -> None:
+    """The caller pressed the order-progress key while queued: key the order
+    number, hear its stage, and go back to the queue (the dialplan requeues
+    with the defaults if this route fails)."""
+    hotline = await channel.get_variable(v.HOTLINE)
+    path = await channel.get_variable(v.IVR_PATH)
+    session = MenuSession(
+        deps.menu,
+        hotline=hotline,
+        repeat_caller=(await channel.get_variable(v.REPEAT_CALLER)) == "1",
+        path=[p for p in path.split(">") if p],
+    )
+    step: Step = session.on_key(await channel.get_variable(v.KEY))
     try:
         while True:
             outcome.path = session.ivr_path
@@ -88,21 +109,25 @@ async def ivr_entry(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome) -> 
                 break
     finally:
         outcome.path = session.ivr_path
+    if session.order_number:
+        await channel.set_variable(v.inherited(v.ORDER_NO), session.order_number)
+    await _route(channel, session, step, outcome)
+    await deps.callers.remember_category(channel.caller_number, step.category)
+    for prompt in step.prompts:
+        await _play(channel, prompt, escape="")
 
-    # Decision first, so a hang-up during the last prompt still leaves it set.
+
+async def _route(channel: AgiChannel, session: MenuSession, step: Route,
+                 outcome: IvrOutcome) -> None:  # fmt: skip
+    # Decision first, so a hang-up during a last prompt still leaves it set.
     await channel.set_variable(v.inherited(v.QUEUE), step.queue)
     await channel.set_variable(v.inherited(v.CATEGORY), step.category)
     await channel.set_variable(v.inherited(v.PRIORITY), str(step.priority))
     await channel.set_variable(v.inherited(v.IVR_PATH), session.ivr_path)
-    if session.order_number:
-        await channel.set_variable(v.inherited(v.ORDER_NO), session.order_number)
     await channel.set_variable(v.IVR_ROUTE, "queue")
-    outcome.route, outcome.queue, outcome.category, outcome.priority = (
-        "queue", step.queue, step.category, step.priority,
+    outcome.route, outcome.path, outcome.queue, outcome.category, outcome.priority = (
+        "queue", session.ivr_path, step.queue, step.category, step.priority,
     )  # fmt: skip
-    await deps.callers.remember_category(channel.caller_number, step.category)
-    for prompt in step.prompts:
-        await _play(channel, prompt, escape="")
 
 
 async def _collect(channel: AgiChannel, step: Collect) -> str:

@@ -1,11 +1,14 @@
 """The hotline's voice front end as a pure state machine over menu data.
 
-The engine knows nothing of Asterisk: it returns steps (collect digits, look up
-a work order, route the call) and is fed the caller's input. agi/ivr_entry.py
-runs the steps on a channel; the unit tests run them on plain values.
-
-GB/T 33358-2016 shapes the rules: keys are offered, never required. Silence,
-or a wrong key after the allowed retries, routes the call to an agent.
+Queue first (GB/T 33358-2016 counts the 15 seconds from the call): the caller
+joins the queue the moment the call is answered and hears the welcome and the
+self-service keys as the queue's hold sound ("wait class", see wait_class()).
+A key pressed while waiting takes the caller out of the queue (app_queue's
+`context=`, rendered from this data by ivr/render.py); every key leads back to
+a queue. The engine knows nothing of Asterisk: it returns steps (collect
+digits, look up a work order, route the call) and is fed the caller's input.
+agi/ivr_entry.py runs the steps on a channel; the unit tests run them on
+plain values.
 """
 
 from __future__ import annotations
@@ -31,9 +34,9 @@ class QueueAction(BaseModel):
 
 
 class MenuLevel(BaseModel):
+    """The keys offered while the caller waits in the queue."""
+
     prompt: str
-    digit_timeout_ms: int = Field(gt=0)
-    retries: int = Field(ge=0)
     invalid_prompt: str
     options: dict[str, QueueAction]
 
@@ -135,15 +138,29 @@ class OrderLookupResult:
 
 
 class _State(Enum):
-    MENU = "menu"
+    QUEUED = "queued"
     ORDER_NUMBER = "order_number"
     ORDER_LOOKUP = "order_lookup"
     DONE = "done"
 
 
+WAIT_CLASS_PREFIX = "yht-wait-"
+
+
+def wait_class(welcome: str, notice: str | None) -> str:
+    """The music-on-hold class a queued caller hears: the notice (after hours,
+    holiday) if any, the welcome, the keys, then hold music. ivr/render.py
+    writes one class per welcome and notice; scripts/build_prompts.py fills it."""
+    return f"{WAIT_CLASS_PREFIX}{welcome}" + (f"-{notice}" if notice else "")
+
+
 @dataclass
 class MenuSession:
-    """One caller's walk through the menu. Feed it input, get the next step."""
+    """One caller's walk through the front end. Feed it input, get the next step.
+
+    start() queues the call at once; on_key() is a key pressed while queued
+    (only the menu's keys take a caller out of the queue, so there is no wrong
+    key at that level); the order-progress keys continue with on_input()."""
 
     menu: MenuDefinition
     hotline: str
@@ -151,22 +168,35 @@ class MenuSession:
     opening_prompts: tuple[str, ...] = ()  # after-hours / holiday notice
     path: list[str] = field(default_factory=list)
     order_number: str | None = None
-    _state: _State = _State.MENU
+    _state: _State = _State.QUEUED
     _attempts: int = 0
 
-    def start(self) -> Collect:
-        self.path.append("welcome")
-        prompts = (
-            *self.opening_prompts,
-            self.menu.welcome_for(self.hotline),
-            self.menu.menu.prompt,
-        )
-        return self._menu_collect(prompts)
+    def start(self) -> Route:
+        """The call joins the default queue at once, hearing the wait class."""
+        self.path.append("queue")
+        return self._route(self.menu.default, (), done=False)
+
+    @property
+    def wait_class(self) -> str:
+        notice = self.opening_prompts[0] if self.opening_prompts else None
+        return wait_class(self.menu.welcome_for(self.hotline), notice)
+
+    def on_key(self, key: str) -> Collect | Route:
+        """A key pressed while queued; unknown keys never leave the queue."""
+        if self._state is not _State.QUEUED:
+            raise RuntimeError(f"no queue key expected in state {self._state.value}")
+        option = self.menu.menu.options.get(key)
+        if option is None:
+            raise ValueError(f"key {key!r} is not offered while queued")
+        self.path.append(f"key:{key}")
+        if option.action == "order_progress":
+            self._state = _State.ORDER_NUMBER
+            self._attempts = 0
+            return self._order_collect((self.menu.order_progress.prompt,))
+        return self._route(option, (), done=False)  # queued again: keys still work
 
     def on_input(self, digits: str) -> Step:
-        """Keys the caller pressed; '' means silence until the timeout."""
-        if self._state is _State.MENU:
-            return self._on_menu_input(digits)
+        """Keys typed for the order number; '' means silence until the timeout."""
         if self._state is _State.ORDER_NUMBER:
             return self._on_order_number(digits)
         raise RuntimeError(f"no input expected in state {self._state.value}")
@@ -188,30 +218,6 @@ class MenuSession:
     def ivr_path(self) -> str:
         return ">".join(self.path)
 
-    # -------------------------------------------------------------- menu level
-    def _on_menu_input(self, digits: str) -> Step:
-        key = digits[:1]
-        if not key:
-            # The menu prompt already asked the caller to hold: no extra prompt.
-            self.path.append("menu:none")
-            return self._route(self.menu.default, ())
-        option = self.menu.menu.options.get(key) if key in DTMF_KEYS else None
-        if option is None:
-            self.path.append("menu:invalid")
-            self._attempts += 1
-            if self._attempts <= self.menu.menu.retries:
-                return self._menu_collect((self.menu.menu.invalid_prompt, self.menu.menu.prompt))
-            return self._route(self.menu.default, (self.menu.transfer_prompt,))
-        self.path.append(f"menu:{key}")
-        if option.action == "order_progress":
-            self._state = _State.ORDER_NUMBER
-            self._attempts = 0
-            return self._order_collect((self.menu.order_progress.prompt,))
-        return self._route(option, (self.menu.transfer_prompt,))
-
-    def _menu_collect(self, prompts: tuple[str, ...]) -> Collect:
-        return Collect(prompts, max_digits=1, timeout_ms=self.menu.menu.digit_timeout_ms)
-
     # ------------------------------------------------------- order progress
     def _on_order_number(self, digits: str) -> Step:
         spec = self.menu.order_progress
@@ -231,7 +237,7 @@ class MenuSession:
         return Collect(prompts, spec.max_digits, spec.digit_timeout_ms, terminator="#")
 
     # ---------------------------------------------------------------- done
-    def _route(self, action: QueueAction, prompts: tuple[str, ...]) -> Route:
-        self._state = _State.DONE
+    def _route(self, action: QueueAction, prompts: tuple[str, ...], done: bool = True) -> Route:
+        self._state = _State.DONE if done else _State.QUEUED
         boost = self.menu.repeat_caller.priority_boost if self.repeat_caller else 0
         return Route(action.queue, action.category, priority=boost, prompts=prompts)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ivr.menu import load_menu
+from ivr.render import install_wait_classes, musiconhold_sections, queue_keys
 from scripts import secrets
 from scripts.pbx_account import give_to_asterisk
 from yht.dialling import OutboundRule
@@ -148,7 +150,7 @@ class Pbx:
 
     # ------------------------------------------------------------ rendering
     def values(self) -> dict[str, str]:
-        s = self.settings
+        s, menu = self.settings, load_menu()
         return {
             "INSTANCE_DIR": self.inner_dir,
             "MODULE_DIR": self._module_dir(),
@@ -176,6 +178,8 @@ class Pbx:
             "QUALIFY_SECONDS": str(s.qualify_seconds),
             "QUEUE_TIMEOUT": str(s.queue_timeout),
             "MENU_MISSED_S": str(s.menu_missed_s),
+            "QUEUE_KEYS": queue_keys(menu),
+            "WAIT_CLASSES": musiconhold_sections(menu),
             "WRAPUP_SECONDS": str(s.wrapup_seconds),
             "HOTLINE_MEMBERS": "\n".join(
                 f"member => PJSIP/agent{a},0,agent{a}" for a in s.static_member_ids
@@ -259,6 +263,7 @@ class Pbx:
             raise SystemExit("prompts are not built: run `make prompts` first")
         shutil.copytree(PROMPTS_BUILD / "zh", sounds / "zh")
         shutil.copytree(PROMPTS_BUILD / "moh", data / "moh")
+        install_wait_classes(load_menu(), sounds / "zh" / "yht", data / "moh")
 
     def _install_agi_scripts(self) -> None:
         """Stand-alone (process-per-call) AGI scripts run inside the chroot."""

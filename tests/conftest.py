@@ -286,6 +286,28 @@ def agent(pbx, workdir) -> Iterator[SippAgent]:
 
 
 @pytest.fixture
+def late_agent(pbx, workdir) -> Iterator:
+    """Seat 1001's phone, registered when the test calls late_agent() (a
+    caller must wait in the queue first); unregistered afterwards."""
+    from scripts.pbx import agent_password
+
+    phones: list[SippAgent] = []
+
+    def start() -> SippAgent:
+        phone = SippAgent("1001", agent_password("1001"), AGENT_PORT_BASE,
+                          pbx.settings.sip_port, workdir)  # fmt: skip
+        phone.start()
+        phones.append(phone)
+        wait_until(lambda: _contact_available(pbx, "agent1001"), 20, "agent1001 to be reachable")
+        return phone
+
+    yield start
+    for phone in phones:
+        phone.register(expires=0)
+        phone.stop()
+
+
+@pytest.fixture
 def seat_phones(pbx, workdir):
     """Start seat phones on demand: seat_phones("1003", 15091). Each is
     registered, and unregistered and stopped after the test."""

@@ -24,6 +24,12 @@ RECORDING = "YHT_RECORDING"
 OUT_SEAT = "YHT_OUT_SEAT"
 # not inherited: the dialplan branches on it right after the AGI returns
 IVR_ROUTE = "YHT_IVR_ROUTE"
+# the front end (20-hotline.conf): the music-on-hold class a queued caller
+# hears, the key pressed while queued, and the epoch second from which a
+# hang-up without an answer is a missed call (the ACD reads it on abandons)
+WAIT_CLASS = "YHT_WAIT_CLASS"
+KEY = "YHT_KEY"
+MISSED_AFTER = "YHT_MISSED_AFTER"
 
 # what an agent's screen-pop needs, as AMI presents them (manager.conf channelvars)
 SCREEN_POP = (CALL_ID, HOTLINE, CALLER, CATEGORY, PRIORITY, IVR_PATH, QUEUE, REPEAT_CALLER,

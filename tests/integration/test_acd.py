@@ -89,7 +89,7 @@ async def test_a_logged_in_seat_is_rung_answers_and_wraps_up(
     # one QueueMemberAdded per queue of the seat's skills (acd/data/skills.yaml)
     await until(in_its_queues, 10, "the seat to be in the hotline and SOS queues")
     caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=12000, dtmf="2")
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=12000)
 
     connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=40)
     assert connect["MemberName"] == f"agent{SEAT}"
@@ -107,7 +107,7 @@ async def test_a_paused_seat_is_not_rung_until_it_is_ready_again(
     await acd.acd.pause(SEAT, "break")
     assert (await seat_is(acd, SEAT, "paused"))["reason"] == "break"
     caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=25000, dtmf="2")
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=25000)
     await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
     # app_queue tries its members the moment a caller joins: a paused seat
     # rung by mistake would be rung before the unpause below, by Asterisk's clock
@@ -154,7 +154,7 @@ async def test_a_second_choice_seat_is_offered_a_call_only_after_it_waited(
     await acd.acd.login("1004")
     await seat_is(acd, "1004", "ready")
     caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=50000, dtmf="2")
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=50000)
     try:
         joined = await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
         called = await ami.wait_for("AgentCalled", is_caller(caller), timeout=50)

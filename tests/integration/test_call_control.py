@@ -29,7 +29,7 @@ async def on_a_call(pbx, page, ami, workdir, hold_ms: int = 25000):
     await page.send(type="login", ref="login")
     await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
     caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=hold_ms, dtmf="2")
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=hold_ms)
     connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=40)
     await page.expect(lambda m: m["type"] == "seat" and m["state"] == "talking")
     return caller, call, connect

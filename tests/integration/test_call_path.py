@@ -1,5 +1,6 @@
-"""A citizen's call on the real path: sipp -> Asterisk 22 -> FastAGI IVR ->
-app_queue -> a sipp agent registered as a PJSIP seat."""
+"""A citizen's call on the real path: sipp -> Asterisk 22 -> FastAGI front
+end -> app_queue (queued from the first second, the welcome and keys heard
+while waiting) -> a sipp agent registered as a PJSIP seat."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ async def test_caller_who_presses_nothing_reaches_an_agent_with_the_call_context
     assert agent_leg["YHT_CALLER"] == caller
     assert agent_leg["YHT_HOTLINE"] == "12345"
     assert agent_leg["YHT_CATEGORY"] == "general"
-    assert agent_leg["YHT_IVR_PATH"] == "welcome>menu:none"
+    assert agent_leg["YHT_IVR_PATH"] == "queue"
     assert agent_leg["YHT_CALL_ID"] == connect["Uniqueid"]
     assert agent_leg["YHT_REPEAT_CALLER"] == "0"
     # the agent's phone got the same context as SIP headers for its screen-pop
@@ -48,42 +49,51 @@ async def test_caller_who_presses_nothing_reaches_an_agent_with_the_call_context
     assert await call.finished() == 0
 
 
-async def test_key_2_routes_the_caller_to_the_car_moving_service(
-    pbx, agi_server, agent, ami, workdir
+async def test_the_caller_is_queued_before_the_welcome_plays(pbx, agi_server, ami, workdir):
+    """GB/T 33358 counts the 15 s from the call: the welcome and the keys are
+    the queue's hold sound, so the caller is in the queue when they start."""
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "89000", caller, workdir, hold_ms=4000)
+    joined = await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
+    hold = await ami.wait_for("MusicOnHoldStart", lambda e: e.get("Uniqueid") == joined["Uniqueid"],
+                              timeout=10)  # fmt: skip
+    assert hold["Class"].startswith("yht-wait-welcome-89000")  # -after-hours at night
+    assert float(joined["Timestamp"]) <= float(hold["Timestamp"])
+    assert chan_vars(joined)["YHT_IVR_PATH"] == "queue"
+    assert await call.finished() == 0
+
+
+async def test_keys_pressed_while_queued_move_the_caller_and_others_are_ignored(
+    pbx, agi_server, ami, workdir
 ):
+    """No seat is free: 7 is not offered (ignored), 2 is car moving, 9 the
+    dialect seats; each key rejoins a queue with the call's context."""
     caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "96010", caller, workdir, hold_ms=12000, dtmf="2")
+    call = place_call(pbx.settings.sip_port, "96010", caller, workdir, hold_ms=9000,
+                      dtmf="7,2,9")  # fmt: skip
 
-    connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=40)
+    def joined_with(path: str):
+        return lambda e: is_caller(caller)(e) and chan_vars(e)["YHT_IVR_PATH"] == path
 
-    agent_leg = chan_vars(connect, "DestChanVariable")
-    assert agent_leg["YHT_CATEGORY"] == "carmove"
-    assert agent_leg["YHT_HOTLINE"] == "96010"
-    assert agent_leg["YHT_IVR_PATH"] == "welcome>menu:2"
+    first = await ami.wait_for("QueueCallerJoin", joined_with("queue"), timeout=30)
+    car = await ami.wait_for("QueueCallerJoin", joined_with("queue>key:2"), timeout=30)
+    dialect = await ami.wait_for("QueueCallerJoin", joined_with("queue>key:2>key:9"), timeout=30)
+    assert (first["Queue"], chan_vars(first)["YHT_CATEGORY"]) == ("hotline", "general")
+    assert (car["Queue"], chan_vars(car)["YHT_CATEGORY"]) == ("hotline", "carmove")
+    assert (dialect["Queue"], chan_vars(dialect)["YHT_CATEGORY"]) == ("dialect", "dialect")
+    assert chan_vars(dialect)["YHT_HOTLINE"] == "96010"
     assert await call.finished() == 0
-
-
-async def test_invalid_key_gets_one_retry_then_an_agent(pbx, agi_server, agent, ami, workdir):
-    caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=20000, dtmf="7")
-
-    connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=50)
-
-    agent_leg = chan_vars(connect, "DestChanVariable")
-    assert agent_leg["YHT_IVR_PATH"] == "welcome>menu:invalid>menu:none"
-    assert agent_leg["YHT_CATEGORY"] == "general"
-    assert await call.finished() == 0
+    joins = [e for e in ami.events if e.get("Event") == "QueueCallerJoin" and is_caller(caller)(e)]
+    assert len(joins) == 3  # the 7 took nobody anywhere
 
 
 async def test_second_call_from_the_same_number_is_marked_as_a_repeat_caller(
     pbx, agi_server, agent, ami, workdir
 ):
     caller = new_caller()
-    first = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=3000, dtmf="2",
-                       dtmf_delay_ms=500)  # fmt: skip
+    first = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=3000)
     assert await first.finished() == 0
-    second = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=9000, dtmf="2",
-                        dtmf_delay_ms=500)  # fmt: skip
+    second = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=5000)
 
     join = await ami.wait_for(
         "QueueCallerJoin",
@@ -102,17 +112,19 @@ async def test_unknown_number_is_refused_with_404(pbx, agi_server, workdir):
     assert await call.finished(20) == 0
 
 
-async def test_caller_hanging_up_mid_menu_leaves_no_channel_behind(pbx, agi_server, ami, workdir):
+async def test_caller_hanging_up_while_queued_leaves_no_channel_behind(
+    pbx, agi_server, ami, workdir
+):
     caller = new_caller()
     calls_before = len(agi_server.call_lines())
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=2000)
+    await ami.wait_for("QueueCallerAbandon", is_caller(caller), timeout=20)
     assert await call.finished() == 0
 
     line = wait_until(lambda: agi_server.call_lines()[calls_before:], 10, "the FastAGI log line")[
         -1
     ]
-    assert "route=ivr_entry" in line
-    assert "status=caller-hangup" in line
+    assert "route=ivr_entry" in line and "path=queue" in line
     assert caller not in line  # the number is masked in the log
     assert caller[:3] + "****" + caller[-4:] in line
     wait_until(lambda: active_channels(pbx) == 0, 10, "no channel left")

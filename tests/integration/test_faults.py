@@ -43,9 +43,8 @@ async def test_a_missed_call_survives_the_receiver_the_sender_and_redis_going_do
     try:
         caller = new_caller()
         start = len(ami.events)
-        # presses 2 (car moving) to reach the queue at once, hangs up waiting there
-        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=12000,
-                          dtmf="2")  # fmt: skip
+        # queued at once, hangs up waiting there
+        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=6000)
         await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=30)
         abandon = await ami.wait_for("QueueCallerAbandon", is_caller(caller), timeout=30)
         assert ami.events.index(abandon) >= start
@@ -71,25 +70,35 @@ async def test_a_missed_call_survives_the_receiver_the_sender_and_redis_going_do
     print(f"missed call delivered {recovered:.1f} s after the ACD restarted")
 
 
-async def test_a_caller_who_gives_up_in_the_voice_menu_is_a_missed_call(
+async def test_callers_who_give_up_are_called_back_unless_they_hung_up_at_once(
     pbx, agi_server, live_desk, ticketing_service, ami, workdir
 ):
-    """No key, no queue: hung up during the greeting, past YHT_PBX_MENU_MISSED_S
-    (3 s in the tests), the caller is still called back."""
-    caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=4000)
+    """Queued from the first second, a caller who hangs up in the queue or
+    while keying an order number past YHT_PBX_MENU_MISSED_S (3 s in the
+    tests) is called back; one who hangs up before it (a misdial) is not."""
+    at_once, keying, waiting = new_caller(), new_caller(), new_caller()
+    first = place_call(pbx.settings.sip_port, "12345", at_once, workdir, hold_ms=500)
+    await ami.wait_for("QueueCallerAbandon", is_caller(at_once), timeout=30)
+    assert await first.finished() == 0
+    # presses 1 (order progress) while queued, hangs up while keying the number
+    second = place_call(pbx.settings.sip_port, "12345", keying, workdir, hold_ms=6000, dtmf="1")
+    third = place_call(pbx.settings.sip_port, "12345", waiting, workdir, hold_ms=5000)
     gave_up = await ami.wait_for("UserEvent", lambda e: e.get("UserEvent") == "YhtMenuHangup"
-                                 and is_caller(caller)(e), timeout=30)  # fmt: skip
-    assert int(gave_up["Waited"]) >= 3
-    assert await asyncio.to_thread(call.wait, 30) == 0
-    await until(lambda: any(m["caller"] == caller for m in missed_calls(ticketing_service)), 20,
-                "the menu hang-up among the missed calls")  # fmt: skip
-    found = [m for m in missed_calls(ticketing_service) if m["caller"] == caller]
-    assert [m["reason"] for m in found] == ["menu"]
-    # and it never entered a queue
-    assert not [
-        e for e in ami.events if e.get("Event") == "QueueCallerJoin" and is_caller(caller)(e)
-    ]
+                                 and is_caller(keying)(e), timeout=30)  # fmt: skip
+    assert int(gave_up["Waited"]) >= 3 and gave_up["Path"] == "queue>key:1"
+    assert await second.finished() == 0 and await third.finished() == 0
+
+    def reasons() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for m in missed_calls(ticketing_service):
+            found.setdefault(m["caller"], []).append(m["reason"])
+        return found
+
+    await until(lambda: keying in reasons() and waiting in reasons(), 20,
+                "both callers among the missed calls")  # fmt: skip
+    assert reasons()[keying] == ["menu"] and reasons()[waiting] == ["abandoned"]
+    # delivered in order: the misdial, abandoned first, would be there by now
+    assert at_once not in reasons()
 
 
 async def test_an_sos_call_made_while_the_acd_is_down_gets_its_record_afterwards(

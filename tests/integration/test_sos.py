@@ -76,8 +76,7 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         await page.expect(lambda m: m["type"] == "seat" and m["state"] == "paused")
         # an ordinary caller waits first, then the elder presses the SOS key
         citizen = new_caller()
-        ordinary = place_call(pbx.settings.sip_port, "12345", citizen, workdir, hold_ms=22000,
-                              dtmf="2")  # fmt: skip
+        ordinary = place_call(pbx.settings.sip_port, "12345", citizen, workdir, hold_ms=22000)
         await ami.wait_for("QueueCallerJoin", is_caller(citizen), timeout=40)
         sos_call = place_call(pbx.settings.sip_port, SOS_NUMBER, elder, workdir, hold_ms=20000)
         joined = await ami.wait_for("QueueCallerJoin", is_caller(elder), timeout=20)

@@ -16,6 +16,7 @@ from ivr.menu import (
     Route,
     load_menu,
 )
+from ivr.render import install_wait_classes, musiconhold_sections, queue_keys, wait_classes
 
 MENU = load_menu()
 
@@ -24,120 +25,110 @@ def session(**kwargs) -> MenuSession:
     return MenuSession(MENU, hotline=kwargs.pop("hotline", "12345"), **kwargs)
 
 
-def test_welcome_names_the_dialled_hotline_then_offers_the_menu():
-    step = session(hotline="96010").start()
-    assert step == Collect(("welcome-96010", "menu"), max_digits=1, timeout_ms=3000)
-
-
-def test_a_hotline_without_its_own_welcome_gets_the_generic_one():
-    assert session(hotline="88888").start().prompts == ("welcome", "menu")
-
-
-def test_silence_goes_straight_to_an_agent_without_another_prompt():
-    s = session()
+def queued(**kwargs) -> MenuSession:
+    s = session(**kwargs)
     s.start()
-    assert s.on_input("") == Route("hotline", "general", priority=0, prompts=())
-    assert s.ivr_path == "welcome>menu:none"
+    return s
 
 
-def test_key_2_is_the_car_moving_service():
+def test_the_caller_is_queued_at_once_with_the_default_context():
     s = session()
-    s.start()
-    assert s.on_input("2") == Route("hotline", "carmove", 0, ("transfer",))
+    assert s.start() == Route("hotline", "general", priority=0, prompts=())
+    assert s.ivr_path == "queue"
 
 
-def test_key_9_reaches_the_dialect_seats():
-    s = session()
-    s.start()
-    assert s.on_input("9").queue == "dialect"
+def test_the_wait_class_names_the_dialled_hotline():
+    assert session(hotline="96010").wait_class == "yht-wait-welcome-96010"
+    assert session(hotline="88888").wait_class == "yht-wait-welcome"
 
 
-def test_a_wrong_key_is_retried_once_then_routed_to_an_agent():
-    s = session()
-    s.start()
-    retry = s.on_input("7")
-    assert retry == Collect(("invalid", "menu"), 1, 3000)
-    final = s.on_input("5")
-    assert isinstance(final, Route) and final.category == "general"
-    assert s.ivr_path == "welcome>menu:invalid>menu:invalid"
+def test_after_hours_the_wait_class_starts_with_the_notice():
+    s = session(opening_prompts=("after-hours",))
+    assert s.wait_class == "yht-wait-welcome-12345-after-hours"
+    assert s.wait_class in wait_classes(MENU)
+    assert wait_classes(MENU)[s.wait_class] == ("after-hours", "welcome-12345", "menu")
 
 
-def test_a_wrong_key_then_a_valid_one_is_honoured():
-    s = session()
-    s.start()
-    s.on_input("*")
-    assert s.on_input("2").category == "carmove"
+def test_every_hotline_and_notice_has_a_wait_class():
+    classes = wait_classes(MENU)
+    for hotline in ("12345", "96010", "89000", "61696156", "7777"):
+        for notice in ((), ("after-hours",), ("holiday",)):
+            assert session(hotline=hotline, opening_prompts=notice).wait_class in classes
+
+
+def test_key_2_requeues_for_the_car_moving_service_and_keys_still_work():
+    s = queued()
+    assert s.on_key("2") == Route("hotline", "carmove", 0, ())
+    assert s.on_key("9").queue == "dialect"
+    assert s.ivr_path == "queue>key:2>key:9"
+
+
+def test_a_key_that_is_not_offered_is_refused():
+    with pytest.raises(ValueError, match="not offered"):
+        queued().on_key("7")
 
 
 def test_repeat_callers_are_raised_one_priority_step():
     s = session(repeat_caller=True)
-    s.start()
-    assert s.on_input("").priority == MENU.repeat_caller.priority_boost == 1
-
-
-def test_after_hours_notice_plays_before_the_welcome():
-    step = session(opening_prompts=("after-hours",)).start()
-    assert step.prompts == ("after-hours", "welcome-12345", "menu")
+    assert s.start().priority == MENU.repeat_caller.priority_boost == 1
+    assert s.on_key("2").priority == 1
 
 
 def test_order_progress_asks_for_a_number_terminated_by_pound():
-    s = session()
-    s.start()
-    step = s.on_input("1")
+    s = queued()
+    step = s.on_key("1")
     assert step == Collect(("order-number",), 16, 6000, terminator="#")
     assert s.on_input("20261125000123") == LookupOrder("20261125000123")
     assert s.order_number == "20261125000123"
 
 
 def test_order_lookup_unavailable_still_reaches_an_agent():
-    s = session()
-    s.start()
-    s.on_input("1")
+    s = queued()
+    s.on_key("1")
     s.on_input("20261125000123")
     route = s.on_order_lookup(OrderLookupResult(OrderStatus.UNAVAILABLE))
     assert route == Route("hotline", "order_progress", 0, ("order-unavailable",))
-    assert s.ivr_path == "welcome>menu:1>order:entered>order:unavailable"
+    assert s.ivr_path == "queue>key:1>order:entered>order:unavailable"
 
 
 def test_a_found_order_tells_the_caller_its_stage_then_offers_an_agent():
-    s = session()
-    s.start()
-    s.on_input("1")
+    s = queued()
+    s.on_key("1")
     s.on_input("20261125000123")
     route = s.on_order_lookup(OrderLookupResult(OrderStatus.FOUND, "processing"))
     assert route.prompts == ("order-state-processing", "transfer")
     assert s.ivr_path.endswith("order:entered>order:found")
-    s2 = session()
-    s2.start()
-    s2.on_input("1")
+    s2 = queued()
+    s2.on_key("1")
     s2.on_input("20261125000123")
     unknown_stage = s2.on_order_lookup(OrderLookupResult(OrderStatus.FOUND, "martian"))
     assert unknown_stage.prompts == ("transfer",)
 
 
 def test_a_malformed_order_number_is_retried_once():
-    s = session()
-    s.start()
-    s.on_input("1")
+    s = queued()
+    s.on_key("1")
     assert isinstance(s.on_input("12"), Collect)
     route = s.on_input("")
     assert isinstance(route, Route) and route.category == "order_progress"
-    assert s.ivr_path == "welcome>menu:1>order:invalid>order:none"
+    assert s.ivr_path == "queue>key:1>order:invalid>order:none"
 
 
-def test_input_after_the_route_is_a_programming_error():
-    s = session()
-    s.start()
-    s.on_input("2")
+def test_input_outside_the_order_number_is_a_programming_error():
+    s = queued()
     with pytest.raises(RuntimeError):
         s.on_input("3")
+    s.on_key("1")
+    with pytest.raises(RuntimeError):
+        s.on_key("2")
 
 
 @given(st.lists(st.text(alphabet=DTMF_KEYS + "xA ", max_size=20), max_size=12))
 def test_any_input_sequence_ends_at_an_agent_within_bounded_steps(inputs):
-    """Whatever a caller presses, the menu never loops: it reaches a queue."""
-    s = session()
-    step = s.start()
+    """Whatever a caller keys for an order, the front end never loops: it
+    reaches a queue."""
+    s = queued()
+    step = s.on_key("1")
     for digits in [*inputs, "", "", "", ""]:
         if isinstance(step, Route):
             break
@@ -148,6 +139,29 @@ def test_any_input_sequence_ends_at_an_agent_within_bounded_steps(inputs):
     assert isinstance(step, Route)
     assert step.queue in {"hotline", "dialect"}
     assert len(s.path) <= 6
+
+
+def test_the_key_context_is_rendered_from_the_menu():
+    dialplan = queue_keys(MENU)
+    assert dialplan.startswith("[yht-queue-keys]")
+    assert "exten => 1,1,Set(YHT_KEY=1)\n same => n,Goto(yht-queue-key,order,1)" in dialplan
+    assert "exten => 9,1,Set(YHT_KEY=9)\n same => n,Set(__YHT_QUEUE=dialect)" in dialplan
+    assert "exten => 7," not in dialplan
+
+
+def test_wait_classes_play_the_hold_music_last_in_a_loop(tmp_path):
+    prompts, moh = tmp_path / "prompts", tmp_path / "moh"
+    prompts.mkdir()
+    moh.mkdir()
+    for prompt in MENU.known_prompts:
+        (prompts / f"{prompt}.ulaw").write_bytes(prompt.encode())
+    (moh / "yht-hold.ulaw").write_bytes(b"music")
+    install_wait_classes(MENU, prompts, moh)
+    files = sorted(p.name for p in (moh / "yht-wait-welcome-89000-holiday").iterdir())
+    assert files == ["01-holiday.ulaw", "02-welcome-89000.ulaw", "03-menu.ulaw", "99-yht-hold.ulaw"]
+    section = musiconhold_sections(MENU)
+    assert "[yht-wait-welcome-89000-holiday]\nmode = files\ndirectory = moh/yht-wait-welcome-89000-holiday" in section
+    assert section.count("loop_last = yes") == len(wait_classes(MENU))
 
 
 def test_menu_data_rejects_an_option_that_is_not_a_key(tmp_path):

@@ -58,10 +58,14 @@ async def queue_remove(manager: Any, queue: str, agent_id: str) -> None:
                           "Interface": interface(agent_id)})  # fmt: skip
 
 
-async def queue_pause(manager: Any, agent_id: str, paused: bool, reason: str = "") -> None:
-    """Pause or unpause the seat in every queue it is in."""
-    await _send(manager, {"Action": "QueuePause", "Interface": interface(agent_id),
-                          "Paused": "true" if paused else "false", "Reason": reason})  # fmt: skip
+async def queue_pause(manager: Any, agent_id: str, paused: bool, reason: str = "",
+                      queue: str = "") -> None:  # fmt: skip
+    """Pause or unpause the seat in one queue, or in every queue it is in."""
+    action = {"Action": "QueuePause", "Interface": interface(agent_id),
+              "Paused": "true" if paused else "false", "Reason": reason}  # fmt: skip
+    if queue:
+        action["Queue"] = queue
+    await _send(manager, action)
 
 
 async def queue_status(manager: Any) -> list:

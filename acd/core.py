@@ -21,6 +21,9 @@ from yht.dialling import OutboundRule
 
 log = logging.getLogger("acd")
 WRAPUP_REASON = "wrapup"
+# The SOS line rings every logged-in seat that is not on a call: a pause or a
+# wrap-up holds back ordinary calls only, never an emergency
+SOS_QUEUE = "sos"
 UNREACHABLE = ("4", "5")  # QueueMemberStatus: AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
 
 
@@ -91,6 +94,8 @@ class AcdCore:
         self.seats: dict[str, Seat] = {}
         self.queues: dict[str, QueueFigures] = {}
         self.waiting: dict[str, dict[str, float]] = {}  # queue -> caller uniqueid -> join time
+        self.sos_channels: dict[str, str] = {}  # SOS caller waiting: uniqueid -> channel
+        self.sos_member_status: dict[str, str] = {}  # seat -> last device status in "sos"
         self._timers: dict[str, asyncio.Task] = {}
 
     def skills_of(self, agent_id: str) -> dict[str, int]:
@@ -116,8 +121,23 @@ class AcdCore:
     def _queue(self, name: str) -> QueueFigures:
         return self.queues.setdefault(name, QueueFigures(name))
 
+    async def _pause(self, agent_id: str, reason: str) -> None:
+        """Pause a seat in its ordinary queues, never in the SOS queue."""
+        ordinary = [q for q in self.seat(agent_id).queues if q != SOS_QUEUE]
+        for queue in ordinary or [""]:
+            await ami.queue_pause(self.manager, agent_id, True, reason, queue)
+
+    def _sos_only_view(self, event: Any, agent_id: str) -> bool:
+        """An SOS-queue member event of a seat that has ordinary queues: its
+        pause fields say nothing about the seat (it is never paused there)."""
+        return event.get("Queue") == SOS_QUEUE and any(
+            q != SOS_QUEUE for q in self.seat(agent_id).queues
+        )
+
     async def _left_queue(self, queue: str, uniqueid: str) -> None:
         self.waiting.get(queue, {}).pop(uniqueid, None)
+        if queue == SOS_QUEUE:
+            self.sos_channels.pop(uniqueid, None)
         await self._save_queue(queue)
 
     async def _save_queue(self, queue: str) -> None:

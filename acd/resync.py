@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from acd import ami
-from acd.core import UNREACHABLE, WRAPUP_REASON, AcdCore, agent_of, log
+from acd.core import SOS_QUEUE, UNREACHABLE, WRAPUP_REASON, AcdCore, agent_of, log
 from acd.states import AgentState
 
 
@@ -25,6 +25,8 @@ class Resync(AcdCore):
                 if agent_id:
                     entry = members.setdefault(agent_id, {"queues": [], "event": event})
                     entry["queues"].append(event["Queue"])
+                    if entry["event"].get("Queue") == SOS_QUEUE:
+                        entry["event"] = event  # an ordinary queue tells the pause
             elif name == "QueueEntry":
                 wait = float(event.get("Wait") or 0)
                 waiting.setdefault(event["Queue"], {})[event.get("Uniqueid", "")] = now - wait

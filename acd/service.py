@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from acd import ami
 from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY, CallControl
 from acd.core import (
+    SOS_QUEUE,
     UNREACHABLE,
     WRAPUP_REASON,
     CallActionRefused,
@@ -34,7 +35,6 @@ from yht.events import AlarmClear, CallOffered, SosState
 __all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
 SERVICE_LEVEL_S = 15
-SOS_QUEUE = "sos"
 
 
 class Acd(CallControl, SosTimeline, Resync):
@@ -57,7 +57,7 @@ class Acd(CallControl, SosTimeline, Resync):
     async def pause(self, agent_id: str, reason: str) -> None:
         self._require_logged_in(agent_id)
         self._cancel_timer(agent_id)
-        await ami.queue_pause(self.manager, agent_id, True, reason)
+        await self._pause(agent_id, reason)
 
     async def ready(self, agent_id: str) -> None:
         self._require_logged_in(agent_id)
@@ -93,9 +93,13 @@ class Acd(CallControl, SosTimeline, Resync):
         if not agent_id:
             return
         seat = self.seat(agent_id)
+        if self._sos_only_view(event, agent_id):
+            return
         reason = event.get("PausedReason") or event.get("Reason") or ""
-        if seat.conference and reason == WRAPUP_REASON:
-            return  # still talking in a three-way call
+        if reason == WRAPUP_REASON and (seat.conference or seat.state == AgentState.talking):
+            # still talking in a three-way call, or already on an SOS call
+            # that rang the seat during the wrap-up of its last call
+            return
         if event.get("Paused") == "1":
             signal = Signal.wrapup_paused if reason == WRAPUP_REASON else Signal.paused
             seat.reason = "" if signal == Signal.wrapup_paused else reason
@@ -171,7 +175,7 @@ class Acd(CallControl, SosTimeline, Resync):
         seat.agent_channel = seat.caller_channel = seat.conference = ""
         if self.wrapup_seconds > 0:
             await self._move(seat, Signal.completed, force_save=True)
-            await ami.queue_pause(self.manager, agent_id, True, WRAPUP_REASON)
+            await self._pause(agent_id, WRAPUP_REASON)
             self._cancel_timer(agent_id)
             self._wrapup_timer(agent_id)
         else:
@@ -184,9 +188,11 @@ class Acd(CallControl, SosTimeline, Resync):
         if not agent_id or self.seat(agent_id).state == AgentState.logged_out:
             return
         seat = self.seat(agent_id)
+        if event.get("Queue") == SOS_QUEUE:
+            await self._sos_seat_status(agent_id, event.get("Status", ""))
         if event.get("Status") in UNREACHABLE:
             await self._move(seat, Signal.unreachable)
-        elif seat.state == AgentState.unreachable:
+        elif seat.state == AgentState.unreachable and not self._sos_only_view(event, agent_id):
             await self._move(seat, Signal.reachable)
             if event.get("Paused") == "1":
                 reason = event.get("PausedReason") or ""
@@ -232,6 +238,8 @@ class Acd(CallControl, SosTimeline, Resync):
     async def _caller_join(self, event: Any) -> None:
         queue = event.get("Queue", "")
         self.waiting.setdefault(queue, {})[event.get("Uniqueid", "")] = self.clock()
+        if queue == SOS_QUEUE:
+            self.sos_channels[event.get("Uniqueid", "")] = event.get("Channel", "")
         await self._save_queue(queue)
 
     async def _caller_leave(self, event: Any) -> None:

@@ -13,8 +13,32 @@ from acd.core import AcdCore, SosCall, call_context, conference_of, log
 from yht import channelvars as cv
 from yht.events import AlarmClear, AlarmSet, SosState
 
+# AST_DEVICE_*: in use, busy, ringing while in use, on hold: the seat was on a call
+ON_A_CALL = ("2", "3", "7", "8")
+NOT_IN_USE = "1"
+REOFFER_CONTEXT = "yht-sos-requeue"  # 15-sos.conf
+
 
 class SosTimeline(AcdCore):
+    async def _sos_seat_status(self, agent_id: str, status: str) -> None:
+        """A seat just came off a call while an SOS caller waits: offer the
+        call again at once. app_queue tries its members the moment a caller
+        joins, but a waiting caller only every `retry` (1 s minimum) and
+        not while it rings other seats; moving the caller back into the queue
+        (15-sos.conf yht-sos-requeue) rings the freed seat within a few ms.
+        Without the ACD, app_queue's own re-check still finds the seat."""
+        before = self.sos_member_status.get(agent_id, "")
+        self.sos_member_status[agent_id] = status
+        if status != NOT_IN_USE or before not in ON_A_CALL or not self.sos_channels:
+            return
+        for uniqueid, channel in list(self.sos_channels.items()):
+            try:
+                await ami.redirect(self.manager, channel, REOFFER_CONTEXT, "s")
+            except ami.AmiError as error:  # it was answered or ended meanwhile
+                log.info("SOS call %s not offered again: %s", uniqueid, error)
+            else:
+                log.info("seat %s freed: SOS call %s offered again at once", agent_id, uniqueid)
+
     async def _sos_start(self, event: Any) -> None:
         context = call_context(event)
         sos = SosCall(call_id=event.get("CallId", ""), conf=event.get("Conf", ""),

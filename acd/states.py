@@ -53,6 +53,11 @@ TRANSITIONS: dict[tuple[Signal, AgentState], AgentState] = {
     (G.missed, S.ringing): S.ready,
     (G.connected, S.ringing): S.talking,
     (G.connected, S.ready): S.talking,  # AgentCalled lost in a reconnect
+    # the SOS line rings paused and wrap-up seats too (never paused in "sos");
+    # ringing leaves them paused for ordinary calls until they answer
+    (G.connected, S.paused): S.talking,
+    (G.connected, S.wrapup): S.talking,
+    (G.conference_joined, S.paused): S.talking,
     # after a call the controller pauses the seat with reason "wrapup" and
     # unpauses it when the wrap-up time is over: Asterisk rings nobody in wrap-up
     (G.completed, S.talking): S.wrapup,

@@ -89,15 +89,18 @@ async def order_progress(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome
     """The caller pressed the order-progress key while queued: key the order
     number, hear its stage, and go back to the queue (the dialplan requeues
     with the defaults if this route fails)."""
-    hotline = await channel.get_variable(v.HOTLINE)
-    path = await channel.get_variable(v.IVR_PATH)
+    hotline = (await channel.get_variable(v.HOTLINE)) or ""
+    key = (await channel.get_variable(v.KEY)) or ""
+    path = [p for p in ((await channel.get_variable(v.IVR_PATH)) or "").split(">") if p]
+    if path and path[-1] == f"key:{key}":
+        path.pop()  # the dialplan put the key on the path already; on_key adds it
     session = MenuSession(
         deps.menu,
         hotline=hotline,
         repeat_caller=(await channel.get_variable(v.REPEAT_CALLER)) == "1",
-        path=[p for p in path.split(">") if p],
+        path=path,
     )
-    step: Step = session.on_key(await channel.get_variable(v.KEY))
+    step: Step = session.on_key(key)
     try:
         while True:
             outcome.path = session.ivr_path

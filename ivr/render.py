@@ -25,8 +25,8 @@ HOLD_MUSIC = "yht-hold"  # scripts/build_prompts.py
 
 def wait_classes(menu: MenuDefinition) -> dict[str, tuple[str, ...]]:
     """Class name -> the prompt ids it plays, in order (hold music last)."""
-    welcomes = sorted(p for p in menu.known_prompts
-                      if p == menu.welcome_prompt or p.startswith(f"{menu.welcome_prompt}-"))  # fmt: skip
+    own = menu.welcome_prompt
+    welcomes = sorted(p for p in menu.known_prompts if p == own or p.startswith(f"{own}-"))
     notices = (None, menu.schedule.after_hours_prompt, menu.schedule.holiday_prompt)
     classes: dict[str, tuple[str, ...]] = {}
     for welcome in welcomes:
@@ -58,7 +58,6 @@ def queue_keys(menu: MenuDefinition) -> str:
             ]
     lines.append("exten => h,1,Goto(yht-hotline,h,1)")
     return "\n".join(lines)
-
 
 
 def install_wait_classes(menu: MenuDefinition, prompt_dir: Path, moh_dir: Path) -> None:

@@ -80,6 +80,8 @@ class Bridge:
     alarms: dict[str, str] = field(default_factory=dict)  # active now: key -> message
     # raised by the ACD (SOS waiting, a failed 120 dial) until it clears them
     pushed: dict[str, str] = field(default_factory=dict)
+    # SOS calls waiting for a seat: every agent's desk shows them (no number)
+    sos_waiting: dict[str, bool] = field(default_factory=dict)  # call id -> escalated
     _tasks: set[asyncio.Task] = field(default_factory=set)
     resnapshots: int = 0
 
@@ -156,8 +158,9 @@ class Bridge:
         alarms = (
             [{"key": k, "message": v} for k, v in self.alarms.items()] if session.is_lead else []
         )
+        sos = [{"call_id": c, "escalated": e} for c, e in self.sos_waiting.items()]
         return {"type": "snapshot", "seats": seats, "queues": list(self.queues.values()),
-                "staffing": staffing, "alarms": alarms,
+                "staffing": staffing, "alarms": alarms, "sos_waiting": sos,
                 "at": time.time()}  # fmt: skip
 
     # ------------------------------------------------------------- commands
@@ -253,6 +256,16 @@ class Bridge:
             await self._raise(key, f"一键呼叫 (SOS) {caller} 无人接听, 已自动接通 120, 请立即接听")
         else:
             await self._clear(key)
+        # every agent's desk, busy or not, sees that an emergency is waiting
+        if event.state in ("waiting", "escalated"):
+            self.sos_waiting[event.call_id] = event.state == "escalated"
+            notice = {"type": "sos_waiting", "call_id": event.call_id,
+                      "escalated": event.state == "escalated"}  # fmt: skip
+        elif self.sos_waiting.pop(event.call_id, None) is not None:
+            notice = {"type": "sos_clear", "call_id": event.call_id}
+        else:
+            return
+        await self._send_where(notice, lambda s: not s.is_lead)
 
     async def _raise(self, key: str, message: str) -> None:
         self.pushed[key] = message

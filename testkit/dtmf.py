@@ -1,4 +1,5 @@
-"""RFC 2833 key presses as pcap files for sipp's play_pcap_audio.
+"""RFC 2833 key presses (and a caller's voice) as pcap files for sipp's
+play_pcap_audio.
 
 sipp plays a pcap's RTP packets as they are recorded. The pcaps shipped with
 sipp all carry the same sequence numbers and timestamp, so a second key from
@@ -17,14 +18,11 @@ PACKET_MS = 20
 TONE_PACKETS = 7  # 140 ms of tone, then three end-of-event packets
 PAUSE_MS = 200  # silence between keys of one file
 CLOCK = 8  # RTP clock ticks per ms (8 kHz)
-# Ethernet + IPv4 + UDP headers of a 16-byte RTP event packet (addresses are
-# not used by sipp, which sends the payload to the call's media address)
-_HEADERS = bytes.fromhex(
-    "000000000000000000000000" "0800"  # Ethernet: addresses, IPv4
-    "4500002c00004000401100007f0000017f000001"  # IPv4: 44 bytes, UDP, loopback
-    "1f401f4000180000"  # UDP: ports 8000 -> 8000, 24 bytes
-)  # fmt: skip
+# Ethernet + IPv4 + UDP headers around an RTP packet (addresses are not used
+# by sipp, which sends the payload to the call's media address)
+_ETHERNET = bytes.fromhex("0000000000000000000000000800")  # addresses, IPv4
 SSRC = 0x0E05384E
+SAMPLES_PER_PACKET = PACKET_MS * 8  # G.711 at 8 kHz: one byte per sample
 
 
 class DtmfStream:
@@ -55,11 +53,32 @@ class DtmfStream:
         path.write_bytes(_pcap(packets))
         return path
 
+    def write_voice(self, ms: int, path: Path) -> Path:
+        """`ms` of G.711 mu-law (payload 0) as a phone sends it from the first
+        moment of the call: a quiet hum, so Asterisk sees media at once
+        (Answer() otherwise waits up to 500 ms for the first frame)."""
+        packets: list[tuple[float, bytes]] = []
+        hum = bytes(0xF0 if i % 16 < 8 else 0xFF for i in range(SAMPLES_PER_PACKET))
+        for i in range(ms // PACKET_MS):
+            rtp = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | 0, self.seq,
+                              self.timestamp, SSRC)  # fmt: skip
+            packets.append((i * PACKET_MS, rtp + hum))
+            self.seq += 1
+            self.timestamp += SAMPLES_PER_PACKET
+        path.write_bytes(_pcap(packets))
+        return path
+
+
+def _headers(payload: int) -> bytes:
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + payload, 0, 0x4000, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))  # fmt: skip
+    return _ETHERNET + ip + struct.pack("!HHHH", 8000, 8000, 8 + payload, 0)
+
 
 def _pcap(packets: list[tuple[float, bytes]]) -> bytes:
     out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     for at_ms, rtp in packets:
-        frame = _HEADERS + rtp
+        frame = _headers(len(rtp)) + rtp
         seconds, micros = divmod(int(at_ms * 1000), 1_000_000)
         out += struct.pack("<IIII", 1_700_000_000 + seconds, micros, len(frame), len(frame))
         out += frame

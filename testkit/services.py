@@ -1,5 +1,6 @@
 """Processes of our own that tests and benchmarks start and stop by pid: the
-FastAGI server, a Redis with an append-only file; the test instance's ports."""
+FastAGI server, a Redis with an append-only file, any `python -m` service;
+the test instance's ports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from testkit.waiting import free_tcp_port, stop_process, wait_until
 
@@ -109,3 +112,40 @@ class RedisServer:
     def stop(self) -> None:
         if self.proc is not None:
             stop_process(self.proc)
+
+
+class ServiceProcess:
+    """`python -m <module>` with its log in a file, ready when `probe` answers."""
+
+    def __init__(self, module: str, env: dict[str, str], log: Path, probe: str) -> None:
+        self.module, self.env, self.log, self.probe = module, env, log, probe
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        wait_until(self._up, 30, f"{self.module} to answer")
+
+    def _up(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.module} exited: {self.log.read_text()[-2000:]}")
+        try:
+            if self.probe.startswith("http"):
+                return httpx.get(self.probe, timeout=1).status_code == 200
+            host, port = self.probe.split(":")
+            with socket.create_connection((host, int(port)), timeout=1):
+                return True
+        except (httpx.HTTPError, OSError):
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def kill(self) -> None:
+        """kill -9: no clean-up, no goodbye."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)

@@ -136,16 +136,25 @@ class CitizenCall:
 GROUP_GAP_MS = 1500  # between groups ("1,20261125000001#": the menu key, then the number)
 
 
-def citizen_scenario(workdir: Path, dtmf: str | None, dtmf_delay_ms: int) -> Path:
+def citizen_scenario(workdir: Path, dtmf: str | None, dtmf_delay_ms: int,
+                     voice_ms: int = 0) -> Path:  # fmt: skip
     """citizen_call.xml made concrete: sipp substitutes no keywords inside
     <pause> or <exec>, so the key presses are written in (or left out).
     `dtmf` is one key, a run of keys, or comma-separated groups of keys; each
-    group is one RFC 2833 pcap (tests/dtmf.py), played after a pause."""
+    group is one RFC 2833 pcap (tests/dtmf.py), played after a pause.
+    `voice_ms` > 0: the caller sends that much audio from the moment the call
+    is up, as a real phone does (a silent caller costs Asterisk's 500 ms wait
+    for the first media frame at every Answer())."""
     source = (SIPP_DIR / "citizen_call.xml").read_text()
     block = re.search(r"<pause milliseconds=\"\[dtmf_delay\]\"/>\s*<nop>.*?</nop>", source, re.S)
     assert block is not None
     stream = DtmfStream()
     presses = []
+    if voice_ms > 0:
+        pcap = Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1])
+        stream.write_voice(voice_ms, pcap)
+        presses.append(block.group(0).replace("[dtmf_delay]", "0")
+                       .replace("[dtmf_pcap]", str(pcap)))  # fmt: skip
     for number, group in enumerate(dtmf.split(",") if dtmf else []):
         pcap = stream.write(group, Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1]))
         delay = dtmf_delay_ms if number == 0 else GROUP_GAP_MS
@@ -166,11 +175,12 @@ def place_call(
     dtmf: str | None = None,
     dtmf_delay_ms: int = 1500,
     scenario: str | None = None,
+    voice_ms: int = 0,
 ) -> CitizenCall:
     if scenario is not None:
         path = SIPP_DIR / scenario
     else:
-        path = citizen_scenario(workdir, dtmf, dtmf_delay_ms)
+        path = citizen_scenario(workdir, dtmf, dtmf_delay_ms, voice_ms)
     args = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(free_port()),
             "-mp", str(free_port()), "-s", number, "-key", "caller", caller,
             "-d", str(hold_ms), "-m", "1", "-timeout", "120", "-timeout_error", "-nostdin",

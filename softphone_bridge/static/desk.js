@@ -61,7 +61,14 @@ function showHistory(message) {
 
 function onMessage(m) {
   if (m.type === "hello") { seat = m.seat; YHT.text("seat-id", m.seat); }
-  else if (m.type === "snapshot") { m.seats.forEach(showSeat); showQueues(m.queues); }
+  else if (m.type === "snapshot") {
+    m.seats.forEach(showSeat); showQueues(m.queues);
+    for (const id of Object.keys(sosWaiting)) delete sosWaiting[id];
+    (m.sos_waiting || []).forEach((w) => { sosWaiting[w.call_id] = w.escalated; });
+    showSosWaiting();
+  }
+  else if (m.type === "sos_waiting") { sosWaiting[m.call_id] = m.escalated; showSosWaiting(); }
+  else if (m.type === "sos_clear") { delete sosWaiting[m.call_id]; showSosWaiting(); }
   else if (m.type === "seat" && m.agent_id === seat) showSeat(m);
   else if (m.type === "queue") showQueues([m]);
   else if (m.type === "screen_pop") showPop(m);
@@ -69,6 +76,18 @@ function onMessage(m) {
   else if (m.type === "sos_profile") showSos(m);
   else if (m.type === "ack") YHT.text("command-result", "已执行");
   else if (m.type === "error") YHT.text("command-result", m.message);
+}
+
+// SOS calls waiting for any seat: shown on every desk, also while talking,
+// so the first agent to finish takes the emergency
+const sosWaiting = {};
+function showSosWaiting() {
+  const ids = Object.keys(sosWaiting);
+  const banner = document.getElementById("sos-waiting");
+  banner.hidden = ids.length === 0;
+  const escalated = ids.some((id) => sosWaiting[id]);
+  banner.textContent = ids.length === 0 ? "" :
+    `一键呼叫 (SOS) ${ids.length} 个等待接听` + (escalated ? ", 已接通 120" : "") + ": 结束当前通话后立即接听";
 }
 
 const queues = {};

@@ -77,7 +77,7 @@ async def test_callers_who_give_up_are_called_back_unless_they_hung_up_at_once(
     while keying an order number past YHT_PBX_MENU_MISSED_S (3 s in the
     tests) is called back; one who hangs up before it (a misdial) is not."""
     at_once, keying, waiting = new_caller(), new_caller(), new_caller()
-    first = place_call(pbx.settings.sip_port, "12345", at_once, workdir, hold_ms=500)
+    first = place_call(pbx.settings.sip_port, "12345", at_once, workdir, hold_ms=1500)
     await ami.wait_for("QueueCallerAbandon", is_caller(at_once), timeout=30)
     assert await first.finished() == 0
     # presses 1 (order progress) while queued, hangs up while keying the number

@@ -4,6 +4,7 @@ the seats' phones and the 120 center on the partner trunk."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -74,7 +75,8 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         await logged_in(page)
         await page.send(type="pause", reason="meeting", ref="p")
         await page.expect(lambda m: m["type"] == "seat" and m["state"] == "paused")
-        # an ordinary caller waits first, then the elder presses the SOS key
+        # an ordinary caller waits (the seat is on a break), then the elder
+        # presses the SOS key: a break holds back ordinary calls, not an emergency
         citizen = new_caller()
         ordinary = place_call(pbx.settings.sip_port, "12345", citizen, workdir, hold_ms=22000)
         await ami.wait_for("QueueCallerJoin", is_caller(citizen), timeout=40)
@@ -85,10 +87,9 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         alarm = await board.expect(lambda m: m["type"] == "alarm" and m["key"] == f"sos:{call_id}")
         assert elder in alarm["message"]
 
-        await page.send(type="ready", ref="r")
         offered = await ami.wait_for("AgentCalled",
                                      lambda e: e.get("MemberName") == f"agent{SEAT}")  # fmt: skip
-        assert offered["Queue"] == "sos", "the free seat was offered the ordinary call first"
+        assert offered["Queue"] == "sos", "the seat on a break was offered the ordinary call"
         pop = await page.expect(lambda m: m["type"] == "screen_pop")
         assert pop["sos"] and pop["caller"] == elder
         profile = await page.expect(lambda m: m["type"] == "sos_profile")
@@ -153,6 +154,50 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         await board.ws.close()
 
 
+async def test_a_busy_seat_sees_the_sos_call_waiting_and_is_rung_the_moment_it_frees(
+    pbx, live_desk, ticketing_service, seat_phone, ami, workdir
+):
+    """Every seat is talking: the desk shows that an SOS call waits (without
+    the number), and the seat is rung for it as soon as its call ends, in its
+    wrap-up, through the ACD moving the waiting call back into the queue
+    (bench/sos_latency.py measures how soon)."""
+    elder = new_caller()
+    page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))
+    try:
+        await logged_in(page)
+        citizen = new_caller()
+        ordinary = place_call(pbx.settings.sip_port, "12345", citizen, workdir, hold_ms=7000)
+        await ami.wait_for("AgentConnect", is_caller(citizen), timeout=30)
+        sos_call = place_call(pbx.settings.sip_port, SOS_NUMBER, elder, workdir, hold_ms=15000)
+        joined = await ami.wait_for("QueueCallerJoin", is_caller(elder), timeout=20)
+        waiting = await page.expect(lambda m: m["type"] == "sos_waiting"
+                                    and m["call_id"] == joined["Uniqueid"])  # fmt: skip
+        assert elder not in json.dumps(waiting) and not waiting["escalated"]
+
+        complete = await ami.wait_for("AgentComplete", is_caller(citizen), timeout=30)
+        again = await ami.wait_for("QueueCallerJoin", lambda e: is_caller(elder)(e)
+                                   and e is not joined, timeout=10)  # fmt: skip
+        mine = f"agent{SEAT}"
+        rung = await ami.wait_for("AgentCalled", lambda e: is_caller(elder)(e)
+                                  and e.get("MemberName") == mine, timeout=10)  # fmt: skip
+        assert rung["Queue"] == "sos" and again["Queue"] == "sos"
+        # offered again after the seat's call ended, and rung before its
+        # wrap-up (a pause for ordinary calls) was over: by Asterisk's clock
+        assert float(rung["Timestamp"]) >= float(again["Timestamp"])
+        unpaused = [e for e in ami.events if e.get("Event") == "QueueMemberPause"
+                    and e.get("MemberName") == f"agent{SEAT}" and e.get("Paused") == "0"
+                    and float(e["Timestamp"]) >= float(complete["Timestamp"])]  # fmt: skip
+        assert not unpaused or float(unpaused[0]["Timestamp"]) >= float(rung["Timestamp"])
+        await ami.wait_for("AgentConnect", is_caller(elder), timeout=10)
+        await page.expect(lambda m: m["type"] == "sos_clear"
+                          and m["call_id"] == joined["Uniqueid"])  # fmt: skip
+        assert await sos_call.finished(40) == 0 and await ordinary.finished(30) == 0
+    finally:
+        await page.send(type="logout", ref="bye")
+        await page.expect(lambda m: m.get("ref") == "bye")
+        await page.ws.close()
+
+
 async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
     pbx, live_desk, ticketing_service, seat_phone, center, ami, workdir
 ):
@@ -162,9 +207,7 @@ async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
     board = await open_page(live_desk["ws"], ticketing_service.user("lead1", "shift_lead"))
     busy = center(busy=True)
     try:
-        await logged_in(page)
-        await page.send(type="pause", reason="break", ref="p")
-        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "paused")
+        # no seat is logged in: nobody answers
         sos_call = place_call(pbx.settings.sip_port, SOS_NUMBER, elder, workdir, hold_ms=30000)
         joined = await ami.wait_for("QueueCallerJoin", is_caller(elder), timeout=20)
         call_id, conf = joined["Uniqueid"], digits(joined["Uniqueid"])
@@ -191,8 +234,8 @@ async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
         assert retried["Conf"] == conf
         assert busy.invites(dialled=contact) + center_120.invites(dialled=contact) >= 2
         assert busy.invites(dialled="120") >= 1
-        # the call is still offered to the seats: the seat that goes ready joins
-        await page.send(type="ready", ref="r")
+        # the call is still offered to the seats: the seat that logs in joins
+        await logged_in(page)
         connect = await ami.wait_for("AgentConnect", lambda e: e.get("MemberName")
                                      == f"agent{SEAT}" and e.get("Queue") == "sos")  # fmt: skip
         # the seat joins through the offer that outlived the escalation

@@ -61,7 +61,8 @@ async def test_a_recorded_call_walks_the_seat_through_its_states():
     states = [s for agent, s in store.seat_states if agent == "1002"]
     assert states == ["ready", "ringing", "talking", "wrapup", "wrapup"]
     assert manager.actions[-1] == {"Action": "QueuePause", "Interface": "PJSIP/agent1002",
-                                   "Paused": "true", "Reason": "wrapup"}  # fmt: skip
+                                   "Paused": "true", "Reason": "wrapup",
+                                   "Queue": "hotline"}  # fmt: skip
     figures = store.figures["hotline"]
     assert (figures.answered, figures.answered_in_target, figures.waiting) == (1, 0, 0)
     offer = next(m for m in store.published if m["type"] == "offer")

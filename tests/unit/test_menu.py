@@ -160,7 +160,8 @@ def test_wait_classes_play_the_hold_music_last_in_a_loop(tmp_path):
     files = sorted(p.name for p in (moh / "yht-wait-welcome-89000-holiday").iterdir())
     assert files == ["01-holiday.ulaw", "02-welcome-89000.ulaw", "03-menu.ulaw", "99-yht-hold.ulaw"]
     section = musiconhold_sections(MENU)
-    assert "[yht-wait-welcome-89000-holiday]\nmode = files\ndirectory = moh/yht-wait-welcome-89000-holiday" in section
+    holiday = "yht-wait-welcome-89000-holiday"
+    assert f"[{holiday}]\nmode = files\ndirectory = moh/{holiday}" in section
     assert section.count("loop_last = yes") == len(wait_classes(MENU))
 
 

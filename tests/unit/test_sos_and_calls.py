@@ -159,9 +159,12 @@ async def test_leads_see_sos_alarms_until_answered_and_nobody_sees_channel_names
     to_agent = [json.loads(m) for m in agent.sent]
     assert [m["type"] for m in to_lead] == ["alarm", "seat", "alarm_clear"]
     assert "13900001234" in to_lead[0]["message"]
-    assert [m["type"] for m in to_agent] == ["seat"]
-    assert "agent_channel" not in to_agent[0] and "caller_channel" not in to_lead[1]
-    assert bridge.alarms == {}
+    # every agent's desk learns that an SOS call waits, without the number
+    assert [m["type"] for m in to_agent] == ["sos_waiting", "seat", "sos_clear"]
+    assert to_agent[0] == {"type": "sos_waiting", "call_id": CALL_ID, "escalated": False}
+    assert "13900001234" not in json.dumps(to_agent)
+    assert "agent_channel" not in to_agent[1] and "caller_channel" not in to_lead[1]
+    assert bridge.alarms == {} and bridge.sos_waiting == {}
 
 
 async def test_a_phone_that_drops_off_during_wrap_up_is_still_unpaused():

@@ -147,6 +147,14 @@ class AcdCore:
         figures.oldest_join = min(waiting.values(), default=0.0)
         await self.store.save_queue(figures)
 
+    async def rewrite_store(self) -> None:
+        """Write every seat and queue figure as this process holds them (an
+        emptied live Redis): nothing is reset, times in state are kept."""
+        for seat in list(self.seats.values()):
+            await self.store.save_seat(seat)
+        for queue in list(self.queues):
+            await self._save_queue(queue)
+
     def _cancel_timer(self, agent_id: str) -> None:
         task = self._timers.pop(agent_id, None)
         if task is not None:

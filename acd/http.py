@@ -66,13 +66,15 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
     app.state.token = token
     guard = [Depends(authorised)]
 
+    # the picture this process holds (what it writes to the live Redis): right
+    # also while that Redis is down or has just come back empty
     @app.get("/seats", dependencies=guard)
     async def seats() -> list[dict]:
-        return [asdict(s) for s in await runner.acd.store.seats()]
+        return [asdict(runner.acd.seats[a]) for a in sorted(runner.acd.seats)]
 
     @app.get("/queues", dependencies=guard)
     async def queues() -> list[dict]:
-        return [asdict(q) for q in await runner.acd.store.queues()]
+        return [asdict(runner.acd.queues[q]) for q in sorted(runner.acd.queues)]
 
     async def run(command, *args, audit: tuple[str, str, str] | None = None,
                   call_of: str = "") -> dict:  # fmt: skip

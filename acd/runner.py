@@ -76,6 +76,8 @@ class AcdRunner:
         ]
         self.resyncs = 0
         self._started = False  # later logins are reconnects: each one resyncs
+        self.redis_up = True
+        self.redis_rewrites = 0  # the live picture written back into an emptied Redis
 
     async def start(self) -> None:
         self.manager.loop = asyncio.get_running_loop()
@@ -93,6 +95,30 @@ class AcdRunner:
         # only now: before the first resync every seat would count as closed
         # and the seat map would show a false staffing alarm
         self.supervisor.start("staffing", self._publish_staffing)
+        self.supervisor.start("live-redis", self._watch_live_redis)
+
+    async def _watch_live_redis(self, interval_s: float = 0.5) -> None:
+        """The live Redis keeps nothing on disk: after a restart it is empty,
+        and the seat map (read from it) would be blank until each seat moved.
+        A marker key tells an emptied Redis from a live one, however short the
+        outage; the ACD then writes its whole picture back and resyncs."""
+        marker = f"{self.settings.redis_prefix}:live"
+        while True:
+            try:
+                if not await self.redis.exists(marker):
+                    if self.redis_rewrites or not self.redis_up:
+                        log.warning("live Redis came back empty: writing the picture back")
+                    await self.acd.rewrite_store()
+                    await self.redis.set(marker, "1")
+                    self.redis_rewrites += 1
+                if not self.redis_up:
+                    log.info("live Redis reachable again")
+                self.redis_up = True
+            except RedisError as error:
+                if self.redis_up:
+                    log.warning("live Redis unreachable (%s)", type(error).__name__)
+                self.redis_up = False
+            await asyncio.sleep(interval_s)
 
     async def _remember_seats(self) -> None:
         """The seats as the previous process left them in Redis: the resync
@@ -178,8 +204,9 @@ class AcdRunner:
     async def health(self) -> dict:
         backlog = await self.outbox.backlog(list(DELIVERIES))
         return {
-            "ok": bool(self.manager.ami_up) and self.supervisor.healthy(),
+            "ok": bool(self.manager.ami_up) and self.supervisor.healthy() and self.redis_up,
             "ami": bool(self.manager.ami_up),
+            "live_redis": self.redis_up,
             "resyncs": self.resyncs,
             "tasks": self.supervisor.health(),
             "backlog": backlog,

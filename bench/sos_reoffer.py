@@ -137,8 +137,10 @@ async def run(samples: int) -> None:
     for name, values in found.items():
         ms = [v * 1000 for v in values]
         summary[name] = median(ms)
-        print(f"{name:28s} seat freed -> rung for SOS: p50 {median(ms):6.0f} ms, "
-              f"p99 {percentile(ms, 99):6.0f} ms, max {max(ms):6.0f} ms ({len(ms)} calls)")
+        print(
+            f"{name:28s} seat freed -> rung for SOS: p50 {median(ms):6.0f} ms, "
+            f"p99 {percentile(ms, 99):6.0f} ms, max {max(ms):6.0f} ms ({len(ms)} calls)"
+        )
     with_acd = summary["with the ACD"]
     if with_acd:
         print(f"ratio baseline / ACD (p50): {summary['without the ACD (baseline)'] / with_acd:.1f}")

@@ -5,6 +5,7 @@ the test instance's ports."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,32 +16,44 @@ from pathlib import Path
 
 import httpx
 
-from testkit.waiting import free_tcp_port, stop_process, wait_until
+from testkit.waiting import free_port, free_tcp_port, stop_process, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 
-TEST_PORTS = {
-    "YHT_PBX_INSTANCE": "test",
-    "YHT_PBX_SIP_PORT": "15060",
-    "YHT_PBX_AMI_PORT": "15038",
-    "YHT_PBX_AGI_PORT": "14573",
-    "YHT_PBX_RTP_START": "11000",
-    "YHT_PBX_RTP_END": "11999",
-    "YHT_PBX_PARTNER_PORT": "15090",
-    "YHT_PBX_QUALIFY_SECONDS": "5",
-    # the SOS line: seats ring this long before 120 is called (15 s in service)
-    "YHT_PBX_SOS_ANSWER_S": "6",
-    # seat 1001 is a static member (call-path tests); the others log in through the ACD
-    "YHT_PBX_STATIC_MEMBERS": "1001",
-    # a hang-up after 3 s in the voice menu is a missed call (10 s in service)
-    "YHT_PBX_MENU_MISSED_S": "3",
-    # outside calls (not 110/119/120/122): one per seat at a time
-    "YHT_PBX_OUT_MAX_PER_SEAT": "1",
-    "YHT_PBX_OUT_MAX_TOTAL": "4",
-    "YHT_TICKETING_PORT": "18080",
-    "YHT_TICKETING_DESK_ORIGINS": "http://127.0.0.1:18092",
-    "YHT_AGI_TICKETING_URL": "http://127.0.0.1:18080",
-}
+
+def _test_ports() -> dict[str, str]:
+    """The test instance's ports, taken free for each test session: a test
+    never talks to whatever else answers on a fixed port (a `make run` or a
+    second suite on the same machine)."""
+    sip, partner = free_port(), free_port()  # UDP
+    ami, agi, ticketing, acd, bridge = (free_tcp_port() for _ in range(5))
+    return {
+        "YHT_PBX_INSTANCE": "test",
+        "YHT_PBX_SIP_PORT": str(sip),
+        "YHT_PBX_AMI_PORT": str(ami),
+        "YHT_PBX_AGI_PORT": str(agi),
+        "YHT_PBX_RTP_START": "11000",
+        "YHT_PBX_RTP_END": "11999",
+        "YHT_PBX_PARTNER_PORT": str(partner),
+        "YHT_PBX_QUALIFY_SECONDS": "5",
+        # the SOS line: seats ring this long before 120 is called (15 s in service)
+        "YHT_PBX_SOS_ANSWER_S": "6",
+        # seat 1001 is a static member (call-path tests); the others log in through the ACD
+        "YHT_PBX_STATIC_MEMBERS": "1001",
+        # a hang-up after 3 s unanswered is a missed call (10 s in service)
+        "YHT_PBX_MENU_MISSED_S": "3",
+        # outside calls (not 110/119/120/122): one per seat at a time
+        "YHT_PBX_OUT_MAX_PER_SEAT": "1",
+        "YHT_PBX_OUT_MAX_TOTAL": "4",
+        "YHT_TICKETING_PORT": str(ticketing),
+        "YHT_TICKETING_DESK_ORIGINS": f"http://127.0.0.1:{bridge}",
+        "YHT_AGI_TICKETING_URL": f"http://127.0.0.1:{ticketing}",
+        "YHT_ACD_HTTP_PORT": str(acd),
+        "YHT_BRIDGE_PORT": str(bridge),
+    }
+
+
+TEST_PORTS = _test_ports()
 
 
 class AgiServerProcess:
@@ -64,6 +77,12 @@ class AgiServerProcess:
         if self.proc is not None:
             stop_process(self.proc)
 
+    def kill(self) -> None:
+        """kill -9, calls in progress included."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -74,18 +93,21 @@ class AgiServerProcess:
 @dataclass
 class RedisServer:
     """A redis-server of the test's own with an append-only file (fsync on
-    every write), like the project's durable Redis; kill() is kill -9."""
+    every write), like the project's durable Redis; kill() is kill -9.
+    persistent=False: nothing on disk, like the machine's live-state Redis."""
 
     workdir: Path
     port: int = 0
     proc: subprocess.Popen | None = None
+    persistent: bool = True
 
     def start(self) -> None:
         self.port = self.port or free_tcp_port()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-             "--dir", str(self.workdir), "--appendonly", "yes", "--appendfsync", "always",
+             "--dir", str(self.workdir), "--appendonly", "yes" if self.persistent else "no",
+             "--appendfsync", "always",
              "--save", "", "--daemonize", "no", "--logfile", str(self.workdir / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -149,3 +171,65 @@ class ServiceProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+class PostgresServer:
+    """A PostgreSQL server of the test's own (initdb in a fresh directory, a
+    free port, trust on loopback), run as the `postgres` account when the
+    test runs as root; stop() is a fast shutdown, start() starts it again on
+    the same data."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not found:
+            raise RuntimeError("PostgreSQL server binaries missing: run `make setup`")
+        self.bin = found[-1].parent
+        self.dir = Path(tempfile.mkdtemp(prefix="yht-pg-"))
+        self.port = free_tcp_port()
+        self.user = "postgres" if os.geteuid() == 0 else None
+        if self.user:
+            shutil.chown(self.dir, self.user)
+        subprocess.run([str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-A", "trust",
+                        "-U", "postgres", "-E", "UTF8", "--no-sync"],
+                       user=self.user, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(self.bin / "postgres"), "-D", str(self.dir / "data"), "-p", str(self.port),
+             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.dir}",
+             "-c", "fsync=off"],
+            user=self.user, stdout=subprocess.DEVNULL, stderr=open(self.dir / "log", "ab"),
+        )  # fmt: skip
+        wait_until(self._answers, 30, f"PostgreSQL on port {self.port}")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:  # fmt: skip
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def _answers(self) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres "
+                                 "dbname=postgres connect_timeout=1"):  # fmt: skip
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    def stop(self) -> None:
+        """A fast shutdown (SIGINT): clients are cut off, the data stays."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(timeout=30)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

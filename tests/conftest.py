@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,9 +23,7 @@ from scripts import secrets
 from testkit.ami import AmiRecorder
 from testkit.services import TEST_PORTS, AgiServerProcess, RedisServer, ServiceProcess
 from testkit.sipp import SippAgent, SippCenter
-from testkit.waiting import stop_process, wait_until
-
-AGENT_PORT_BASE = 15071
+from testkit.waiting import free_port, stop_process, wait_until
 
 
 def pytest_configure(config):
@@ -55,25 +52,7 @@ def test_env(tmp_path_factory) -> dict[str, str]:
     menu["order_progress"]["state_prompts"]["case"] = "no-such-prompt"
     menu_file = tmp_path_factory.mktemp("ivr") / "menu.yaml"
     menu_file.write_text(yaml.safe_dump(menu, allow_unicode=True))
-    _refuse_taken_ports()
     return {**TEST_PORTS, **secrets.as_env(), "YHT_AGI_MENU_FILE": str(menu_file)}
-
-
-def _refuse_taken_ports() -> None:
-    """The suite's fixed ports must be free: a test must not talk to whatever
-    else answers there (a `make run` on the same machine uses other ports)."""
-    tcp = [TEST_PORTS[k] for k in ("YHT_PBX_AMI_PORT", "YHT_PBX_AGI_PORT", "YHT_TICKETING_PORT")]
-    udp = [TEST_PORTS[k] for k in ("YHT_PBX_SIP_PORT", "YHT_PBX_PARTNER_PORT")]
-    for kind, ports in ((socket.SOCK_STREAM, [*tcp, "18091", "18092"]), (socket.SOCK_DGRAM, udp)):
-        for port in ports:
-            with socket.socket(socket.AF_INET, kind) as probe:
-                if kind == socket.SOCK_STREAM:
-                    # as servers bind: a closed connection's TIME_WAIT is no owner
-                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    probe.bind(("127.0.0.1", int(port)))
-                except OSError:
-                    pytest.exit(f"port {port} is taken: stop what listens there, then test", 2)
 
 
 @pytest.fixture(scope="session")
@@ -179,6 +158,12 @@ class TicketingService:
         if self.proc is not None:
             stop_process(self.proc)
 
+    def kill(self) -> None:
+        """kill -9: requests in flight included."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
 
 @pytest.fixture(scope="session")
 def ticketing_service(test_env, tmp_path_factory) -> Iterator[TicketingService]:
@@ -197,20 +182,25 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     # the ACD's durable outbox: a Redis of the suite's own, with its AOF
     outbox = RedisServer(logs / "outbox-redis")
     outbox.start()
+    acd_url = f"http://127.0.0.1:{test_env['YHT_ACD_HTTP_PORT']}"
+    bridge_port = test_env["YHT_BRIDGE_PORT"]
     env = {**os.environ, **test_env, "YHT_ACD_REDIS_PREFIX": prefix,
-           "YHT_BRIDGE_ACD_PREFIX": prefix, "YHT_ACD_HTTP_PORT": "18091",
+           "YHT_BRIDGE_ACD_PREFIX": prefix,
            "YHT_ACD_WRAPUP_SECONDS": "1", "YHT_ACD_STAFFING_INTERVAL_S": "1",
-           "YHT_ACD_SOS_SYNC_INTERVAL_S": "1", "YHT_BRIDGE_ACD_URL": "http://127.0.0.1:18091",
-           "YHT_BRIDGE_PORT": "18092", "YHT_ACD_TICKETING_URL": ticketing_service.base,
+           "YHT_ACD_SOS_SYNC_INTERVAL_S": "1", "YHT_BRIDGE_ACD_URL": acd_url,
+           "YHT_ACD_TICKETING_URL": ticketing_service.base,
            "YHT_BRIDGE_RECHECK_INTERVAL_S": "1", "YHT_ACD_OUTBOX_REDIS_URL": outbox.url,
            "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
-    acd = ServiceProcess("acd", env, logs / "acd.log", "http://127.0.0.1:18091/health")
-    bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log", "127.0.0.1:18092")
+    acd = ServiceProcess("acd", env, logs / "acd.log", f"{acd_url}/health")
+    bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log",
+                            f"127.0.0.1:{bridge_port}")  # fmt: skip
     acd.start()
     try:
         bridge.start()
         yield {
-            "ws": "ws://127.0.0.1:18092/",
+            "ws": f"ws://127.0.0.1:{bridge_port}/",
+            "pages": f"http://127.0.0.1:{bridge_port}",
+            "acd_url": acd_url,
             "acd": acd,
             "bridge": bridge,
             "outbox": outbox,
@@ -239,8 +229,7 @@ def agent(pbx, workdir) -> Iterator[SippAgent]:
     """Seat 1001's phone, registered and reachable; unregistered afterwards."""
     from scripts.pbx import agent_password
 
-    phone = SippAgent("1001", agent_password("1001"), AGENT_PORT_BASE,
-                      pbx.settings.sip_port, workdir)  # fmt: skip
+    phone = SippAgent("1001", agent_password("1001"), free_port(), pbx.settings.sip_port, workdir)
     phone.start()
     wait_until(lambda: _contact_available(pbx, "agent1001"), 20, "agent1001 to be reachable")
     yield phone
@@ -257,8 +246,8 @@ def late_agent(pbx, workdir) -> Iterator:
     phones: list[SippAgent] = []
 
     def start() -> SippAgent:
-        phone = SippAgent("1001", agent_password("1001"), AGENT_PORT_BASE,
-                          pbx.settings.sip_port, workdir)  # fmt: skip
+        phone = SippAgent("1001", agent_password("1001"), free_port(), pbx.settings.sip_port,
+                          workdir)  # fmt: skip
         phone.start()
         phones.append(phone)
         wait_until(lambda: _contact_available(pbx, "agent1001"), 20, "agent1001 to be reachable")
@@ -272,14 +261,14 @@ def late_agent(pbx, workdir) -> Iterator:
 
 @pytest.fixture
 def seat_phones(pbx, workdir):
-    """Start seat phones on demand: seat_phones("1003", 15091). Each is
+    """Start seat phones on demand: seat_phones("1003"), on a free port. Each is
     registered, and unregistered and stopped after the test."""
     from scripts.pbx import agent_password
 
     phones: list[SippAgent] = []
 
-    def start(seat: str, port: int) -> SippAgent:
-        phone = SippAgent(seat, agent_password(seat), port, pbx.settings.sip_port, workdir)
+    def start(seat: str) -> SippAgent:
+        phone = SippAgent(seat, agent_password(seat), free_port(), pbx.settings.sip_port, workdir)
         phone.start()
         phones.append(phone)
         return phone

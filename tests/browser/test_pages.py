@@ -15,12 +15,13 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from testkit.services import TEST_PORTS
 from testkit.sipp import place_call
 from tests.integration.test_call_path import new_caller
 
 pytestmark = pytest.mark.browser
 SEAT = "1002"  # first choice for the hotline (acd/data/skills.yaml)
-PAGES = "http://127.0.0.1:18092"
+PAGES = f"http://127.0.0.1:{TEST_PORTS['YHT_BRIDGE_PORT']}"
 SOS_ALARMS = "#alarms li.sos"
 
 
@@ -81,7 +82,7 @@ def desk_and_seat_map(browser, ticketing_service) -> tuple[str, str]:
 
 @pytest.fixture
 def seat_phone(seat_phones):
-    return seat_phones(SEAT, 15101)
+    return seat_phones(SEAT)
 
 
 def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(

@@ -49,7 +49,7 @@ async def acd(pbx, redis):
 
 @pytest.fixture
 def seat_phone(seat_phones):
-    return seat_phones(SEAT, 15081)
+    return seat_phones(SEAT)
 
 
 async def state_in_redis(runner: AcdRunner, agent_id: str) -> dict:
@@ -150,7 +150,7 @@ async def test_a_second_choice_seat_is_offered_a_call_only_after_it_waited(
     pbx, agi_server, acd, seat_phones, ami, workdir
 ):
     # seat 1004 serves the hotline only as a second choice (penalty 1)
-    seat_phones("1004", 15111)
+    seat_phones("1004")
     await acd.acd.login("1004")
     await seat_is(acd, "1004", "ready")
     caller = new_caller()

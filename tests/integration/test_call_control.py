@@ -15,13 +15,13 @@ from testkit.waiting import until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 
-SEAT, SEAT_PORT = "1003", 15091
-LEAD_SEAT, LEAD_PORT = "1004", 15111
+SEAT = "1003"
+LEAD_SEAT = "1004"
 
 
 @pytest.fixture
 def seat_phone(seat_phones):
-    return seat_phones(SEAT, SEAT_PORT)
+    return seat_phones(SEAT)
 
 
 async def on_a_call(pbx, page, ami, workdir, hold_ms: int = 25000):
@@ -107,7 +107,7 @@ async def test_110_handoff_three_way_call_and_transfer_to_a_queue(
 async def test_a_shift_lead_listens_from_their_phone_and_no_one_acts_on_anothers_call(
     pbx, live_desk, ticketing_service, seat_phone, seat_phones, ami, workdir
 ):
-    seat_phones(LEAD_SEAT, LEAD_PORT)
+    seat_phones(LEAD_SEAT)
     page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))
     other = await open_page(live_desk["ws"], ticketing_service.user("desk1002", "agent",
                                                                     seat="1002"))  # fmt: skip

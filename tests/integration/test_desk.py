@@ -55,7 +55,7 @@ async def open_page(url: str, token_header: dict[str, str]) -> Page:
 
 @pytest.fixture
 def seat_phone(seat_phones):
-    return seat_phones(SEAT, 15091)
+    return seat_phones(SEAT)
 
 
 async def test_a_call_pops_up_on_the_agents_page_with_context_history_and_a_draft(

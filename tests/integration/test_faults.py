@@ -65,7 +65,7 @@ async def test_a_missed_call_survives_the_receiver_the_sender_and_redis_going_do
     found = [m for m in missed_calls(ticketing_service) if m["caller"] == caller]
     assert len(found) == 1 and found[0]["reason"] == "abandoned"
     await until(lambda: outbox_length(live_desk) == 0, 10, "an empty outbox")
-    health = await asyncio.to_thread(httpx.get, "http://127.0.0.1:18091/health", timeout=5)
+    health = await asyncio.to_thread(httpx.get, f"{live_desk['acd_url']}/health", timeout=5)
     assert health.status_code == 200 and health.json()["backlog"]["missed"] == 0
     print(f"missed call delivered {recovered:.1f} s after the ACD restarted")
 
@@ -143,7 +143,7 @@ async def new_join(ami, start: int, caller: str) -> dict:
 async def test_after_a_kill_9_of_the_acd_and_the_bridge_the_seat_map_shows_the_true_state(
     pbx, live_desk, ticketing_service, seat_phones
 ):
-    seat_phones("1003", 15091)
+    seat_phones("1003")
     agent = ticketing_service.user("desk1003", "agent", seat="1003")
     page = await open_page(live_desk["ws"], agent)
     try:

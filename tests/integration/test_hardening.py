@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from scripts.pbx import Pbx, PbxSettings, agent_password
 from scripts.pbx_account import SERVICE_ACCOUNT
 from testkit.sipp import SIPP_DIR, place_call
-from testkit.waiting import free_port, until, wait_until
+from testkit.waiting import free_port, free_tcp_port, until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 
@@ -226,7 +226,7 @@ def test_each_caller_has_its_own_credential(live_desk, ticketing_service, test_e
     control = {"Authorization": f"Bearer {test_env['YHT_ACD_CONTROL_TOKEN']}"}
     service = {"Authorization": f"Bearer {test_env['YHT_ACD_SERVICE_TOKEN']}"}
     ivr = {"Authorization": f"Bearer {test_env['YHT_IVR_API_TOKEN']}"}
-    acd_api = "http://127.0.0.1:18091"
+    acd_api = live_desk["acd_url"]
     # the bridge's key drives seats, and opens nothing in the work-order service
     assert httpx.get(f"{acd_api}/seats", headers=control).status_code == 200
     assert httpx.get(f"{ticketing_service.base}/elders/devices", headers=control).status_code == 401
@@ -241,9 +241,9 @@ def test_each_caller_has_its_own_credential(live_desk, ticketing_service, test_e
 @pytest.fixture
 def second_instance(test_env):
     """A second Asterisk instance of its own, to restart at will."""
-    settings = PbxSettings(instance="restart-test", sip_port=25060, ami_port=25038,
-                           agi_port=24573, rtp_start=12000, rtp_end=12099,
-                           partner_port=25090)  # fmt: skip
+    settings = PbxSettings(instance="restart-test", sip_port=free_port(),
+                           ami_port=free_tcp_port(), agi_port=free_tcp_port(),
+                           rtp_start=12000, rtp_end=12099, partner_port=free_port())  # fmt: skip
     instance = Pbx(settings)
     shutil.rmtree(instance.dir, ignore_errors=True)
     yield instance
@@ -305,5 +305,5 @@ async def test_pages_from_another_origin_cannot_open_the_websocket(live_desk):
     with pytest.raises(InvalidStatus) as refused:
         await connect(live_desk["ws"], origin="http://evil.example")
     assert refused.value.response.status_code == 403
-    own = await connect(live_desk["ws"], origin="http://127.0.0.1:18092")
+    own = await connect(live_desk["ws"], origin=live_desk["pages"])
     await own.close()

@@ -17,7 +17,6 @@ from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import Page, open_page
 
 SEAT = "1003"
-SEAT_PORT = 15091
 SOS_NUMBER = "12349"
 
 
@@ -27,7 +26,7 @@ def digits(call_id: str) -> str:
 
 @pytest.fixture
 def seat_phone(seat_phones):
-    return seat_phones(SEAT, SEAT_PORT)
+    return seat_phones(SEAT)
 
 
 def register_elder(ticketing_service, number: str, contact: str | None = None) -> dict:

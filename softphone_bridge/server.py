@@ -44,7 +44,7 @@ from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from softphone_bridge.alarms import standing_alarms
+from softphone_bridge.alarms import AlarmFeed
 from softphone_bridge.commands import seat_command
 from softphone_bridge.screenpop import screen_pop
 from softphone_bridge.session import Session, refuse
@@ -69,7 +69,7 @@ EXPIRED = "登录已失效 (令牌过期或账户已停用), 请重新登录"
 
 
 @dataclass
-class Bridge:
+class Bridge(AlarmFeed):
     settings: BridgeSettings
     redis: Redis
     http: httpx.AsyncClient
@@ -246,38 +246,6 @@ class Bridge:
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
 
-    async def _sos_alarm(self, event: SosState) -> None:
-        """An SOS call stays an alarm on the seat map until a seat answers it."""
-        key = f"sos:{event.call_id}"
-        caller = event.caller or "未显示号码"
-        if event.state == "waiting":
-            await self._raise(key, f"一键呼叫 (SOS) {caller} 等待接听")
-        elif event.state == "escalated":
-            await self._raise(key, f"一键呼叫 (SOS) {caller} 无人接听, 已自动接通 120, 请立即接听")
-        else:
-            await self._clear(key)
-        # every agent's desk, busy or not, sees that an emergency is waiting
-        if event.state in ("waiting", "escalated"):
-            self.sos_waiting[event.call_id] = event.state == "escalated"
-            notice = {"type": "sos_waiting", "call_id": event.call_id,
-                      "escalated": event.state == "escalated"}  # fmt: skip
-        elif self.sos_waiting.pop(event.call_id, None) is not None:
-            notice = {"type": "sos_clear", "call_id": event.call_id}
-        else:
-            return
-        await self._send_where(notice, lambda s: not s.is_lead)
-
-    async def _raise(self, key: str, message: str) -> None:
-        self.pushed[key] = message
-        self.alarms[key] = message
-        await self._send_where({"type": "alarm", "key": key, "message": message,
-                                "at": time.time()}, lambda s: s.is_lead)  # fmt: skip
-
-    async def _clear(self, key: str) -> None:
-        self.pushed.pop(key, None)
-        if self.alarms.pop(key, None) is not None:
-            await self._send_where({"type": "alarm_clear", "key": key}, lambda s: s.is_lead)
-
     async def _pop(self, session: Session, offer: dict) -> None:
         """Send the pop at once; the caller's history follows when it arrives,
         so a slow work-order service never delays the ring on the page."""
@@ -309,17 +277,3 @@ class Bridge:
 
     async def _send_where(self, message: dict, wanted) -> None:
         await asyncio.gather(*(s.send(message) for s in list(self.sessions) if wanted(s)))
-
-    async def watch_alarms(self, interval: float = 1.0) -> None:
-        """Alarms for shift leads: a caller waiting too long, a seat paused too long."""
-        while True:
-            await asyncio.sleep(interval)
-            now = time.time()
-            alarms = standing_alarms(self.queues.values(), self.seats.values(), self.staffing, now)
-            alarms |= self.pushed
-            for key in alarms.keys() - self.alarms.keys():
-                await self._send_where({"type": "alarm", "key": key, "message": alarms[key],
-                                        "at": now}, lambda s: s.is_lead)  # fmt: skip
-            for key in self.alarms.keys() - alarms.keys():
-                await self._send_where({"type": "alarm_clear", "key": key}, lambda s: s.is_lead)
-            self.alarms = alarms

@@ -66,12 +66,14 @@ class AgiServerProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        started = self.log().count("FastAGI listening")  # the log is kept across restarts
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "agi"], cwd=REPO, stdout=log, stderr=log,
             env={**os.environ, **self.env, "YHT_AGI_PORT": str(self.port)},
         )  # fmt: skip
-        wait_until(lambda: "FastAGI listening" in self.log(), 15, "the FastAGI server")
+        wait_until(lambda: self.log().count("FastAGI listening") > started, 15,
+                   "the FastAGI server")  # fmt: skip
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -4,6 +4,7 @@ by its pid: what every test and benchmark needs."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 import socket
 import subprocess
@@ -47,9 +48,17 @@ def free_port() -> int:
 
 async def until(condition: Callable[[], object], timeout: float, what: str) -> None:
     """wait_until inside a coroutine: polls without blocking the event loop
-    (AMI events and websocket messages keep arriving meanwhile)."""
+    (AMI events and websocket messages keep arriving meanwhile). The
+    condition may be a coroutine function; it is awaited then."""
     deadline = time.monotonic() + timeout
-    while not condition():
+
+    async def holds() -> bool:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        return bool(value)
+
+    while not await holds():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.05)

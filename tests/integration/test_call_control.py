@@ -31,7 +31,11 @@ async def on_a_call(pbx, page, ami, workdir, hold_ms: int = 25000):
     caller = new_caller()
     call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=hold_ms)
     connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=40)
-    await page.expect(lambda m: m["type"] == "seat" and m["state"] == "talking")
+    # the ACD holds this call now (an earlier call's "talking" in the page's
+    # history is no proof: a command sent before the ACD has handled its own
+    # AgentConnect finds no call on the seat and is refused)
+    await page.expect(lambda m: m["type"] == "seat" and m["state"] == "talking"
+                      and m.get("call_id") == connect["Uniqueid"])  # fmt: skip
     return caller, call, connect
 
 

@@ -158,7 +158,9 @@ async def test_one_fault_at_a_time_the_stack_recovers_by_itself(
         restarted = time.monotonic()
         agi_server.start()
         recovery["FastAGI: restart to serving"] = time.monotonic() - restarted
-        abandoned.append(keying)  # hangs up in the queue
+        # the seat is still on its break: the caller gives up in the queue
+        await ami.wait_for("QueueCallerAbandon", is_caller(keying), timeout=30)
+        abandoned.append(keying)
 
         # 2. the ACD, kill -9 while the seat talks
         await page.send(type="ready", ref="r")
@@ -242,7 +244,10 @@ async def test_one_fault_at_a_time_the_stack_recovers_by_itself(
     finally:
         for call in calls:
             call.stop()
+        await page.ws.close()  # the bridge's kill -9 cut it; log out from a new page
+        page = await open_page(sweep.ws, agent)
         await page.send(type="logout", ref="out")
+        await page.expect(lambda m: m.get("ref") == "out")
         await page.ws.close()
     print("\nrecovery (seconds):")
     for what, seconds in recovery.items():

@@ -86,3 +86,12 @@ def stop_on_sigterm() -> None:
         raise SystemExit(143)
 
     signal.signal(signal.SIGTERM, _exit)
+
+
+def main_with_count(run, default: int) -> None:
+    """`python -m bench.X [COUNT]`: SIGTERM stops cleanly, COUNT or default."""
+    import asyncio
+    import sys
+
+    stop_on_sigterm()
+    asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else default))

@@ -23,19 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import (
-    ami_for,
-    bench_system,
-    git_rev,
-    machine,
-    median,
-    percentile,
-    stop_on_sigterm,
-)
+from bench import common
 from testkit.sipp import SippAgent, citizen_scenario
 from testkit.waiting import free_port
 
@@ -79,14 +70,14 @@ async def one_call(pbx, ami, workdir: Path, number: str, voice: bool, hold_ms: i
 
 async def run(calls: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="yht-bench-"))
-    with bench_system() as (pbx, _agi):
+    with common.bench_system() as (pbx, _agi):
         from scripts.pbx import agent_password
 
         seat = SippAgent(SEAT, agent_password(SEAT), free_port(), pbx.settings.sip_port, workdir)
         seat.start()
         try:
             await asyncio.sleep(2)  # registered, qualified
-            ami = await ami_for(pbx)
+            ami = await common.ami_for(pbx)
             conditions = {
                 "queue-first, audio": ("12345", True, HOLD_MS),
                 "queue-first, silent": ("12345", False, HOLD_MS),
@@ -100,16 +91,17 @@ async def run(calls: int) -> None:
             ami.close()
         finally:
             seat.stop()
-    print(f"machine: {machine()}; commit {git_rev()}")
+    print(f"machine: {common.machine()}; commit {common.git_rev()}")
     print(f"command: python -m bench.front_end_wait {calls}")
     rows = {}
     for name, values in found.items():
         queue = [q * 1000 for q, _ in values]
         ring = [r * 1000 for _, r in values]
-        rows[name] = (median(queue), median(ring))
-        print(f"{name:28s} answer->queue p50 {median(queue):7.0f} ms"
-              f" p99 {percentile(queue, 99):7.0f} ms | answer->first ring"
-              f" p50 {median(ring):7.0f} ms p99 {percentile(ring, 99):7.0f} ms")  # fmt: skip
+        rows[name] = (common.median(queue), common.median(ring))
+        p99_queue, p99_ring = common.percentile(queue, 99), common.percentile(ring, 99)
+        print(f"{name:28s} answer->queue p50 {common.median(queue):7.0f} ms"
+              f" p99 {p99_queue:7.0f} ms | answer->first ring"
+              f" p50 {common.median(ring):7.0f} ms p99 {p99_ring:7.0f} ms")  # fmt: skip
     base = rows["menu-first (before), audio"][1]
     now = rows["queue-first, audio"][1]
     if now:
@@ -117,8 +109,7 @@ async def run(calls: int) -> None:
 
 
 def main() -> None:
-    stop_on_sigterm()
-    asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 20))
+    common.main_with_count(run, 20)
 
 
 if __name__ == "__main__":

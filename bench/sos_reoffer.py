@@ -20,19 +20,10 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import (
-    ami_for,
-    bench_system,
-    git_rev,
-    machine,
-    median,
-    percentile,
-    stop_on_sigterm,
-)
+from bench import common
 from testkit.services import RedisServer, ServiceProcess
 from testkit.sipp import SippAgent, citizen_scenario
 from testkit.waiting import free_port, free_tcp_port
@@ -101,7 +92,7 @@ async def run(samples: int) -> None:
     from scripts.pbx import agent_password
 
     outbox = RedisServer(workdir / "outbox")
-    with bench_system() as (pbx, _agi):
+    with common.bench_system() as (pbx, _agi):
         outbox.start()
         http_port = free_tcp_port()
         env = {**os.environ, "YHT_ACD_REDIS_PREFIX": f"yht:bench-acd:{os.getpid()}",
@@ -113,7 +104,7 @@ async def run(samples: int) -> None:
                   for s in SEATS]  # fmt: skip
         for phone in phones:
             phone.start()
-        ami = await ami_for(pbx)
+        ami = await common.ami_for(pbx)
         found: dict[str, list[float]] = {"with the ACD": [], "without the ACD (baseline)": []}
         try:
             await asyncio.sleep(2)
@@ -131,15 +122,15 @@ async def run(samples: int) -> None:
             for phone in phones:
                 phone.stop()
             outbox.stop()
-    print(f"machine: {machine()}; commit {git_rev()}")
+    print(f"machine: {common.machine()}; commit {common.git_rev()}")
     print(f"command: python -m bench.sos_reoffer {samples}")
     summary = {}
     for name, values in found.items():
         ms = [v * 1000 for v in values]
-        summary[name] = median(ms)
+        summary[name] = common.median(ms)
         print(
-            f"{name:28s} seat freed -> rung for SOS: p50 {median(ms):6.0f} ms, "
-            f"p99 {percentile(ms, 99):6.0f} ms, max {max(ms):6.0f} ms ({len(ms)} calls)"
+            f"{name:28s} seat freed -> rung for SOS: p50 {common.median(ms):6.0f} ms, "
+            f"p99 {common.percentile(ms, 99):6.0f} ms, max {max(ms):6.0f} ms ({len(ms)} calls)"
         )
     with_acd = summary["with the ACD"]
     if with_acd:
@@ -147,8 +138,7 @@ async def run(samples: int) -> None:
 
 
 def main() -> None:
-    stop_on_sigterm()
-    asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 10))
+    common.main_with_count(run, 10)
 
 
 if __name__ == "__main__":

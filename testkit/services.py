@@ -56,7 +56,23 @@ def _test_ports() -> dict[str, str]:
 TEST_PORTS = _test_ports()
 
 
-class AgiServerProcess:
+class ChildProcess:
+    """A process of ours, stopped by its pid: stop() asks, kill() is kill -9."""
+
+    proc: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def kill(self) -> None:
+        """kill -9: no clean-up, no goodbye, work in flight included."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+class AgiServerProcess(ChildProcess):
     """`python -m agi` as a child process, with its log captured."""
 
     def __init__(self, port: int, env: dict[str, str]) -> None:
@@ -74,16 +90,6 @@ class AgiServerProcess:
         )  # fmt: skip
         wait_until(lambda: self.log().count("FastAGI listening") > started, 15,
                    "the FastAGI server")  # fmt: skip
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
-
-    def kill(self) -> None:
-        """kill -9, calls in progress included."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -138,7 +144,7 @@ class RedisServer:
             stop_process(self.proc)
 
 
-class ServiceProcess:
+class ServiceProcess(ChildProcess):
     """`python -m <module>` with its log in a file, ready when `probe` answers."""
 
     def __init__(self, module: str, env: dict[str, str], log: Path, probe: str) -> None:
@@ -163,16 +169,6 @@ class ServiceProcess:
                 return True
         except (httpx.HTTPError, OSError):
             return False
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
-
-    def kill(self) -> None:
-        """kill -9: no clean-up, no goodbye."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
 
 
 class PostgresServer:

@@ -21,9 +21,15 @@ import yaml
 from ivr.menu import MENU_FILE
 from scripts import secrets
 from testkit.ami import AmiRecorder
-from testkit.services import TEST_PORTS, AgiServerProcess, RedisServer, ServiceProcess
+from testkit.services import (
+    TEST_PORTS,
+    AgiServerProcess,
+    ChildProcess,
+    RedisServer,
+    ServiceProcess,
+)
 from testkit.sipp import SippAgent, SippCenter
-from testkit.waiting import free_port, stop_process, wait_until
+from testkit.waiting import free_port, wait_until
 
 
 def pytest_configure(config):
@@ -79,7 +85,7 @@ def agi_server(pbx, test_env) -> Iterator[AgiServerProcess]:
     server.stop()
 
 
-class TicketingService:
+class TicketingService(ChildProcess):
     """`python -m ticketing` on a temporary SQLite file, with an agent account."""
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
@@ -153,16 +159,6 @@ class TicketingService:
             )
             response.raise_for_status()
         return response.json()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
-
-    def kill(self) -> None:
-        """kill -9: requests in flight included."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,16 @@ def until(driver, condition, timeout: float, what: str):
                          f"console: {driver.get_log('browser')[-5:]}")  # fmt: skip
 
 
+def queued_with(pbx, caller: str, variable: str) -> bool:
+    """A channel of `caller` carries `variable` (NAME=value), by Asterisk's CLI."""
+    channels = pbx.cli("core show channels concise", check=False).stdout.splitlines()
+    for name in [line.split("!")[0] for line in channels if "citizen-trunk" in line]:
+        shown = pbx.cli(f"core show channel {name}", check=False).stdout
+        if caller in shown and variable in shown:
+            return True
+    return False
+
+
 def classes(driver, element_id: str) -> str:
     found = driver.find_elements(By.ID, element_id)
     return found[0].get_attribute("class") if found else ""
@@ -94,16 +104,25 @@ def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(
     until(browser, lambda d: "state-ready" in classes(d, seat_on_map), 15,
           "the seat map to show the seat ready")  # fmt: skip
 
+    # on a break, so the caller waits long enough to press 2 (car moving)
+    browser.switch_to.window(desk)
+    browser.find_element(By.ID, "btn-pause").click()
+    until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
+          == "paused", 15, "the seat to pause")  # fmt: skip
     caller = new_caller()
-    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=10000, dtmf="2")
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=12000, dtmf="2")
     try:
+        until(browser, lambda d: queued_with(pbx, caller, "YHT_CATEGORY=carmove"), 20,
+              "the caller queued again for car moving")  # fmt: skip
+        browser.find_element(By.ID, "btn-ready").click()
+        browser.switch_to.window(seatmap)
         until(browser, lambda d: "state-talking" in classes(d, seat_on_map), 40,
               "the seat map to show the seat talking")  # fmt: skip
         browser.switch_to.window(desk)
         until(browser, lambda d: d.find_element(By.ID, "pop-caller").text == caller, 10,
               "the screen-pop")  # fmt: skip
         assert browser.find_element(By.ID, "pop-category").text == "carmove"
-        assert browser.find_element(By.ID, "pop-path").text == "welcome>menu:2"
+        assert browser.find_element(By.ID, "pop-path").text == "queue>key:2"
         browser.find_element(By.NAME, "content").send_keys("车辆堵住小区出口, 请联系车主挪车")
         browser.find_element(By.CSS_SELECTOR, "#draft button").click()
         created = until(browser, lambda d: d.find_element(By.ID, "draft-result").text, 10,
@@ -130,9 +149,10 @@ def test_an_sos_call_alarms_the_seat_map_and_the_desk_reads_the_profile_and_call
     register_elder(ticketing_service, elder)
     center_120 = center()
     desk, seatmap = desk_and_seat_map(browser, ticketing_service)
-    browser.find_element(By.ID, "btn-pause").click()
+    # logged out: nobody answers at once (a seat on a break would be rung)
+    browser.find_element(By.ID, "btn-logout").click()
     until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
-          == "paused", 15, "the seat to pause")  # fmt: skip
+          == "logged_out", 15, "the seat to log out")  # fmt: skip
 
     call = place_call(pbx.settings.sip_port, "12349", elder, workdir, hold_ms=15000)
     try:
@@ -141,7 +161,11 @@ def test_an_sos_call_alarms_the_seat_map_and_the_desk_reads_the_profile_and_call
                                           if elder in a.text], 15, "the SOS alarm")  # fmt: skip
         alarm_id = alarm[0].get_attribute("id")
         browser.switch_to.window(desk)
-        browser.find_element(By.ID, "btn-ready").click()
+        # every desk shows that an SOS call waits, without the number
+        banner = until(browser, lambda d: d.find_element(By.ID, "sos-waiting").text, 10,
+                       "the SOS call waiting on the desk")  # fmt: skip
+        assert "一键呼叫" in banner and elder not in banner
+        browser.find_element(By.ID, "btn-login").click()
         until(browser, lambda d: d.find_element(By.ID, "sos").is_displayed(), 20,
               "the SOS panel on the desk")  # fmt: skip
         until(browser, lambda d: d.find_element(By.ID, "sos-conditions").text == "冠心病", 10,

@@ -96,6 +96,8 @@ class AcdCore:
         self.waiting: dict[str, dict[str, float]] = {}  # queue -> caller uniqueid -> join time
         self.sos_channels: dict[str, str] = {}  # SOS caller waiting: uniqueid -> channel
         self.sos_member_status: dict[str, str] = {}  # seat -> last device status in "sos"
+        # recorded calls answered: call id -> (first seat, answer time ISO)
+        self.recorded: dict[str, tuple[str, str | None]] = {}
         self._timers: dict[str, asyncio.Task] = {}
 
     def skills_of(self, agent_id: str) -> dict[str, int]:

@@ -28,7 +28,8 @@ from yht.supervise import Supervisor
 
 log = logging.getLogger("acd")
 # outbox kind -> the work-order service's endpoint (each idempotent by its key)
-DELIVERIES = {"missed": "/missed-calls", "sos": "/sos-calls/events", "audit": "/call-actions"}
+DELIVERIES = {"missed": "/missed-calls", "sos": "/sos-calls/events", "audit": "/call-actions",
+              "recording": "/recordings"}  # fmt: skip
 
 
 def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> Staffing:

@@ -25,6 +25,7 @@ from acd.core import (
     call_context,
     conference_of,
 )
+from acd.recordings import CallRecordings
 from acd.resync import Resync
 from acd.sos import SosTimeline, _party
 from acd.states import AgentState, Signal
@@ -37,7 +38,7 @@ log = logging.getLogger("acd")
 SERVICE_LEVEL_S = 15
 
 
-class Acd(CallControl, SosTimeline, Resync):
+class Acd(CallControl, SosTimeline, CallRecordings, Resync):
     """Seat commands and the handlers of Asterisk's events, on the state and
     features of the classes it builds on."""
 
@@ -137,6 +138,7 @@ class Acd(CallControl, SosTimeline, Resync):
     async def _agent_connect(self, event: Any) -> None:
         agent_id = agent_of(event)
         queue = event.get("Queue", "")
+        await self._recording_answered(event)
         figures = self._queue(queue)
         figures.answered += 1
         if float(event.get("HoldTime") or 0) <= SERVICE_LEVEL_S:
@@ -268,6 +270,10 @@ class Acd(CallControl, SosTimeline, Resync):
         elif name in self._sos_events:
             await self._sos_events[name](self, event)
 
+    async def _hangup(self, event: Any) -> None:
+        await SosTimeline._hangup(self, event)
+        await self._recording_closed(event)
+
     async def _missed(self, event: Any, reason: str, queue: str, waited_s: int) -> None:
         """零呼损: every caller who left unanswered becomes a callback to make."""
         context = call_context(event)
@@ -292,7 +298,7 @@ class Acd(CallControl, SosTimeline, Resync):
         "QueueMemberStatus": _member_status,
         "ConfbridgeJoin": _conf_join,
         "ConfbridgeLeave": _conf_leave,
-        "Hangup": SosTimeline._hangup,
+        "Hangup": _hangup,
     }
 
 

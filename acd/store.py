@@ -68,6 +68,10 @@ class AcdStore:
         """A missed call, kept until the work-order service has it."""
         await self.outbox.put("missed", missed)
 
+    async def enqueue_recording(self, item: dict) -> None:
+        """A recorded call that has ended, kept until the work-order service has it."""
+        await self.outbox.put("recording", item)
+
     async def enqueue_sos(self, item: dict) -> None:
         """One step of an SOS call's timeline, kept in order until delivered."""
         await self.outbox.put("sos", item)

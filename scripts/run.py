@@ -66,6 +66,8 @@ def main() -> int:
     settings = PbxSettings()
     pbx = Pbx(settings)
     env = {**os.environ, "YHT_AGI_HOST": settings.agi_host, "YHT_AGI_PORT": str(settings.agi_port)}
+    # the work-order API serves the recordings Asterisk writes (read only)
+    env.setdefault("YHT_TICKETING_RECORDINGS_DIR", str(pbx.dir / "spool" / "monitor"))
     children = {name: subprocess.Popen([sys.executable, "-m", module], env=env)
                 for name, module in SERVICES.items()}  # fmt: skip
     api = TicketingSettings()

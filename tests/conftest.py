@@ -162,8 +162,10 @@ class TicketingService(ChildProcess):
 
 
 @pytest.fixture(scope="session")
-def ticketing_service(test_env, tmp_path_factory) -> Iterator[TicketingService]:
-    service = TicketingService(test_env, tmp_path_factory.mktemp("ticketing"))
+def ticketing_service(pbx, test_env, tmp_path_factory) -> Iterator[TicketingService]:
+    # the recordings Asterisk writes, served (read only) through the API
+    env = {**test_env, "YHT_TICKETING_RECORDINGS_DIR": str(pbx.dir / "spool" / "monitor")}
+    service = TicketingService(env, tmp_path_factory.mktemp("ticketing"))
     service.start()
     yield service
     service.stop()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -29,6 +30,9 @@ from ticketing.missed.views import router as missed_router
 from ticketing.orders.views import progress_router
 from ticketing.orders.views import router as orders_router
 from ticketing.orgs.views import router as orgs_router
+from ticketing.recordings.files import Retention
+from ticketing.recordings.views import purge_expired
+from ticketing.recordings.views import router as recordings_router
 from ticketing.settings import TicketingSettings
 from ticketing.supervision import service as supervision
 from ticketing.supervision.views import router as supervision_router
@@ -104,6 +108,7 @@ def create_app(
         orgs_router,
         progress_router,
         missed_router,
+        recordings_router,
         elders_router,
         sos_router,
     ):
@@ -131,3 +136,10 @@ async def _scan_forever(app: FastAPI, interval: float) -> None:
 def _scan_once(app: FastAPI) -> None:
     with app.state.sessions.begin() as db_session:
         supervision.scan(db_session=db_session, ctx=app.state.context, now=utcnow())
+    settings = app.state.context.settings
+    if settings.recordings_dir:
+        with app.state.sessions.begin() as db_session:
+            purged = purge_expired(db_session, Path(settings.recordings_dir),
+                                   Retention.parse(settings.recording_retention))  # fmt: skip
+        if purged:
+            log.info("retention: %d recordings purged", purged)

@@ -18,6 +18,7 @@ from ticketing.orders.models import (
     WorkOrder,
 )
 from ticketing.orgs.models import Subject, Unit
+from ticketing.recordings.models import Recording
 from ticketing.supervision.models import Supervision
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "OrderLink",
     "OrderUnit",
     "ReassignRequest",
+    "Recording",
     "SosCall",
     "SosEvent",
     "Subject",

@@ -44,7 +44,13 @@ class TicketingSettings(BaseSettings):
     # log in and create work orders from the browser (CORS), comma separated
     desk_origins: str = "http://127.0.0.1:8092,http://localhost:8092"
     # how often the deadline scanner looks for due and overdue work orders
+    # (and for recordings past their retention)
     scan_interval_s: float = 60.0
+    # Asterisk's spool/monitor of the instance (`make run` sets it): the
+    # recordings, read only here; and how many days they are kept, per queue,
+    # SOS recordings longest (ticketing/recordings/files.Retention)
+    recordings_dir: str = ""
+    recording_retention: str = "default=180,sos=3650"
     # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
     # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)

@@ -31,7 +31,8 @@ IVR_TOKEN = "ivr-test-token-0123456789"
 WORK_TABLES = (
     "work_orders, order_units, order_events, order_links, order_calls, attachments, "
     "reassign_requests, intake_keys, daily_counters, supervisions, callback_tasks, "
-    "kb_articles, audit_log, missed_calls, elders, elder_numbers, sos_calls, sos_events"
+    "kb_articles, audit_log, missed_calls, elders, elder_numbers, sos_calls, sos_events, "
+    "recordings"
 )
 
 

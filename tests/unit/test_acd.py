@@ -32,6 +32,7 @@ class MemoryStore:
         self.figures: dict = {}
         self.published: list[dict] = []
         self.missed: list[dict] = []
+        self.recordings: list[dict] = []
 
     async def publish(self, event) -> None:
         # what a follower of the channel gets back: the typed event, encoded and decoded
@@ -39,6 +40,9 @@ class MemoryStore:
 
     async def enqueue_missed(self, missed: dict) -> None:
         self.missed.append(missed)
+
+    async def enqueue_recording(self, item: dict) -> None:
+        self.recordings.append(item)
 
     async def save_seat(self, seat) -> None:
         self.seat_states.append((seat.agent_id, seat.state))

@@ -1,0 +1,48 @@
+"""Recorded calls as the ACD follows them. The dialplan records every call
+(MixMonitor on the caller's leg: 20-hotline.conf, 15-sos.conf); when that
+leg hangs up, the ACD reports the recording to the work-order service
+through the durable outbox (at least once; the receiver keys it by call id,
+and reads the files' size, checksum and length itself)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from acd.core import AcdCore, agent_of, call_context
+from yht import channelvars as cv
+
+
+def _iso(timestamp: str) -> str | None:
+    try:
+        return dt.datetime.fromtimestamp(float(timestamp), dt.UTC).isoformat()
+    except ValueError:
+        return None
+
+
+class CallRecordings(AcdCore):
+    async def _recording_answered(self, event: Any) -> None:
+        """AgentConnect: the recording starts now (MixMonitor b: only what is
+        bridged); the first seat to answer is the one that may hear it."""
+        call_id = event.get("Uniqueid", "")
+        if call_id and call_id not in self.recorded:
+            self.recorded[call_id] = (agent_of(event) or "", _iso(event.get("Timestamp", "")))
+
+    async def _recording_closed(self, event: Any) -> None:
+        """Hangup of the caller's leg: report its recording (a call nobody
+        answered is reported too; the receiver marks it as without audio)."""
+        context = call_context(event)
+        call_id, name = event.get("Uniqueid", ""), context.get(cv.RECORDING, "")
+        if not name or context.get(cv.CALL_ID) != call_id:
+            return  # not a caller's leg, or a call without a recording
+        seat, started = self.recorded.pop(call_id, ("", None))
+        sos = context.get(cv.CATEGORY) == "sos"
+        base = name.removesuffix(".wav")
+        await self.store.enqueue_recording({
+            "call_id": call_id, "kind": "sos" if sos else "hotline",
+            "queue": context.get(cv.QUEUE, ""), "hotline": context.get(cv.HOTLINE, ""),
+            "seat": seat, "mixed_file": name,
+            "citizen_file": None if sos else f"{base}-citizen.wav",
+            "agent_file": None if sos else f"{base}-agent.wav",
+            "started_at": started, "ended_at": _iso(event.get("Timestamp", "")),
+        })  # fmt: skip

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.database import Base, utcnow
@@ -27,7 +27,7 @@ class Recording(Base):
     agent_file: Mapped[str | None] = mapped_column(String(128))
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
-    duration_s: Mapped[float] = mapped_column(default=0.0)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     size_bytes: Mapped[int] = mapped_column(default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     # recorded | missing (no file: nobody answered) | purged (retention)

@@ -24,7 +24,10 @@ async def test_an_answered_call_is_reported_with_its_seat_and_legs():
     [item] = store.recordings
     assert item["seat"] == "1003" and item["kind"] == "hotline"
     assert (item["mixed_file"], item["citizen_file"], item["agent_file"]) == (
-        "call-17957000007.wav", "call-17957000007-citizen.wav", "call-17957000007-agent.wav")
+        "call-17957000007.wav",
+        "call-17957000007-citizen.wav",
+        "call-17957000007-agent.wav",
+    )
     assert item["started_at"].startswith("2026-11-26") and item["ended_at"] > item["started_at"]
 
 

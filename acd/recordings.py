@@ -38,11 +38,14 @@ class CallRecordings(AcdCore):
         seat, started = self.recorded.pop(call_id, ("", None))
         sos = context.get(cv.CATEGORY) == "sos"
         base = name.removesuffix(".wav")
-        await self.store.enqueue_recording({
+        item = {
             "call_id": call_id, "kind": "sos" if sos else "hotline",
             "queue": context.get(cv.QUEUE, ""), "hotline": context.get(cv.HOTLINE, ""),
             "seat": seat, "mixed_file": name,
             "citizen_file": None if sos else f"{base}-citizen.wav",
             "agent_file": None if sos else f"{base}-agent.wav",
             "started_at": started, "ended_at": _iso(event.get("Timestamp", "")),
-        })  # fmt: skip
+        }  # fmt: skip
+        await self.store.enqueue_recording(item)
+        if not sos and seat:  # answered: a transcription job for the workers
+            await self.store.enqueue_transcription(item)

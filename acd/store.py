@@ -72,6 +72,10 @@ class AcdStore:
         """A recorded call that has ended, kept until the work-order service has it."""
         await self.outbox.put("recording", item)
 
+    async def enqueue_transcription(self, item: dict) -> None:
+        """A job for the transcription workers (python -m recordings.worker)."""
+        await self.outbox.put("transcribe", item)
+
     async def enqueue_sos(self, item: dict) -> None:
         """One step of an SOS call's timeline, kept in order until delivered."""
         await self.outbox.put("sos", item)

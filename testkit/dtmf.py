@@ -53,16 +53,20 @@ class DtmfStream:
         path.write_bytes(_pcap(packets))
         return path
 
-    def write_voice(self, ms: int, path: Path) -> Path:
-        """`ms` of G.711 mu-law (payload 0) as a phone sends it from the first
-        moment of the call: a quiet hum, so Asterisk sees media at once
-        (Answer() otherwise waits up to 500 ms for the first frame)."""
+    def write_voice(self, ms: int, path: Path, ulaw: bytes = b"") -> Path:
+        """G.711 mu-law (payload 0) as a phone sends it from the first moment
+        of the call: `ulaw` (8 kHz samples, e.g. synthesised speech) followed
+        by a quiet hum up to `ms`, so Asterisk sees media at once (Answer()
+        otherwise waits up to 500 ms for the first frame)."""
         packets: list[tuple[float, bytes]] = []
         hum = bytes(0xF0 if i % 16 < 8 else 0xFF for i in range(SAMPLES_PER_PACKET))
-        for i in range(ms // PACKET_MS):
+        count = max(ms // PACKET_MS, -(-len(ulaw) // SAMPLES_PER_PACKET))
+        for i in range(count):
             rtp = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | 0, self.seq,
                               self.timestamp, SSRC)  # fmt: skip
-            packets.append((i * PACKET_MS, rtp + hum))
+            chunk = ulaw[i * SAMPLES_PER_PACKET : (i + 1) * SAMPLES_PER_PACKET]
+            payload = chunk + hum[len(chunk) :]
+            packets.append((i * PACKET_MS, rtp + payload))
             self.seq += 1
             self.timestamp += SAMPLES_PER_PACKET
         path.write_bytes(_pcap(packets))

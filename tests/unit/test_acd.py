@@ -33,6 +33,7 @@ class MemoryStore:
         self.published: list[dict] = []
         self.missed: list[dict] = []
         self.recordings: list[dict] = []
+        self.transcriptions: list[dict] = []
 
     async def publish(self, event) -> None:
         # what a follower of the channel gets back: the typed event, encoded and decoded
@@ -43,6 +44,9 @@ class MemoryStore:
 
     async def enqueue_recording(self, item: dict) -> None:
         self.recordings.append(item)
+
+    async def enqueue_transcription(self, item: dict) -> None:
+        self.transcriptions.append(item)
 
     async def save_seat(self, seat) -> None:
         self.seat_states.append((seat.agent_id, seat.state))

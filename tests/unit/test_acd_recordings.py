@@ -22,6 +22,7 @@ async def test_an_answered_call_is_reported_with_its_seat_and_legs():
     await acd.on_event({"Event": "Hangup", "Uniqueid": CALL, "ChanVariable": VARS,
                         "Timestamp": "1795700070.0"})  # fmt: skip
     [item] = store.recordings
+    assert store.transcriptions == [item]  # answered: transcribed afterwards
     assert item["seat"] == "1003" and item["kind"] == "hotline"
     assert (item["mixed_file"], item["citizen_file"], item["agent_file"]) == (
         "call-17957000007.wav",
@@ -40,5 +41,6 @@ async def test_a_call_nobody_answered_is_reported_without_a_seat_and_sos_as_one_
     await acd.on_event({"Event": "Hangup", "Uniqueid": f"{CALL}2", "ChanVariable": sos,
                         "Timestamp": "1795700071.0"})  # fmt: skip
     plain, emergency = store.recordings
+    assert store.transcriptions == []  # nothing was said to anyone
     assert plain["seat"] == "" and plain["started_at"] is None
     assert emergency["kind"] == "sos" and emergency["citizen_file"] is None

@@ -14,6 +14,7 @@ class Role(StrEnum):
     gateway = "gateway"  # SMS / web / WeChat intake integrations
     ivr = "ivr"  # the voice front end: work-order progress by number, nothing else
     acd = "acd"  # the queue controller: reports missed calls, nothing else
+    asr = "asr"  # the transcription workers: a recording's transcript, nothing else
 
 
 CENTER = frozenset({Role.agent, Role.shift_lead})

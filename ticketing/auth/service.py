@@ -71,7 +71,8 @@ def current_actor(
         raise Unauthorized("需要登录 (Authorization: Bearer <token>)")
     settings = request.app.state.context.settings
     for role, service_token in ((Role.ivr, settings.ivr_api_token),
-                                (Role.acd, settings.acd_api_token)):  # fmt: skip
+                                (Role.acd, settings.acd_api_token),
+                                (Role.asr, settings.asr_api_token)):  # fmt: skip
         if service_token and hmac.compare_digest(
             credentials.credentials.encode(), service_token.encode()
         ):

@@ -74,6 +74,8 @@ class OrderOut(BaseModel):
     version: int
     related: list[RelatedOut] = []
     calls: list[str] = []
+    # call id -> what was said (市民: … / 话务员: …), once transcribed
+    transcripts: dict[str, str] = {}
 
 
 class RelatedOut(BaseModel):

@@ -30,6 +30,7 @@ from ticketing.orders.models import (
 from ticketing.orders.related import address_key, find_related, link
 from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOut
 from ticketing.orgs.models import Subject
+from ticketing.recordings.text import transcript_text
 from ticketing.supervision.policy import due_at
 from yht.privacy import number_key
 
@@ -96,7 +97,9 @@ def create_order(
         )
     )
     if data.call:
-        db_session.add(OrderCall(order_id=order.id, **data.call.model_dump()))
+        call = data.call.model_dump()
+        call["transcript"] = call["transcript"] or transcript_text(db_session, call["call_id"])
+        db_session.add(OrderCall(order_id=order.id, **call))
     link(db_session, order.id, related)
     db_session.flush()
     number = next_number(db_session, now.astimezone(ctx.policy.tz).date())
@@ -226,9 +229,11 @@ def present(
     )
     if detail:
         out.related = related_of(db_session, order.id)
-        out.calls = list(
-            db_session.scalars(select(OrderCall.call_id).where(OrderCall.order_id == order.id))
-        )
+        calls = db_session.execute(select(OrderCall.call_id, OrderCall.transcript)
+                                   .where(OrderCall.order_id == order.id)).all()  # fmt: skip
+        out.calls = [c.call_id for c in calls]
+        out.transcripts = {c.call_id: text_for(actor.role, c.transcript)
+                           for c in calls if c.transcript}  # fmt: skip
     return out
 
 

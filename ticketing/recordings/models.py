@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, String, Text
+from sqlalchemy import JSON, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.database import Base, utcnow
@@ -33,5 +33,10 @@ class Recording(Base):
     # recorded | missing (no file: nobody answered) | purged (retention)
     status: Mapped[str] = mapped_column(String(16), default="recorded", index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # the transcription: pending | done | failed (with the reason in asr_note);
+    # utterances [{speaker, start, end, text, words: [[word, start, end, conf]]}]
+    asr_status: Mapped[str] = mapped_column(String(8), default="pending")
+    asr_note: Mapped[str] = mapped_column(Text, default="")
+    transcript: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     purged_at: Mapped[datetime | None]

@@ -27,6 +27,25 @@ class RecordingIn(BaseModel):
     ended_at: dt.datetime | None = None
 
 
+class Utterance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    speaker: str = Field(pattern="^(市民|话务员)$")
+    start: float = Field(ge=0, le=86_400)
+    end: float = Field(ge=0, le=86_400)
+    text: str = Field(max_length=20_000)
+    # [word, start, end, confidence]
+    words: list[tuple[str, float, float, float]] = Field(default=[], max_length=20_000)
+
+
+class TranscriptIn(BaseModel):
+    """A worker's result: the utterances, or why the recording could not be
+    decoded (the recording itself is never touched)."""
+
+    model_config = ConfigDict(extra="forbid")
+    utterances: list[Utterance] = Field(default=[], max_length=5_000)
+    failed: str = Field(default="", max_length=500)
+
+
 class RecordingOut(BaseModel):
     id: int
     call_id: str
@@ -43,4 +62,7 @@ class RecordingOut(BaseModel):
     status: str
     note: str
     order_ids: list[int]
+    asr_status: str
+    asr_note: str
+    transcript: list[dict] | None
     created_at: dt.datetime

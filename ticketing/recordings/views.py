@@ -23,10 +23,12 @@ from ticketing.idempotent import first_or_create
 from ticketing.orders.models import OrderCall, WorkOrder
 from ticketing.recordings.files import BadRange, Retention, byte_range, describe, read_range
 from ticketing.recordings.models import Recording
-from ticketing.recordings.schemas import RecordingIn, RecordingOut
+from ticketing.recordings.schemas import RecordingIn, RecordingOut, TranscriptIn
+from ticketing.recordings.text import as_text
 
 router = APIRouter(prefix="/recordings", tags=["recordings 录音"])
 Reporter = Annotated[Actor, require(Role.acd)]
+Transcriber = Annotated[Actor, require(Role.asr)]
 CallId = Annotated[str, "call id"]
 LEGS = {"mixed": "mixed_file", "citizen": "citizen_file", "agent": "agent_file"}
 
@@ -70,6 +72,28 @@ def report(body: RecordingIn, response: Response, db_session: DbSession, actor: 
     item, created = first_or_create(db_session, query, make)
     if not created:
         response.status_code = status.HTTP_200_OK
+    return _out(db_session, item)
+
+
+@router.put("/{call_id}/transcript", response_model=RecordingOut)
+def transcribed(call_id: CallId, body: TranscriptIn, db_session: DbSession,
+                actor: Transcriber) -> RecordingOut:  # fmt: skip
+    """A worker stores the transcript (again: the same result replaces it), or
+    that the recording could not be decoded and why. The work orders the call
+    fed show it at once (their call's transcript)."""
+    item = db_session.scalars(select(Recording).where(Recording.call_id == call_id)
+                              .with_for_update()).first()  # fmt: skip
+    if item is None:
+        raise NotFound(f"录音不存在: {call_id}")
+    if body.failed:
+        item.asr_status, item.asr_note, item.transcript = "failed", body.failed, None
+    else:
+        item.asr_status, item.asr_note = "done", ""
+        item.transcript = [u.model_dump() for u in body.utterances]
+        for call in db_session.scalars(select(OrderCall).where(OrderCall.call_id == call_id)):
+            call.transcript = as_text(item.transcript)
+    audit(db_session, actor, "transcribe", f"recording:{call_id}", item.asr_status)
+    db_session.flush()
     return _out(db_session, item)
 
 

@@ -1,0 +1,1 @@
+"""Recorded calls after the call: transcription workers (python -m recordings.worker)."""

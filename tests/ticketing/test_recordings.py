@@ -177,8 +177,8 @@ def test_a_transcript_reaches_every_order_the_call_fed(api: Api, spool):
 def test_a_failed_transcription_is_marked_and_only_workers_store_one(api: Api, spool):
     write_wav(spool / f"{BASE}.wav", 1.0)
     report(api)
-    failed = api.client.put(f"/recordings/{CALL}/transcript", headers=ASR,
-                            json={"failed": "call-17957000007-citizen.wav: 文件不存在"})  # fmt: skip
+    reason = {"failed": "call-17957000007-citizen.wav: 文件不存在"}
+    failed = api.client.put(f"/recordings/{CALL}/transcript", headers=ASR, json=reason)
     assert failed.json()["asr_status"] == "failed" and "不存在" in failed.json()["asr_note"]
     url = f"/recordings/{CALL}/transcript"
     assert api.client.put(url, json={}, headers=ACD).status_code == 403

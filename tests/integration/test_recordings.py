@@ -1,11 +1,15 @@
 """Every hotline call is recorded from the answer on (issue 12): a real call
 through Asterisk leaves the mix and one file per leg, the ACD reports it,
-and the work-order API plays it to the agent who took it and nobody else."""
+the work-order API plays it to the agent who took it and nobody else, and a
+real transcription worker (Vosk, the Korean model from PyPI; the caller
+speaks espeak-ng's Korean) puts the transcript on the call's work order."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import wave
+from pathlib import Path
 
 import httpx
 
@@ -15,6 +19,15 @@ from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 
 SEAT = "1003"
+SAID = "안녕하세요 도로에 구멍이 있어요"
+
+
+def korean_speech(workdir: Path) -> bytes:
+    """What the caller says: espeak-ng's Korean voice as 8 kHz mu-law."""
+    raw, ulaw = workdir / "said.wav", workdir / "said.ul"
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), SAID], check=True)
+    subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-t", "ul", str(ulaw)], check=True)
+    return ulaw.read_bytes()
 
 
 def seconds_of(path) -> float:
@@ -33,18 +46,21 @@ async def test_a_call_is_recorded_per_leg_and_heard_only_by_its_agent(
         await page.send(type="login", ref="in")
         await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
         caller = new_caller()
-        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=4000,
-                          voice_ms=3000)  # fmt: skip
+        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=5000,
+                          speech=korean_speech(workdir))  # fmt: skip
         connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=30)
-        assert await call.finished() == 0
         call_id = connect["Uniqueid"]
+        # the agent opens the work order from the pop while the caller speaks
+        order = await asyncio.to_thread(ticketing_service.new_order, call={"call_id": call_id},
+                                        content="道路有坑")  # fmt: skip
+        assert await call.finished() == 0
         base = "call-" + "".join(c for c in call_id if c.isdigit())
         monitor = pbx.dir / "spool" / "monitor"
         for leg in ("", "-citizen", "-agent"):
             await until(lambda leg=leg: (monitor / f"{base}{leg}.wav").exists(), 10,
                         f"the recording {base}{leg}.wav")  # fmt: skip
         # only the bridged part: the call was answered at once and lasted ~4 s
-        assert 2.0 < seconds_of(monitor / f"{base}.wav") < 6.0
+        assert 2.0 < seconds_of(monitor / f"{base}.wav") < 7.0
         assert seconds_of(monitor / f"{base}-citizen.wav") > 2.0
 
         def recorded() -> dict | None:
@@ -61,6 +77,18 @@ async def test_a_call_is_recorded_per_leg_and_heard_only_by_its_agent(
         assert part.status_code == 206 and part.content[:4] == b"RIFF"
         other = await asyncio.to_thread(httpx.get, url, headers=stranger)
         assert other.status_code == 404
+
+        # the worker transcribed it: the citizen's words, with times, on the order
+        await until(lambda: (recorded() or {}).get("asr_status") == "done", 60,
+                    "the transcript")  # fmt: skip
+        utterances = recorded()["transcript"]  # type: ignore[index]
+        citizen = [u for u in utterances if u["speaker"] == "市民"]
+        assert citizen and all(w[1] <= w[2] for u in citizen for w in u["words"])
+        detail = await asyncio.to_thread(ticketing_service.get, f"/orders/{order['id']}")
+        shown = detail["transcripts"][call_id]
+        assert shown.startswith("市民: ")
+        heard = " ".join(u["text"] for u in citizen)
+        print(f"\nsaid: {SAID}\nheard: {heard}")
     finally:
         await page.send(type="logout", ref="out")
         await page.expect(lambda m: m.get("ref") == "out")

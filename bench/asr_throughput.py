@@ -88,9 +88,12 @@ async def run(calls: int) -> None:
     model, rate = load_model(model_dir)
     decode(model, rate, directory / jobs[0]["citizen_file"], "citizen")  # warm-up, not counted
     started = time.monotonic()
-    for job in jobs:
-        for leg in ("citizen", "agent"):
-            decode(model, rate, directory / job[f"{leg}_file"], leg)
+    said = heard = 0
+    for n, job in enumerate(jobs):
+        for leg, text in (("citizen", SENTENCES[n % 4]), ("agent", SENTENCES[(n + 3) % 4])):
+            words = {w.word for w in decode(model, rate, directory / job[f"{leg}_file"], leg)}
+            said += len(text.split())
+            heard += sum(1 for word in text.split() if word in words)
     bare = time.monotonic() - started
     redis = RedisServer(directory / "redis")
     redis.start()

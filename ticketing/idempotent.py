@@ -28,3 +28,12 @@ def first_or_create(db_session: Session, query: Any, make: Callable[[], T]) -> t
         if existing is None:
             raise
         return existing, False
+
+
+def reported_once(db_session: Session, query: Any, make: Callable[[], T], response: Any) -> T:
+    """A service's report (a missed call, a recording): created once (201),
+    answered 200 with the same row when it arrives again."""
+    row, created = first_or_create(db_session, query, make)
+    if not created:
+        response.status_code = 200
+    return row

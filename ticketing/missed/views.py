@@ -12,7 +12,7 @@ from ticketing.auth.roles import Role, phone_for
 from ticketing.auth.service import Actor, audit, require
 from ticketing.database import DbSession, utcnow
 from ticketing.errors import Conflict, NotFound
-from ticketing.idempotent import first_or_create
+from ticketing.idempotent import reported_once
 from ticketing.missed.models import MissedCall
 from ticketing.missed.schemas import MissedDone, MissedIn, MissedOut
 from ticketing.orders.models import WorkOrder
@@ -41,10 +41,7 @@ def report(body: MissedIn, response: Response, db_session: DbSession,
         return item
 
     query = select(MissedCall).where(MissedCall.call_id == body.call_id)
-    item, created = first_or_create(db_session, query, make)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return _out(item, actor)
+    return _out(reported_once(db_session, query, make, response), actor)
 
 
 @router.get("", response_model=list[MissedOut])

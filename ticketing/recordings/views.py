@@ -19,7 +19,7 @@ from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession, utcnow
 from ticketing.errors import NotFound
-from ticketing.idempotent import first_or_create
+from ticketing.idempotent import reported_once
 from ticketing.orders.models import OrderCall, WorkOrder
 from ticketing.recordings.files import BadRange, Retention, byte_range, describe, read_range
 from ticketing.recordings.models import Recording
@@ -69,10 +69,7 @@ def report(body: RecordingIn, response: Response, db_session: DbSession, actor: 
         return item
 
     query = select(Recording).where(Recording.call_id == body.call_id)
-    item, created = first_or_create(db_session, query, make)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return _out(db_session, item)
+    return _out(db_session, reported_once(db_session, query, make, response))
 
 
 @router.put("/{call_id}/transcript", response_model=RecordingOut)

@@ -168,10 +168,16 @@ def test_a_transcript_reaches_every_order_the_call_fed(api: Api, spool):
     for order in (before, after):
         shown = api.get("agent", f"/orders/{order['id']}").json()["transcripts"][CALL]
         assert shown.startswith("市民: 路灯 坏了") and "\n话务员: 好的" in shown
-    # a unit handler sees the order's transcript with the number masked
+    # the agent's draft is filled from what the citizen said, with its sources
+    draft = api.get("lead", f"/recordings/{CALL}").json()["draft"]
+    assert draft["subject"] == {"value": "municipal.road", "source": ["路灯"]}
+    assert draft["phones"] == [{"value": "13800138000", "source": ["13800138000"]}]
+    # a unit handler sees the order's transcript with the number masked, no draft
     api.to_state(after, "dispatched", unit="dept-urban")
     masked = api.get("urban", f"/orders/{after['id']}").json()["transcripts"][CALL]
     assert "13800138000" not in masked and "138****8000" in masked
+    theirs = api.get("urban", f"/recordings/{CALL}").json()
+    assert theirs["draft"] is None and "13800138000" not in str(theirs["transcript"])
 
 
 def test_a_failed_transcription_is_marked_and_only_workers_store_one(api: Api, spool):

@@ -65,4 +65,7 @@ class RecordingOut(BaseModel):
     asr_status: str
     asr_note: str
     transcript: list[dict] | None
+    # the draft's fields filled from what the citizen said, each with the
+    # words it came from (recordings.extract): the agent confirms or corrects
+    draft: dict | None = None
     created_at: dt.datetime

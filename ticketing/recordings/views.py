@@ -5,6 +5,7 @@ calls behind work orders their unit owns. Every listen is audited."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings.extract import fill
 from ticketing.auth.models import User
-from ticketing.auth.roles import Role
+from ticketing.auth.roles import PHONE_VISIBLE, Role, text_for
 from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession, utcnow
@@ -42,11 +44,20 @@ def _order_ids(db_session: Session, call_id: str) -> list[int]:
                                    .order_by(OrderCall.order_id)))  # fmt: skip
 
 
-def _out(db_session: Session, item: Recording) -> RecordingOut:
+def _out(db_session: Session, item: Recording, role: Role) -> RecordingOut:
+    """What this role may see: the transcript with numbers masked for roles
+    that do not call citizens; the filled draft only for those who do."""
     legs = [leg for leg, column in LEGS.items() if getattr(item, column)]
     fields = {k: getattr(item, k) for k in RecordingOut.model_fields
-              if k not in ("legs", "order_ids")}  # fmt: skip
-    return RecordingOut(legs=legs, order_ids=_order_ids(db_session, item.call_id), **fields)
+              if k not in ("legs", "order_ids", "draft", "transcript")}  # fmt: skip
+    transcript = [{**u, "text": text_for(role, u["text"]),
+                   "words": u["words"] if role in PHONE_VISIBLE else []}
+                  for u in item.transcript or []]  # fmt: skip
+    said = "。".join(u["text"] for u in item.transcript or [] if u["speaker"] == "市民")
+    draft = asdict(fill(said)) if said and role in PHONE_VISIBLE else None
+    return RecordingOut(legs=legs, order_ids=_order_ids(db_session, item.call_id), draft=draft,
+                        transcript=transcript if item.transcript is not None else None,
+                        **fields)  # fmt: skip
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RecordingOut,
@@ -69,7 +80,7 @@ def report(body: RecordingIn, response: Response, db_session: DbSession, actor: 
         return item
 
     query = select(Recording).where(Recording.call_id == body.call_id)
-    return _out(db_session, reported_once(db_session, query, make, response))
+    return _out(db_session, reported_once(db_session, query, make, response), actor.role)
 
 
 @router.put("/{call_id}/transcript", response_model=RecordingOut)
@@ -91,7 +102,7 @@ def transcribed(call_id: CallId, body: TranscriptIn, db_session: DbSession,
             call.transcript = as_text(item.transcript)
     audit(db_session, actor, "transcribe", f"recording:{call_id}", item.asr_status)
     db_session.flush()
-    return _out(db_session, item)
+    return _out(db_session, item, actor.role)
 
 
 def _visible(db_session: Session, actor: Actor):
@@ -127,12 +138,12 @@ def recordings(db_session: DbSession, actor: Staff,
     scope = _visible(db_session, actor)
     if scope is not None:
         query = query.where(scope)
-    return [_out(db_session, r) for r in db_session.scalars(query)]
+    return [_out(db_session, r, actor.role) for r in db_session.scalars(query)]
 
 
 @router.get("/{call_id}", response_model=RecordingOut)
 def recording(call_id: CallId, db_session: DbSession, actor: Staff) -> RecordingOut:
-    return _out(db_session, _one(db_session, actor, call_id))
+    return _out(db_session, _one(db_session, actor, call_id), actor.role)
 
 
 @router.get("/{call_id}/audio", response_class=StreamingResponse,

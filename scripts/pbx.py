@@ -27,15 +27,15 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ivr.menu import load_menu
-from ivr.render import install_wait_classes, musiconhold_sections, queue_keys
+from ivr.render import musiconhold_sections, queue_keys
 from scripts import secrets
 from scripts.pbx_account import give_to_asterisk
+from scripts.pbx_data import install_agi_scripts, install_data
 from yht.dialling import OutboundRule
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_SRC = REPO / "asterisk-config"
 ROOTFS_SCRIPT = REPO / "scripts" / "asterisk-rootfs.sh"
-PROMPTS_BUILD = REPO / ".local" / "sounds"
 
 
 class PbxSettings(BaseSettings):
@@ -231,8 +231,8 @@ class Pbx:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_substitute(src.read_text(), values))
         (self.dir / "etc" / "pjsip_agents.conf").write_text(self._agent_sections())
-        self._link_data_dir()
-        self._install_agi_scripts()
+        install_data(self.rootfs, self.dir / "data")
+        install_agi_scripts(self.dir / "agi-bin")
         give_to_asterisk(self.rootfs, self.dir, KEPT, etc=self.dir / "etc")
         return self.dir
 
@@ -247,33 +247,6 @@ class Pbx:
                 f"[agent{a}](agent-aor)\n"
             )
         return "\n".join(blocks)
-
-    def _link_data_dir(self) -> None:
-        """Asterisk's data dir: the package's files plus our prompts and hold music."""
-        data = self.dir / "data"
-        shipped = self.rootfs / "usr/share/asterisk"
-        for entry in shipped.iterdir():
-            if entry.name != "sounds":
-                (data / entry.name).symlink_to(Path("/usr/share/asterisk") / entry.name)
-        sounds = data / "sounds"
-        sounds.mkdir()
-        for entry in (shipped / "sounds").iterdir():
-            (sounds / entry.name).symlink_to(Path("/usr/share/asterisk/sounds") / entry.name)
-        if not (PROMPTS_BUILD / "zh").is_dir():
-            raise SystemExit("prompts are not built: run `make prompts` first")
-        shutil.copytree(PROMPTS_BUILD / "zh", sounds / "zh")
-        shutil.copytree(PROMPTS_BUILD / "moh", data / "moh")
-        install_wait_classes(load_menu(), sounds / "zh" / "yht", data / "moh")
-
-    def _install_agi_scripts(self) -> None:
-        """Stand-alone (process-per-call) AGI scripts run inside the chroot."""
-        import asterisk  # pyst2
-
-        agi_bin = self.dir / "agi-bin"
-        shutil.copytree(Path(asterisk.__file__).parent, agi_bin / "asterisk")
-        for script in (REPO / "agi" / "scripts").glob("*.py"):
-            shutil.copy(script, agi_bin / script.name)
-            os.chmod(agi_bin / script.name, 0o755)
 
     # -------------------------------------------------------------- process
     def command(self) -> list[str]:

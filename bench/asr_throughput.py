@@ -112,6 +112,7 @@ async def run(calls: int) -> None:
                 "worker pipeline audio s per s": round(audio_s / piped, 2),
                 "ratio pipeline / bare": round(bare / piped, 3),
                 "real-time factor per stream": round(piped / audio_s, 3),
+                "word recall (espeak-ng ko, 8 kHz)": round(heard / said, 3),
             },
             indent=1,
         )

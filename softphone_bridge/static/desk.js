@@ -25,7 +25,66 @@ function showPop(pop) {
   form.address.value = "";
   document.getElementById("pop-history").innerHTML = "<li>加载中…</li>";
   YHT.text("draft-result", "");
+  YHT.text("transcript-status", "");
+  YHT.text("draft-sources", "");
+  document.getElementById("transcript").innerHTML = "";
+  document.getElementById("recording").hidden = true;
 }
+
+// After the call: its recording and transcript (made by the transcription
+// workers), and the draft's empty fields filled from what the citizen said,
+// each with the words it came from, for the agent to confirm or correct.
+const ASR_LABELS = { pending: "转写中, 请稍后再查看", failed: "转写失败" };
+async function loadTranscript() {
+  if (!currentPop) return;
+  const auth = { Authorization: `Bearer ${YHT.token()}` };
+  const url = `${YHT.ticketing}/recordings/${encodeURIComponent(currentPop.call_id)}`;
+  let r;
+  try { r = await fetch(url, { headers: auth }); } catch { r = null; }
+  if (!r || r.status !== 200) {
+    YHT.text("transcript-status", r && r.status === 404 ? "录音尚未生成 (通话结束后稍候)" : "工单服务暂不可用");
+    return;
+  }
+  const rec = await r.json();
+  YHT.text("transcript-status", rec.asr_status === "done" ? `录音 ${rec.duration_s} 秒`
+    : `${ASR_LABELS[rec.asr_status] || rec.asr_status} ${rec.asr_note || ""}`);
+  const list = document.getElementById("transcript");
+  list.innerHTML = "";
+  for (const u of rec.transcript || []) {
+    const li = document.createElement("li");
+    li.className = u.speaker === "市民" ? "citizen" : "agent";
+    li.textContent = `${u.speaker}: ${u.text}`;
+    list.appendChild(li);
+  }
+  fillFromTranscript(rec.draft);
+  if (rec.status === "recorded" && document.getElementById("recording").hidden) {
+    const audio = await fetch(`${url}/audio`, { headers: auth });
+    if (audio.ok) {
+      const player = document.getElementById("recording");
+      player.src = URL.createObjectURL(await audio.blob());
+      player.hidden = false;
+    }
+  }
+}
+
+function fillFromTranscript(draft) {
+  if (!draft) return;
+  const form = document.getElementById("draft");
+  const sources = [];
+  const fill = (input, field, label) => {
+    if (field && !input.value) {
+      input.value = field.value;
+      sources.push(`${label} ← ${field.source.join(", ")}`);
+    }
+  };
+  fill(form.subject_code, draft.subject, "分类");
+  fill(form.address, draft.address, "地址");
+  fill(form.content, draft.summary, "诉求内容");
+  for (const phone of draft.phones || []) sources.push(`提到的电话 ${phone.value} ← ${phone.source.join(", ")}`);
+  if (draft.urgent) sources.push(`紧急 ← ${draft.urgent.source.join(", ")}`);
+  YHT.text("draft-sources", sources.join(" · "));
+}
+document.getElementById("btn-transcript").onclick = loadTranscript;
 
 function showSos(message) {
   if (!currentPop || message.call_id !== currentPop.call_id) return;

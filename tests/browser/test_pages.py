@@ -210,3 +210,37 @@ def test_the_desk_lists_missed_calls_and_marks_them_called_back(
           "the missed call to leave the list")  # fmt: skip
     done = ticketing_service.get("/missed-calls", status="done")
     assert any(m["caller"] == caller for m in done)
+
+
+def test_after_the_call_the_desk_plays_the_recording_and_shows_its_transcript(
+    pbx, live_desk, ticketing_service, seat_phone, browser, workdir
+):
+    from tests.integration.test_recordings import korean_speech
+
+    desk, _ = desk_and_seat_map(browser, ticketing_service)
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=5000,
+                      speech=korean_speech(workdir))  # fmt: skip
+    try:
+        browser.switch_to.window(desk)
+        until(browser, lambda d: d.find_element(By.ID, "pop-caller").text == caller, 30,
+              "the screen-pop")  # fmt: skip
+        assert call.wait(timeout=60) == 0
+        clicked = [0.0]
+
+        def transcript(driver):
+            if time.monotonic() - clicked[0] > 2:  # ask again every 2 s
+                clicked[0] = time.monotonic()
+                driver.find_element(By.ID, "btn-transcript").click()
+            return driver.find_elements(By.CSS_SELECTOR, "#transcript li.citizen")
+
+        lines = until(browser, transcript, 90, "the transcript on the desk")
+        assert lines[0].text.startswith("市民: ")
+        assert browser.find_element(By.ID, "transcript-status").text.startswith("录音 ")
+        player = until(browser, lambda d: d.find_element(By.ID, "recording").get_attribute("src"),
+                       15, "the recording in the player")  # fmt: skip
+        assert player.startswith("blob:")
+    finally:
+        browser.find_element(By.ID, "btn-logout").click()
+        until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
+              == "logged_out", 15, "the seat to log out")  # fmt: skip

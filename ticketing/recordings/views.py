@@ -71,7 +71,7 @@ def report(body: RecordingIn, response: Response, db_session: DbSession, actor: 
         facts = describe(_dir(ctx) / body.mixed_file)
         item = Recording(**body.model_dump())
         if facts is None or facts.duration_s == 0:  # no file, or a header only
-            item.status, item.note = "missing", "没有录音 (无人接听)"
+            item.status, item.note = "missing", "没有录音内容 (无人接听, 或通话中没有声音)"
         else:
             item.size_bytes, item.sha256, item.duration_s = (
                 facts.size_bytes, facts.sha256, facts.duration_s,

@@ -239,8 +239,17 @@ async def test_one_fault_at_a_time_the_stack_recovers_by_itself(
         for call in calls:
             await call.finished(60)
         await until(lambda: set(abandoned) <= missed_callers(sweep), 30, "every missed call")
-        health = await asyncio.to_thread(httpx.get, sweep.health, timeout=5)
-        assert health.status_code == 200 and health.json()["live_redis"] is True
+
+        # healthy by itself (a live-Redis round that timed out under load
+        # shows as unhealthy until the next round, half a second later)
+        def healthy() -> bool:
+            try:
+                answer = httpx.get(sweep.health, timeout=5)
+            except httpx.HTTPError:
+                return False
+            return answer.status_code == 200 and answer.json()["live_redis"] is True
+
+        await until(lambda: asyncio.to_thread(healthy), 10, "the ACD healthy on its own")
     finally:
         for call in calls:
             call.stop()

@@ -6,43 +6,14 @@ in flight: an Originate for a call that has ended must not ring anyone)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-# seconds an action may wait for Asterisk's answer
-ACTION_TIMEOUT_S = 10.0
-# panoramisk replays in-flight actions after a reconnect unless "forgettable"
-NEVER_REPLAYED = (
-    "ping", "login", "queueadd", "queueremove", "queuepause", "queuestatus", "hangup",
-    "redirect", "originate", "dbgettree",
-)  # fmt: skip
-
-
-class AmiError(Exception):
-    pass
+from yht.ami import NEVER_REPLAYED, AmiError, originate  # noqa: F401
+from yht.ami import send as _send
 
 
 def interface(agent_id: str) -> str:
     return f"PJSIP/agent{agent_id}"
-
-
-async def _send(manager: Any, action: dict[str, str], as_list: bool = False) -> Any:
-    # as_list always given: panoramisk 1.4 guesses from the message otherwise and
-    # takes QueueAdd's "Added interface to queue" for the start of an event list
-    if not getattr(manager, "ami_up", True):
-        raise AmiError(f"{action['Action']}: AMI 未连接")
-    try:
-        reply = await asyncio.wait_for(manager.send_action(action, as_list=as_list),
-                                       ACTION_TIMEOUT_S)  # fmt: skip
-    except TimeoutError:
-        # the cancelled future counts as done: panoramisk will not replay it
-        raise AmiError(
-            f"{action['Action']}: Asterisk 未在 {ACTION_TIMEOUT_S:.0f} 秒内应答"
-        ) from None
-    first = reply[0] if isinstance(reply, list) else reply
-    if first.get("Response") == "Error":
-        raise AmiError(f"{action['Action']}: {first.get('Message', 'error')}")
-    return reply
 
 
 async def queue_add(manager: Any, queue: str, agent_id: str, penalty: int) -> None:
@@ -87,23 +58,6 @@ async def redirect(manager: Any, channel: str, context: str, exten: str,
     if extra is not None:
         action |= {"ExtraChannel": extra[0], "ExtraContext": extra[1], "ExtraExten": extra[2],
                    "ExtraPriority": "1"}  # fmt: skip
-    await _send(manager, action)
-
-
-async def originate(manager: Any, channel: str, timeout_s: float, caller_id: str = "",
-                    variables: dict[str, str] | None = None, **target: str) -> None:  # fmt: skip
-    """Originate asynchronously to Context/Exten (priority 1) or Application/Data;
-    the outcome arrives later as OriginateResponse and channel events."""
-    action = {"Action": "Originate", "Channel": channel, "Async": "true",
-              "Timeout": str(int(timeout_s * 1000))}  # fmt: skip
-    if caller_id:
-        action["CallerID"] = caller_id
-    if variables:
-        action["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
-    if "context" in target:
-        action |= {"Context": target["context"], "Exten": target["exten"], "Priority": "1"}
-    else:
-        action |= {"Application": target["application"], "Data": target.get("data", "")}
     await _send(manager, action)
 
 

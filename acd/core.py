@@ -17,6 +17,7 @@ import yaml
 from acd import ami
 from acd.states import AgentState, Signal, next_state
 from acd.store import AcdStore, QueueFigures, Seat
+from yht.ami import agent_of, call_context  # noqa: F401 (acd modules import them from here)
 from yht.dialling import OutboundRule
 
 log = logging.getLogger("acd")
@@ -40,27 +41,10 @@ def load_skills(path) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     return data["default"], {str(k): v for k, v in (data.get("seats") or {}).items()}
 
 
-def agent_of(event: Any) -> str | None:
-    """'PJSIP/agent1001' (Interface or StateInterface) -> '1001'."""
-    for key in ("Interface", "StateInterface", "Location"):
-        value = event.get(key) or ""
-        if value.startswith("PJSIP/agent"):
-            return value.removeprefix("PJSIP/agent")
-    return None
-
-
 def conference_of(call_id: str) -> str:
     """The conference a call uses for a third party: its uniqueid's digits
     (the SOS dialplan computes the same name as FILTER(0-9,${UNIQUEID}))."""
     return "".join(c for c in call_id if c.isdigit())
-
-
-def call_context(event: Any) -> dict[str, str]:
-    """The YHT_* channel variables an AMI event carries (manager.conf channelvars)."""
-    raw = event.get("ChanVariable") or []
-    items = [raw] if isinstance(raw, str) else list(raw)
-    pairs = (item.split("=", 1) for item in items if "=" in item)
-    return {k: v for k, v in pairs if k.startswith("YHT_")}
 
 
 @dataclass

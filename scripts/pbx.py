@@ -52,6 +52,8 @@ class PbxSettings(BaseSettings):
     ami_user: str = "yht-acd"
     # read-only AMI user for tests, benchmarks and monitoring
     ami_observer: str = "yht-observer"
+    # the live-caption service (recordings/captions): AgentConnect, Originate
+    ami_captions: str = "yht-captions"
     ami_permit: str = "127.0.0.1/255.255.255.255"
     rtp_start: int = 10000
     rtp_end: int = 10999
@@ -145,6 +147,10 @@ class Pbx:
         return secrets.get("YHT_AMI_OBSERVER_SECRET")
 
     @property
+    def ami_captions_secret(self) -> str:
+        return secrets.get("YHT_AMI_CAPTIONS_SECRET")
+
+    @property
     def log_file(self) -> Path:
         return self.dir / "log" / "messages.log"
 
@@ -162,6 +168,8 @@ class Pbx:
             "AMI_SECRET": self.ami_secret,
             "AMI_OBSERVER": s.ami_observer,
             "AMI_OBSERVER_SECRET": self.ami_observer_secret,
+            "AMI_CAPTIONS": s.ami_captions,
+            "AMI_CAPTIONS_SECRET": self.ami_captions_secret,
             "OUTBOUND_ALLOWED": OutboundRule.from_setting(s.partner_numbers).dialplan("NoOp()"),
             "OUT_MAX_PER_SEAT": str(s.out_max_per_seat),
             "OUT_CID_MODE": s.out_cid_mode,

@@ -1,7 +1,8 @@
 """`make run`: bring the hotline up on loopback and keep it up until Ctrl-C.
 
-Starts Asterisk 22 (chroot, instance "run"), the FastAGI server and the
-work-order API, with the secrets from the environment or .local/secrets.env.
+Starts Asterisk 22 (chroot, instance "run"), the FastAGI server, the
+work-order API, the ACD, the bridge, a transcription worker and live
+captions, with the secrets from the environment or .local/secrets.env.
 Restarts a Python service that dies; stops everything by process id.
 """
 
@@ -26,6 +27,7 @@ SERVICES = {
     "ACD controller": "acd",
     "websockets bridge": "softphone_bridge",
     "transcription worker": "recordings.worker",
+    "live captions": "recordings.captions",
 }
 DEMO_USERS = [
     ("agent1001", "话务员1001", "agent", "1001"),

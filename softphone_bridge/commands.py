@@ -59,6 +59,8 @@ async def seat_command(http: httpx.AsyncClient, settings: BridgeSettings, sessio
         await session.send({"type": "error", "ref": ref, "message": "排队控制服务不可用"})
         return
     if response.status_code == 200:
+        if kind == "spy":
+            session.listening = str(message.get("target"))
         await session.send({"type": "ack", "ref": ref, "command": kind})
     else:
         detail = _detail(response)

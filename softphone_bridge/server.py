@@ -17,6 +17,8 @@ Then it pushes, as JSON messages:
     sos_profile   to the agent offered an SOS call: the elder's profile
     alarm, alarm_clear  to shift leads: a caller waiting too long, a long
                   pause, an SOS call nobody has answered yet, a failed 120 dial
+    caption       live captions of a call (recordings/captions): to the seat
+                  on the call and a shift lead listening to it, nobody else
 and accepts from an agent, always for the agent's own seat and call:
     {"type": "ready"|"pause"|"login"|"logout", "reason": ...}
     {"type": "hangup"}                       leave the call
@@ -45,6 +47,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from softphone_bridge.alarms import AlarmFeed
+from softphone_bridge.captions import CaptionFeed
 from softphone_bridge.commands import seat_command
 from softphone_bridge.screenpop import screen_pop
 from softphone_bridge.session import Session, refuse
@@ -55,10 +58,12 @@ from yht.events import (
     AlarmClear,
     AlarmSet,
     CallOffered,
+    Caption,
     QueueChanged,
     SeatChanged,
     SosState,
     Staffing,
+    captions_channel,
     decode,
 )
 
@@ -69,7 +74,7 @@ EXPIRED = "登录已失效 (令牌过期或账户已停用), 请重新登录"
 
 
 @dataclass
-class Bridge(AlarmFeed):
+class Bridge(AlarmFeed, CaptionFeed):
     settings: BridgeSettings
     redis: Redis
     http: httpx.AsyncClient
@@ -197,7 +202,7 @@ class Bridge(AlarmFeed):
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(channel)
+                    await pubsub.subscribe(channel, captions_channel(self.settings.acd_prefix))
                     # (re)subscribed: what happened meanwhile is lost on a
                     # pub/sub channel, so every page gets a fresh snapshot
                     await self.resnapshot()
@@ -227,7 +232,10 @@ class Bridge(AlarmFeed):
             case SeatChanged():
                 seat = event.model_dump(exclude=set(PRIVATE_SEAT_FIELDS))
                 self.seats[event.agent_id] = seat
+                self._listening_ends(seat)
                 await self._send_where(seat, lambda s: s.is_lead or s.seat == event.agent_id)
+            case Caption():
+                await self._caption(event)
             case SosState():
                 await self._sos_alarm(event)
             case AlarmSet():

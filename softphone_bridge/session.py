@@ -28,6 +28,8 @@ class Session:
     username: str
     role: str
     seat: str | None
+    # a shift lead listening to a seat's call (spy): that seat's captions too
+    listening: str | None = None
     queue_size: int = 512
     send_timeout_s: float = 5.0
     sent: int = 0

@@ -26,7 +26,7 @@ def _test_ports() -> dict[str, str]:
     never talks to whatever else answers on a fixed port (a `make run` or a
     second suite on the same machine)."""
     sip, partner = free_port(), free_port()  # UDP
-    ami, agi, ticketing, acd, bridge = (free_tcp_port() for _ in range(5))
+    ami, agi, ticketing, acd, bridge, captions, captions_http = (free_tcp_port() for _ in range(7))
     return {
         "YHT_PBX_INSTANCE": "test",
         "YHT_PBX_SIP_PORT": str(sip),
@@ -50,6 +50,8 @@ def _test_ports() -> dict[str, str]:
         "YHT_AGI_TICKETING_URL": f"http://127.0.0.1:{ticketing}",
         "YHT_ACD_HTTP_PORT": str(acd),
         "YHT_BRIDGE_PORT": str(bridge),
+        "YHT_CAPTIONS_PORT": str(captions),
+        "YHT_CAPTIONS_HTTP_PORT": str(captions_http),
     }
 
 

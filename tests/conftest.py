@@ -197,6 +197,13 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
                "YHT_ASR_TICKETING_URL": ticketing_service.base}  # fmt: skip
     worker = ServiceProcess("recordings.worker", asr_env, logs / "asr.log",
                             "log:transcription worker")  # fmt: skip
+    # live captions: the same model, Asterisk's AudioSocket streams
+    captions = ServiceProcess(
+        "recordings.captions",
+        asr_env,
+        logs / "captions.log",
+        f"http://127.0.0.1:{test_env['YHT_CAPTIONS_HTTP_PORT']}/health",
+    )
     acd = ServiceProcess("acd", env, logs / "acd.log", f"{acd_url}/health")
     bridge = ServiceProcess("softphone_bridge", env, logs / "bridge.log",
                             f"127.0.0.1:{bridge_port}")  # fmt: skip
@@ -204,17 +211,20 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
     try:
         bridge.start()
         worker.start()
+        captions.start()
         yield {
             "ws": f"ws://127.0.0.1:{bridge_port}/",
             "pages": f"http://127.0.0.1:{bridge_port}",
             "acd_url": acd_url,
             "worker": worker,
+            "captions": captions,
             "acd": acd,
             "bridge": bridge,
             "outbox": outbox,
             "prefix": prefix,
         }
     finally:
+        captions.stop()
         worker.stop()
         bridge.stop()
         acd.stop()

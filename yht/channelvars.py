@@ -20,6 +20,8 @@ CONF = "YHT_CONF"
 SOS_KNOWN = "YHT_SOS_KNOWN"
 SOS_JOIN = "YHT_SOS_JOIN"
 RECORDING = "YHT_RECORDING"
+# live captions (25-captions.conf): the channel a caption spy listens to
+SPY = "YHT_SPY"
 # the seat on whose behalf an outside party is dialled (its cap on outside calls)
 OUT_SEAT = "YHT_OUT_SEAT"
 # not inherited: the dialplan branches on it right after the AGI returns

@@ -83,8 +83,44 @@ class Staffing(BaseModel):
     at: float = 0.0
 
 
+class Caption(BaseModel):
+    """Live captions (recordings/captions, on `<prefix>:captions`): what one
+    leg of a call has said so far. A partial replaces the leg's previous
+    partial; a final is a finished utterance. Carries what citizens say: the
+    bridge hands it only to the seat on the call and a lead listening to it."""
+
+    type: Literal["caption"] = "caption"
+    call_id: str
+    seat: str
+    leg: Literal["citizen", "agent"]
+    final: bool = False
+    text: str = ""
+    seq: int = 0
+    # the audio position (seconds from the stream's first frame) at which
+    # this was produced, and the wall time of that first frame
+    stream_s: float = 0.0
+    started_at: float = 0.0
+    words: list[dict[str, Any]] = Field(default_factory=list)  # finals: word, start, end, conf
+    # citizen finals: the draft's fields from what the citizen said so far
+    draft: dict[str, Any] | None = None
+    # no text: why there are no captions ("unavailable") or that they ended
+    note: str = ""
+    at: float = 0.0
+
+
+def captions_channel(prefix: str) -> str:
+    return f"{prefix}:captions"
+
+
 AcdEvent = Annotated[
-    SeatChanged | QueueChanged | CallOffered | SosState | AlarmSet | AlarmClear | Staffing,
+    SeatChanged
+    | QueueChanged
+    | CallOffered
+    | SosState
+    | AlarmSet
+    | AlarmClear
+    | Staffing
+    | Caption,
     Field(discriminator="type"),
 ]
 _events: TypeAdapter[Any] = TypeAdapter(AcdEvent)

@@ -53,6 +53,29 @@ const YHT = {
   },
 
   text(id, value) { document.getElementById(id).textContent = value ?? ""; },
+
+  // Live captions: each leg's partial line is rewritten as the recognizer
+  // goes; a final line stays, and the leg's next words start a new one.
+  caption(list, m) {
+    if (m.note) {
+      const li = document.createElement("li");
+      li.className = "note";
+      li.textContent = m.note;
+      list.appendChild(li);
+      return;
+    }
+    let line = list.querySelector(`li.partial[data-leg="${m.leg}"]`);
+    if (!line) {
+      if (!m.text) return;
+      line = document.createElement("li");
+      line.dataset.leg = m.leg;
+      list.appendChild(line);
+    }
+    if (!m.text) { line.remove(); return; }
+    line.className = `${m.final ? "final" : "partial"} ${m.leg}`;
+    line.textContent = `${m.leg === "citizen" ? "市民" : "话务员"}: ${m.text}`;
+    line.scrollIntoView({ block: "nearest" });
+  },
 };
 
 const STATE_LABELS = {

@@ -29,6 +29,43 @@ function showPop(pop) {
   YHT.text("draft-sources", "");
   document.getElementById("transcript").innerHTML = "";
   document.getElementById("recording").hidden = true;
+  document.getElementById("captions").innerHTML = "";
+  document.getElementById("kb-suggest").innerHTML = "<li>根据市民所说自动推荐</li>";
+  document.getElementById("assist").hidden = false;
+  citizenSaid = "";
+  for (const input of form.elements) { delete input.dataset.auto; input.classList.remove("auto-filled"); }
+}
+
+// While the call is up: live captions, the draft filled from what the
+// citizen says (fields the agent has not typed in), knowledge-base articles
+let citizenSaid = "";
+function showCaption(m) {
+  if (!currentPop || m.call_id !== currentPop.call_id) return;
+  YHT.caption(document.getElementById("captions"), m);
+  if (m.draft) fillFromTranscript(m.draft);
+  if (m.final && m.leg === "citizen" && m.text) {
+    citizenSaid = `${citizenSaid} ${m.text}`.slice(-200);
+    suggestArticles(citizenSaid);
+  }
+}
+
+async function suggestArticles(said) {
+  const q = said.trim().slice(-200);
+  if (!q) return;
+  let found = null;
+  try {
+    const r = await fetch(`${YHT.ticketing}/kb/search?limit=3&q=${encodeURIComponent(q)}`,
+      { headers: { Authorization: `Bearer ${YHT.token()}` } });
+    if (r.ok) found = await r.json();
+  } catch { found = null; }
+  if (found === null || found.length === 0) return;  // keep what was suggested before
+  const list = document.getElementById("kb-suggest");
+  list.innerHTML = "";
+  for (const a of found) {
+    const li = document.createElement("li");
+    li.textContent = `${a.title}: ${a.body.slice(0, 80)}`;
+    list.appendChild(li);
+  }
 }
 
 // After the call: its recording and transcript (made by the transcription
@@ -57,6 +94,8 @@ async function loadTranscript() {
     list.appendChild(li);
   }
   fillFromTranscript(rec.draft);
+  const citizen = (rec.transcript || []).filter((u) => u.speaker === "市民").map((u) => u.text);
+  if (citizen.length) suggestArticles(citizen.join(" "));
   if (rec.status === "recorded" && document.getElementById("recording").hidden) {
     const audio = await fetch(`${url}/audio`, { headers: auth });
     if (audio.ok) {
@@ -71,9 +110,13 @@ function fillFromTranscript(draft) {
   if (!draft) return;
   const form = document.getElementById("draft");
   const sources = [];
+  // a field filled here may be filled again as more is said; once the
+  // agent types in it, it is theirs
   const fill = (input, field, label) => {
-    if (field && !input.value) {
+    if (field && (!input.value || input.dataset.auto)) {
       input.value = field.value;
+      input.dataset.auto = "1";
+      input.classList.add("auto-filled");
       sources.push(`${label} ← ${field.source.join(", ")}`);
     }
   };
@@ -85,6 +128,10 @@ function fillFromTranscript(draft) {
   YHT.text("draft-sources", sources.join(" · "));
 }
 document.getElementById("btn-transcript").onclick = loadTranscript;
+document.getElementById("draft").addEventListener("input", (event) => {
+  delete event.target.dataset.auto;
+  event.target.classList.remove("auto-filled");
+});
 
 function showSos(message) {
   if (!currentPop || message.call_id !== currentPop.call_id) return;
@@ -133,6 +180,7 @@ function onMessage(m) {
   else if (m.type === "screen_pop") showPop(m);
   else if (m.type === "history") showHistory(m);
   else if (m.type === "sos_profile") showSos(m);
+  else if (m.type === "caption") showCaption(m);
   else if (m.type === "ack") YHT.text("command-result", "已执行");
   else if (m.type === "error") YHT.text("command-result", m.message);
 }

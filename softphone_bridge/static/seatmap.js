@@ -21,7 +21,13 @@ function renderSeat(s) {
       const button = document.createElement("button");
       button.textContent = text;
       button.dataset.mode = mode;
-      button.onclick = () => YHT.send({ type: "spy", target: s.agent_id, mode, ref: String(Date.now()) });
+      button.onclick = () => {
+        if (!YHT.send({ type: "spy", target: s.agent_id, mode, ref: String(Date.now()) })) return;
+        listening = s.agent_id;
+        document.getElementById("captions").innerHTML = "";
+        YHT.text("listen-seat", s.agent_id);
+        document.getElementById("listen-panel").hidden = false;
+      };
       el.appendChild(button);
     }
   }
@@ -29,6 +35,7 @@ function renderSeat(s) {
   if (s.sos) el.classList.add("sos");
 }
 let mySeat = null;
+let listening = null;  // the seat whose call this lead listens to (its captions)
 
 function renderQueues() {
   const body = document.getElementById("queues");
@@ -63,7 +70,12 @@ function onMessage(m) {
     if (m.staffing) onMessage(m.staffing);
     for (const a of m.alarms || []) onMessage({ type: "alarm", at: m.at, ...a });
     for (const q of m.queues) queues[q.name] = q;
-  } else if (m.type === "seat") renderSeat(m);
+  } else if (m.type === "seat") {
+    renderSeat(m);
+    if (m.agent_id === listening && m.state !== "talking") listening = null;
+  } else if (m.type === "caption" && m.seat === listening) {
+    YHT.caption(document.getElementById("captions"), m);
+  }
   else if (m.type === "queue") queues[m.name] = m;
   else if (m.type === "staffing") {
     YHT.text("staffing", `${m.shift} · 计划 ${m.planned} 个座席 · 可接听 ${m.open} 个`);

@@ -129,11 +129,12 @@ async def test_a_shift_lead_listens_from_their_phone_and_no_one_acts_on_anothers
 
         await lead.send(type="spy", target=SEAT, mode="listen", ref="listen")
         assert (await lead.expect(lambda m: m.get("ref") == "listen"))["type"] == "ack"
-        spy = await ami.wait_for("ChanSpyStart", timeout=20)
+        # the lead's phone is the spy (live captions spy with Local channels)
+        lead_phone = lambda e: e["SpyerChannel"].startswith(f"PJSIP/agent{LEAD_SEAT}-")  # noqa: E731
+        spy = await ami.wait_for("ChanSpyStart", lead_phone, timeout=20)
         assert spy["SpyeeChannel"] == connect["DestChannel"]
-        assert spy["SpyerChannel"].startswith(f"PJSIP/agent{LEAD_SEAT}-")
         assert await call.finished(60) == 0
-        await ami.wait_for("ChanSpyStop", timeout=20)
+        await ami.wait_for("ChanSpyStop", lead_phone, timeout=20)
     finally:
         await logout(page)
         await other.ws.close()

@@ -1,0 +1,70 @@
+"""`python -m recordings.captions`: the live-caption service (AudioSocket
+server, AMI follower, /health on YHT_CAPTIONS_HTTP_PORT)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+
+from recordings.asr import ModelMissing, load_model
+from recordings.captions.service import CaptionService
+from recordings.captions.settings import CaptionSettings
+from yht import logs
+
+log = logging.getLogger("recordings.captions")
+
+
+def health_app(service: CaptionService) -> FastAPI:
+    app = FastAPI(title="yihaotong live captions", openapi_url=None)
+
+    @app.get("/health")
+    def health() -> JSONResponse:
+        body = service.health()
+        return JSONResponse(body, status_code=200 if body["ok"] else 503)
+
+    return app
+
+
+async def serve(settings: CaptionSettings) -> None:
+    model, rate = load_model(settings.model_dir)  # once per process
+    redis = Redis.from_url(settings.redis_url, socket_timeout=settings.redis_timeout_s,
+                           socket_connect_timeout=settings.redis_timeout_s)  # fmt: skip
+    service = CaptionService(settings, redis, model, rate)
+    server = await asyncio.start_server(service.handle, settings.host, settings.port,
+                                        limit=64 * 1024)  # fmt: skip
+    await service.start()
+    config = uvicorn.Config(health_app(service), host=settings.host, port=settings.http_port,
+                            log_level="warning")  # fmt: skip
+    http = uvicorn.Server(config)
+    http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    web = asyncio.create_task(http.serve())
+    log.info("live captions: AudioSocket on %s:%d, model %s (%d Hz)", settings.host,
+             settings.port, settings.model_dir, rate)  # fmt: skip
+    await stop.wait()
+    http.should_exit = True
+    server.close()
+    await service.stop()
+    await web
+    await redis.aclose()
+
+
+def main() -> None:
+    logs.setup()
+    try:
+        asyncio.run(serve(CaptionSettings()))
+    except ModelMissing as error:
+        raise SystemExit(f"live captions refused to start: {error}") from None
+
+
+if __name__ == "__main__":
+    main()

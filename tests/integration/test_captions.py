@@ -8,6 +8,8 @@ AudioSocket), so the citizen's words and the agent's stay apart."""
 from __future__ import annotations
 
 import asyncio
+import audioop
+import random
 import subprocess
 import time
 from pathlib import Path
@@ -21,16 +23,24 @@ from yht.events import Caption, captions_channel, encode
 
 SEAT, LEAD_SEAT, OTHER_SEAT = "1003", "1004", "1002"
 SAID = "안녕하세요 도로에 구멍이 있어요 빨리 고쳐 주세요"
-SILENCE = bytes([0xFF]) * 8000  # one second of mu-law silence
 
 
-def spoken(workdir: Path, text: str = SAID, lead_in_s: int = 1) -> bytes:
+def quiet(seconds: float) -> bytes:
+    """A phone line's quiet (faint noise, 8 kHz mu-law): the recognizer ends
+    an utterance on it (pure digital zeros never end one)."""
+    noise = random.Random(7)
+    samples = b"".join(int(noise.gauss(0, 30)).to_bytes(2, "little", signed=True)
+                       for _ in range(int(8000 * seconds)))  # fmt: skip
+    return audioop.lin2ulaw(samples, 2)
+
+
+def spoken(workdir: Path, text: str = SAID, lead_in_s: float = 1) -> bytes:
     """What the caller says, after `lead_in_s` of silence (the seat answers
     first): espeak-ng's Korean voice as 8 kHz mu-law."""
     raw, ulaw = workdir / "said.wav", workdir / "said.ul"
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True)
     subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-t", "ul", str(ulaw)], check=True)
-    return SILENCE * lead_in_s + ulaw.read_bytes()
+    return quiet(lead_in_s) + ulaw.read_bytes()
 
 
 def caption_of(call_id: str, leg: str = "citizen", final: bool | None = None):

@@ -114,6 +114,16 @@ def test_knowledge_base_finds_chinese_articles_by_segmented_words(api: Api):
     assert hostile.status_code == 200
 
 
+def test_knowledge_base_keeps_words_jieba_has_no_dictionary_for_whole(api: Api):
+    """Hangul words (the test calls' speech) are words, not single letters."""
+    body = {"title": "도로 파손 신고", "body": "도로에 구멍이 있으면 접수합니다"}
+    road = api.post("lead", "/kb", json=body).json()
+    found = api.get("agent", "/kb/search", params={"q": "여기 구멍이 있어요"}).json()
+    assert [a["id"] for a in found] == [road["id"]]
+    # one shared letter is not a match: 구멍 is not 구름
+    assert api.get("agent", "/kb/search", params={"q": "구름이 많아요"}).json() == []
+
+
 def test_attachments_are_stored_with_their_digest(api: Api):
     order = api.new_order()
     photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256))

@@ -23,6 +23,9 @@ from ticketing.settings import DATA_DIR
 
 jieba.setLogLevel(logging.WARNING)
 _WORD = re.compile(r"\w", re.UNICODE)
+# jieba cuts scripts it has no dictionary for into single letters; a Hangul
+# word (the test speech's language) is kept whole instead
+_HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 MAX_TERMS = 16
 
 
@@ -34,8 +37,9 @@ def _tokenizer() -> jieba.Tokenizer:
 
 
 def tokens(text_: str) -> list[str]:
-    words = (w.strip().lower() for w in _tokenizer().cut_for_search(text_))
-    return list(dict.fromkeys(w for w in words if w and _WORD.search(w)))
+    whole = _HANGUL.findall(text_)
+    words = (w.strip().lower() for w in _tokenizer().cut_for_search(_HANGUL.sub(" ", text_)))
+    return list(dict.fromkeys([*whole, *(w for w in words if w and _WORD.search(w))]))
 
 
 def index(db_session: Session, article: Article) -> None:

@@ -7,7 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CaptionSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="YHT_CAPTIONS_")
+    model_config = SettingsConfigDict(env_prefix="YHT_CAPTIONS_", populate_by_name=True)
 
     # the same Vosk model directory as the transcription workers
     model_dir: str = Field(default="", validation_alias="YHT_ASR_MODEL_DIR")

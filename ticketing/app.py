@@ -30,7 +30,7 @@ from ticketing.missed.views import router as missed_router
 from ticketing.orders.views import progress_router
 from ticketing.orders.views import router as orders_router
 from ticketing.orgs.views import router as orgs_router
-from ticketing.recordings.files import Retention
+from ticketing.recordings.files import Retention, disk_room
 from ticketing.recordings.views import purge_expired
 from ticketing.recordings.views import router as recordings_router
 from ticketing.settings import TicketingSettings
@@ -116,10 +116,17 @@ def create_app(
 
     @app.get("/health", tags=["health"])
     def health() -> dict:
-        """Liveness and database reachability, for `make run` and monitoring."""
+        """Liveness, database reachability and room for recordings, for
+        `make run` and monitoring."""
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok", "database": engine.dialect.name}
+        body: dict = {"status": "ok", "database": engine.dialect.name}
+        if settings.recordings_dir:
+            room = disk_room(Path(settings.recordings_dir), settings.recordings_min_free_mb)
+            body["recordings_disk"] = room
+            if not room["ok"]:
+                body["status"] = "degraded"
+        return body
 
     return app
 
@@ -138,6 +145,11 @@ def _scan_once(app: FastAPI) -> None:
         supervision.scan(db_session=db_session, ctx=app.state.context, now=utcnow())
     settings = app.state.context.settings
     if settings.recordings_dir:
+        room = disk_room(Path(settings.recordings_dir), settings.recordings_min_free_mb)
+        if not room["ok"]:
+            log.error("recordings disk %s: %s MB free, below %d MB: the next recordings may be "
+                      "cut short; free space or shorten the retention", settings.recordings_dir,
+                      room["free_mb"], settings.recordings_min_free_mb)  # fmt: skip
         with app.state.sessions.begin() as db_session:
             purged = purge_expired(db_session, Path(settings.recordings_dir),
                                    Retention.parse(settings.recording_retention))  # fmt: skip

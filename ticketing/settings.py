@@ -51,6 +51,9 @@ class TicketingSettings(BaseSettings):
     # SOS recordings longest (ticketing/recordings/files.Retention)
     recordings_dir: str = ""
     recording_retention: str = "default=180,sos=3650"
+    # free space below this on the recordings' disk: /health says degraded
+    # and every scan logs an error (a full disk loses the next recordings)
+    recordings_min_free_mb: int = 2048
     # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
     # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)

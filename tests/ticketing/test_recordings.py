@@ -135,6 +135,25 @@ def test_retention_purges_old_files_and_keeps_sos_longest(api: Api, spool, app):
     assert api.get("lead", f"/recordings/{CALL}/audio").status_code == 404
 
 
+def test_a_nearly_full_recordings_disk_is_reported_and_logged(api: Api, spool, app, monkeypatch,
+                                                             caplog):  # fmt: skip
+    """Free space below the floor: /health says degraded (the next recordings
+    would be cut short), each scan logs an error; enough room: ok."""
+    from ticketing.app import _scan_once
+
+    health = api.client.get("/health").json()
+    assert health["status"] == "ok" and health["recordings_disk"]["ok"]
+    free = health["recordings_disk"]["free_mb"]
+    monkeypatch.setattr(app.state.context.settings, "recordings_min_free_mb", free + 10**6)
+    health = api.client.get("/health").json()
+    assert health["status"] == "degraded" and not health["recordings_disk"]["ok"]
+    with caplog.at_level("ERROR"):
+        _scan_once(app)
+    assert any("recordings disk" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(app.state.context.settings, "recordings_dir", str(spool / "gone"))
+    assert api.client.get("/health").json()["recordings_disk"]["error"].startswith("FileNotFound")
+
+
 def test_retention_settings_are_checked():
     assert Retention.parse("default=30").keep_days("sos", "sos") == 30
     assert Retention.parse("default=30,dialect=90").keep_days("hotline", "dialect") == 90

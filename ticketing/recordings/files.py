@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import shutil
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +105,14 @@ class Retention:
 
     def expired(self, kind: str, queue: str, ended: dt.datetime, now: dt.datetime) -> bool:
         return now - ended > dt.timedelta(days=self.keep_days(kind, queue))
+
+
+def disk_room(directory: Path, min_free_mb: int) -> dict:
+    """Free space where Asterisk writes the recordings, against the floor
+    below which recordings are at risk (a full disk truncates them)."""
+    try:
+        free_mb = shutil.disk_usage(directory).free // 2**20
+    except OSError as error:
+        return {"ok": False, "free_mb": None, "min_free_mb": min_free_mb,
+                "error": f"{type(error).__name__}: {error}"}  # fmt: skip
+    return {"ok": free_mb >= min_free_mb, "free_mb": free_mb, "min_free_mb": min_free_mb}

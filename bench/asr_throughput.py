@@ -20,6 +20,7 @@ import json
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -88,12 +89,16 @@ async def run(calls: int) -> None:
     model, rate = load_model(model_dir)
     decode(model, rate, directory / jobs[0]["citizen_file"], "citizen")  # warm-up, not counted
     started = time.monotonic()
-    said = heard = 0
+    said = heard = syllables = syllables_heard = 0
     for n, job in enumerate(jobs):
         for leg, text in (("citizen", SENTENCES[n % 4]), ("agent", SENTENCES[(n + 3) % 4])):
-            words = {w.word for w in decode(model, rate, directory / job[f"{leg}_file"], leg)}
+            found = [w.word for w in decode(model, rate, directory / job[f"{leg}_file"], leg)]
             said += len(text.split())
-            heard += sum(1 for word in text.split() if word in words)
+            heard += sum(1 for word in text.split() if word in set(found))
+            # syllables (Hangul letters) said that the transcript has, as a multiset
+            spoken, got = Counter(text.replace(" ", "")), Counter("".join(found))
+            syllables += sum(spoken.values())
+            syllables_heard += sum((spoken & got).values())
     bare = time.monotonic() - started
     redis = RedisServer(directory / "redis")
     redis.start()
@@ -113,6 +118,7 @@ async def run(calls: int) -> None:
                 "ratio pipeline / bare": round(bare / piped, 3),
                 "real-time factor per stream": round(piped / audio_s, 3),
                 "word recall (espeak-ng ko, 8 kHz)": round(heard / said, 3),
+                "syllable recall (same)": round(syllables_heard / syllables, 3),
             },
             indent=1,
         )

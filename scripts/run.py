@@ -99,6 +99,8 @@ def main() -> int:
         f"  seats            agent{', agent'.join(settings.agent_ids)}"
         f" (password: python -m scripts.pbx agent-password ID)\n"
         f"  Asterisk log     {pbx.log_file}\n"
+        f"  transcription    python -m recordings.worker (model {env['YHT_ASR_MODEL_DIR']})\n"
+        f"  live captions    AudioSocket 127.0.0.1:8095, health http://127.0.0.1:8096/health\n"
         f"  agent desk       http://127.0.0.1:8092/desk      seat map  http://127.0.0.1:8092/seatmap\n"
         f"                   users agent1001 (seat 1001), agent1002, lead; password"
         f" YHT_DEMO_PASSWORD in .local/secrets.env\n"

@@ -148,12 +148,30 @@ class CaptionService:
                 log.warning("refusing an AudioSocket stream nobody asked for")
                 return
             self.streams[stream] = leg
-            await self._caption(leg, reader)
+            keepalive = asyncio.create_task(self._keep_alive(writer))
+            try:
+                await self._caption(leg, reader)
+            finally:
+                keepalive.cancel()
         except (aus.ProtocolError, TimeoutError, ConnectionError) as error:
             log.warning("AudioSocket stream ended badly: %s", error)
         finally:
             self.streams.pop(stream, None)
             writer.close()
+
+    @staticmethod
+    async def _keep_alive(writer: asyncio.StreamWriter, every_s: float = 1.0) -> None:
+        """AudioSocket ends a stream after 2 s with nothing from either side (a
+        seat that sends no audio while quiet): a frame of silence every second
+        keeps it up. It reaches only the spy's own channel, never the call."""
+        silence = aus.frame(aus.AUDIO, bytes(320))
+        while not writer.is_closing():
+            writer.write(silence)
+            try:
+                await writer.drain()
+            except ConnectionError:
+                return  # the leg ended: the reader sees it too
+            await asyncio.sleep(every_s)
 
     async def _caption(self, leg: Leg, reader: asyncio.StreamReader) -> None:
         loop = asyncio.get_running_loop()

@@ -70,11 +70,13 @@ async def test_captions_reach_the_seat_on_the_call_and_a_listening_lead_only(
         connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=30)
         call_id = connect["Uniqueid"]
         # each leg by itself: a Local channel of the caption service spies on it
+        spies = {}
         for leg, spied in (("citizen", connect["Channel"]), ("agent", connect["DestChannel"])):
             spy = await ami.wait_for("ChanSpyStart", lambda e, spied=spied: e["SpyeeChannel"]
                                      == spied and e["SpyerChannel"].startswith("Local/"),
                                      timeout=10)  # fmt: skip
             assert spy["SpyerChannel"].startswith(f"Local/{leg}@yht-captions-")
+            spies[leg] = spy["SpyerChannel"]
         await lead.send(type="spy", target=SEAT, mode="listen", ref="listen")
         assert (await lead.expect(lambda m: m.get("ref") == "listen"))["type"] == "ack"
 
@@ -85,6 +87,12 @@ async def test_captions_reach_the_seat_on_the_call_and_a_listening_lead_only(
         hangup = await ami.wait_for("Hangup", lambda e: e["Uniqueid"] == call_id, timeout=30)
         assert received < float(hangup["Timestamp"]), "the caption came after the call"
         assert await call.finished() == 0
+        # the seat's phone sends no audio: its leg's stream is kept up until the
+        # leg ends all the same (AudioSocket drops a stream quiet for 2 s)
+        # (the caller's BYE starts the end of the call: HangupRequest)
+        ending = await ami.wait_for("HangupRequest", lambda e: e["Uniqueid"] == call_id)
+        spy_gone = await ami.wait_for("Hangup", lambda e: e["Channel"] == spies["agent"])
+        assert float(spy_gone["Timestamp"]) >= float(ending["Timestamp"])
 
         final = await page.expect(caption_of(call_id, final=True), timeout=15)
         assert final["words"] and all(w["end"] >= w["start"] for w in final["words"])

@@ -27,13 +27,15 @@ class SippAgent:
     sip_port: int
     workdir: Path
     proc: subprocess.Popen | None = None
+    # talk back: send every caller's audio back to it (sipp -rtp_echo)
+    echo: bool = False
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             ["sipp", "-sf", str(SIPP_DIR / "agent_answer.xml"), "-i", "127.0.0.1",
              "-p", str(self.port), "-mp", str(self.port + 1000), "-nostdin",
              "-trace_logs", "-log_file", str(self.log_path),
-             f"127.0.0.1:{self.sip_port}"],
+             *(["-rtp_echo"] if self.echo else []), f"127.0.0.1:{self.sip_port}"],
             cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.register()

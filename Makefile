@@ -92,7 +92,7 @@ bench: setup postgres
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy agi ivr scripts ticketing acd softphone_bridge yht testkit
+	$(VENV)/bin/mypy agi ivr scripts ticketing acd softphone_bridge yht testkit recordings
 
 clean:
 	rm -rf .local/sounds .pytest_cache

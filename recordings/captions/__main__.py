@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 import uvicorn
 from fastapi import FastAPI
@@ -41,20 +40,13 @@ async def serve(settings: CaptionSettings) -> None:
     await service.start()
     config = uvicorn.Config(health_app(service), host=settings.host, port=settings.http_port,
                             log_level="warning")  # fmt: skip
-    http = uvicorn.Server(config)
-    http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    web = asyncio.create_task(http.serve())
     log.info("live captions: AudioSocket on %s:%d, model %s (%d Hz)", settings.host,
              settings.port, settings.model_dir, rate)  # fmt: skip
-    await stop.wait()
-    http.should_exit = True
-    server.close()
-    await service.stop()
-    await web
+    try:
+        await uvicorn.Server(config).serve()  # until SIGINT / SIGTERM
+    finally:
+        server.close()
+        await service.stop()
     await redis.aclose()
 
 

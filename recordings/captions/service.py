@@ -21,7 +21,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from panoramisk import Manager
 from redis.asyncio import Redis
@@ -44,7 +44,7 @@ UNAVAILABLE = "字幕不可用: 识别通道已满, 通话结束后可查看转�
 class Leg:
     call_id: str
     seat: str
-    leg: str
+    leg: Literal["citizen", "agent"]
     offered: float = field(default_factory=time.monotonic)
     started_at: float = 0.0
     seq: int = 0
@@ -118,8 +118,11 @@ class CaptionService:
                                      at=time.time()))  # fmt: skip
             return
         address = f"{self.settings.host}:{self.settings.port}"
-        for leg, channel in (("citizen", event.get("Channel", "")),
-                             ("agent", event.get("DestChannel", ""))):  # fmt: skip
+        legs: tuple[tuple[Literal["citizen", "agent"], str], ...] = (
+            ("citizen", event.get("Channel", "")),
+            ("agent", event.get("DestChannel", "")),
+        )
+        for leg, channel in legs:
             stream = str(uuid.uuid4())
             self.expected[stream] = Leg(call_id, seat, leg)
             try:

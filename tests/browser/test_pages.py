@@ -299,6 +299,7 @@ def test_while_the_call_is_up_the_desk_captions_it_fills_the_draft_and_suggests_
         assert content.get_attribute("value") == said  # the summary: what the citizen said
         assert "auto-filled" in content.get_attribute("class")
         assert "诉求内容 ← " in browser.find_element(By.ID, "draft-sources").text
+
         def suggested(driver) -> list:
             found = driver.find_elements(By.CSS_SELECTOR, "#kb-suggest li")
             return [li for li in found if li.text.startswith(title)]

@@ -33,6 +33,7 @@ from ticketing.orgs.views import router as orgs_router
 from ticketing.recordings.files import Retention, disk_room
 from ticketing.recordings.views import purge_expired
 from ticketing.recordings.views import router as recordings_router
+from ticketing.reports.views import router as reports_router
 from ticketing.settings import TicketingSettings
 from ticketing.supervision import service as supervision
 from ticketing.supervision.views import router as supervision_router
@@ -109,6 +110,7 @@ def create_app(
         progress_router,
         missed_router,
         recordings_router,
+        reports_router,
         elders_router,
         sos_router,
     ):

@@ -19,6 +19,7 @@ from ticketing.orders.models import (
 )
 from ticketing.orgs.models import Subject, Unit
 from ticketing.recordings.models import Recording
+from ticketing.reports.models import QueueCall, QueueLogCursor, QueueLogLine
 from ticketing.supervision.models import Supervision
 
 __all__ = [
@@ -37,6 +38,9 @@ __all__ = [
     "OrderEvent",
     "OrderLink",
     "OrderUnit",
+    "QueueCall",
+    "QueueLogCursor",
+    "QueueLogLine",
     "ReassignRequest",
     "Recording",
     "SosCall",

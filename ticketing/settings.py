@@ -54,6 +54,15 @@ class TicketingSettings(BaseSettings):
     # free space below this on the recordings' disk: /health says degraded
     # and every scan logs an error (a full disk loses the next recordings)
     recordings_min_free_mb: int = 2048
+    # the center's numbers (ticketing/reports): Asterisk's queue_log files
+    # to ingest (comma separated; `make run` sets the instance's), how often,
+    # and the rules the figures follow (README, Reports)
+    queue_logs: str = ""
+    ingest_interval_s: float = 2.0
+    answer_target_s: float = 15.0
+    short_abandon_s: float = 5.0
+    wrapup_s: float = Field(default=10.0, validation_alias="YHT_ACD_WRAPUP_SECONDS")
+    report_timezone: str = "Asia/Shanghai"
     # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
     # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)

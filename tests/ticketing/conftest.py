@@ -32,7 +32,7 @@ WORK_TABLES = (
     "work_orders, order_units, order_events, order_links, order_calls, attachments, "
     "reassign_requests, intake_keys, daily_counters, supervisions, callback_tasks, "
     "kb_articles, audit_log, missed_calls, elders, elder_numbers, sos_calls, sos_events, "
-    "recordings"
+    "recordings, queue_log_cursors, queue_log_lines, queue_calls"
 )
 
 
@@ -128,6 +128,7 @@ USERS = {
     "agent": ("agent", None),
     "agent2": ("agent", None),
     "lead": ("shift_lead", None),
+    "leader": ("leader", None),
     "urban": ("unit_handler", "dept-urban"),
     "water": ("unit_handler", "dept-water"),
     "anjia": ("unit_handler", "sp-anjia"),

@@ -11,6 +11,7 @@ class Role(StrEnum):
     shift_lead = "shift_lead"  # 值班长: supervises, verifies and closes, decides reassignment
     unit_handler = "unit_handler"  # 承办人: works the orders of one unit
     admin = "admin"  # 管理员: users and reference data
+    leader = "leader"  # 领导: reads the center's reports
     gateway = "gateway"  # SMS / web / WeChat intake integrations
     ivr = "ivr"  # the voice front end: work-order progress by number, nothing else
     acd = "acd"  # the queue controller: reports missed calls, nothing else
@@ -19,7 +20,9 @@ class Role(StrEnum):
 
 CENTER = frozenset({Role.agent, Role.shift_lead})
 # people; the service identities (gateway, ivr) reach only their own endpoints
-STAFF = frozenset({Role.agent, Role.shift_lead, Role.unit_handler, Role.admin})
+STAFF = frozenset({Role.agent, Role.shift_lead, Role.unit_handler, Role.admin, Role.leader})
+# who reads the center's reports
+READERS = frozenset({Role.leader, Role.shift_lead, Role.admin})
 # who sees a citizen's phone number in clear: the people who call citizens
 PHONE_VISIBLE = frozenset({Role.agent, Role.shift_lead})
 

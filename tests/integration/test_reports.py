@@ -1,0 +1,74 @@
+"""The center's numbers from a real Asterisk's queue_log (issue 13): three
+calls through the real call path (answered at once, answered after more
+than 15 seconds, abandoned after 7 seconds), the real ingester process
+reading the instance's queue_log into the work-order database, and the
+report API giving the 15-second rate, 接通率 and abandonment they made."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import httpx
+
+from testkit.services import ServiceProcess
+from testkit.sipp import place_call
+from testkit.waiting import until
+from tests.integration.test_call_path import is_caller, new_caller
+
+HOTLINE = "61696156"  # no other test calls it: the figures are this test's calls
+
+
+async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
+    pbx, agi_server, ticketing_service, late_agent, ami, workdir, tmp_path
+):
+    env = {**ticketing_service.env, "YHT_TICKETING_QUEUE_LOGS": str(pbx.dir / "log" / "queue_log"),
+           "YHT_TICKETING_INGEST_INTERVAL_S": "0.5"}  # fmt: skip
+    ingester = ServiceProcess("ticketing.reports.ingest", env, tmp_path / "ingest.log",
+                              "log:queue_log ingestion")  # fmt: skip
+    ingester.start()
+    try:
+        # no seat yet: one caller gives up after 7 s, one waits until a seat comes
+        gives_up, late = new_caller(), new_caller()
+        abandon = place_call(pbx.settings.sip_port, HOTLINE, gives_up, workdir, hold_ms=7000)
+        waits = place_call(pbx.settings.sip_port, HOTLINE, late, workdir, hold_ms=22000)
+        joined = await ami.wait_for("QueueCallerJoin", is_caller(late), timeout=20)
+        await ami.wait_for("QueueCallerAbandon", is_caller(gives_up), timeout=20)
+        # the seat's phone comes up once the late caller has waited over 15 s
+        await until(lambda: float(ami.events[-1].get("Timestamp", 0) or 0) > 0, 5, "events")
+        await asyncio.sleep(max(0.0, float(joined["Timestamp"]) + 16.5 - time.time()))
+        await asyncio.to_thread(late_agent)
+        late_connect = await ami.wait_for("AgentConnect", is_caller(late), timeout=20)
+        assert int(late_connect["HoldTime"]) > 15
+        assert await waits.finished() == 0 and await abandon.finished() == 0
+        # a caller answered at once
+        prompt = new_caller()
+        answered = place_call(pbx.settings.sip_port, HOTLINE, prompt, workdir, hold_ms=3000)
+        connect = await ami.wait_for("AgentConnect", is_caller(prompt), timeout=20)
+        assert int(connect["HoldTime"]) <= 15
+        assert await answered.finished() == 0
+
+        leader = ticketing_service.user("leader1", "leader")
+        today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+        params = {"start": str(today), "end": str(today + dt.timedelta(days=1)),
+                  "hotline": HOTLINE}  # fmt: skip
+
+        def report() -> dict:
+            response = httpx.get(f"{ticketing_service.base}/reports/calls", headers=leader,
+                                 params=params, timeout=5)  # fmt: skip
+            response.raise_for_status()
+            return response.json()["total"]
+
+        # all three calls ended and ingested (the last one's COMPLETE line too)
+        await until(lambda: report()["offered"] == 3 and report()["aht_s"] is not None, 20,
+                    "the three calls in the report")  # fmt: skip
+        total = report()
+        assert (total["answered"], total["answered_in_target"]) == (2, 1)
+        assert (total["abandoned"], total["short_abandoned"]) == (1, 0)
+        assert total["rate_in_target"] == round(1 / 3, 4)
+        assert total["connect_rate"] == round(2 / 3, 4)
+        assert total["abandon_rate"] == round(1 / 3, 4)
+        assert total["longest_wait_s"] > 15
+    finally:
+        ingester.stop()

@@ -1,0 +1,157 @@
+"""The center's call figures from Asterisk's queue_log (issue 13): lines
+taken once whatever happens to the file or this process, bad lines skipped
+and counted, and the 15-second rate, 接通率 and abandonment computed as
+the README states them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.ticketing.conftest import Api
+from ticketing.reports.calls import Rules, call_figures
+from ticketing.reports.ingest import ingest, parse
+from ticketing.reports.models import QueueLogCursor
+
+T0 = 1795680000  # 2026-11-26 16:00 Beijing time
+DAY = dt.date(2026, 11, 26)
+
+
+def line(offset: int, call: str, queue: str, agent: str, event: str, *data: object) -> str:
+    return "|".join([str(T0 + offset), call, queue, agent, event, *map(str, data)]) + "\n"
+
+
+# four calls: answered in 5 s, answered in 20 s, abandoned after 30 s, a short
+# abandon (2 s); one that pressed a key, rejoined and was answered in 8 s;
+# one still waiting; and what is not a call
+DAY_LINES = [
+    line(0, "NONE", "NONE", "NONE", "QUEUESTART", ""),
+    line(1, "MANAGER", "hotline", "agent1001", "ADDMEMBER", ""),
+    line(10, "c1", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000001", "1"),
+    line(15, "c1", "hotline", "agent1001", "CONNECT", "5", "c1b", "2"),
+    line(75, "c1", "hotline", "agent1001", "COMPLETECALLER", "5", "60", "1"),
+    line(20, "c2", "hotline", "NONE", "ENTERQUEUE", "96010", "13800000002", "1"),
+    line(40, "c2", "hotline", "agent1002", "CONNECT", "20", "c2b", "3"),
+    line(100, "c2", "hotline", "agent1002", "COMPLETEAGENT", "20", "60", "1"),
+    line(30, "c3", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000003", "2"),
+    line(60, "c3", "hotline", "NONE", "ABANDON", "1", "2", "30"),
+    line(31, "c4", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000004", "3"),
+    line(33, "c4", "hotline", "NONE", "ABANDON", "2", "3", "2"),
+    line(40, "c5", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000005", "1"),
+    line(44, "c5", "hotline", "NONE", "EXITWITHKEY", "2", "1", "1", "4"),
+    line(45, "c5", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000005", "1"),
+    line(53, "c5", "hotline", "agent1001", "CONNECT", "8", "c5b", "1"),
+    line(50, "c6", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000006", "1"),
+    line(55, "MANAGER", "hotline", "agent1002", "PAUSE", "break"),
+]
+
+
+@pytest.fixture
+def queue_log(tmp_path: Path) -> Path:
+    return tmp_path / "queue_log"
+
+
+def taken_lines(app) -> QueueLogCursor:
+    with app.state.sessions() as db_session:
+        return db_session.scalars(select(QueueLogCursor)).one()
+
+
+def figures(app, **kw) -> dict:
+    start = dt.datetime(2026, 11, 26, tzinfo=dt.UTC) - dt.timedelta(hours=8)
+    with app.state.sessions() as db_session:
+        return call_figures(db_session, start, start + dt.timedelta(days=1), Rules(), **kw)
+
+
+def test_a_line_that_is_not_queue_log_is_refused():
+    assert parse(line(0, "c1", "hotline", "NONE", "ENTERQUEUE", "12345").encode()) is not None
+    for bad in [b"1795680000|c1|hotline", b"yesterday|c1|hotline|NONE|ENTERQUEUE|",
+                b"1795680000|c1|hotline|NONE|enterqueue|", b"1795680000||hotline|NONE|CONNECT|",
+                b"\xff\xfe|c1|hotline|NONE|CONNECT|", b"99999999999999999999|c|q|a|CONNECT|",
+                b""]:  # fmt: skip
+        assert parse(bad) is None, bad
+
+
+def test_the_day_is_counted_as_the_formulas_say(api: Api, app, queue_log):
+    queue_log.write_text("".join(DAY_LINES))
+    taken = ingest(app.state.sessions, [queue_log])
+    assert (taken.lines, taken.malformed, taken.duplicates) == (len(DAY_LINES), 0, 0)
+    total = figures(app)["total"]
+    # offered: c1 c2 c3 c4 and c5 once (its key stay is not a call); c6 still waits
+    assert total["offered"] == 5 and total["answered"] == 3
+    assert total["answered_in_target"] == 2  # c1 (5 s), c5 (8 s); c2 waited 20 s
+    assert (total["abandoned"], total["short_abandoned"]) == (2, 1)  # c3, c4 (2 s < 5 s)
+    assert total["rate_in_target"] == round(2 / 4, 4)  # the short abandon is not counted
+    assert total["connect_rate"] == round(3 / 4, 4)
+    assert total["abandon_rate"] == round(2 / 5, 4)
+    assert total["asa_s"] == round((5 + 20 + 8) / 3, 1)
+    assert total["aht_s"] == 70.0  # (60 + 10) for c1 and c2; c5 still talking
+    assert total["longest_wait_s"] == 30.0
+    by_hotline = figures(app, hotline="96010")["total"]
+    assert (by_hotline["offered"], by_hotline["answered_in_target"]) == (1, 0)
+
+
+def test_nothing_is_taken_twice_and_nothing_is_lost(api: Api, app, queue_log):
+    queue_log.write_text("".join(DAY_LINES[:5]))
+    ingest(app.state.sessions, [queue_log])
+    ingest(app.state.sessions, [queue_log])  # again: nothing new
+    assert taken_lines(app).taken == 5
+    # appended: a malformed line, a line seen before, and a half-written one
+    with queue_log.open("a") as out:
+        out.write("garbage without fields\n" + DAY_LINES[2] + "".join(DAY_LINES[5:8]))
+        out.write(DAY_LINES[8].rstrip("\n"))
+    taken = ingest(app.state.sessions, [queue_log])
+    assert (taken.lines, taken.malformed, taken.duplicates) == (3, 1, 1)
+    assert figures(app)["total"]["offered"] == 2
+    with queue_log.open("a") as out:  # the rest of the half-written line arrives
+        out.write("\n" + "".join(DAY_LINES[9:]))
+    ingest(app.state.sessions, [queue_log])
+    assert figures(app)["total"]["offered"] == 5
+    # rotated: a new file (another inode) read from its start; what it repeats
+    # of the old one is not counted again
+    rotated = queue_log.with_name("queue_log.1")
+    os.rename(queue_log, rotated)
+    queue_log.write_text(DAY_LINES[-1] + line(70, "c7", "hotline", "NONE", "ENTERQUEUE", "12345",
+                                              "13800000007", "1")
+                         + line(71, "c7", "hotline", "NONE", "ABANDON", "1", "1", "9"))  # fmt: skip
+    taken = ingest(app.state.sessions, [queue_log])
+    assert (taken.lines, taken.duplicates) == (2, 1)
+    assert figures(app)["total"]["offered"] == 6
+
+
+def test_a_clock_jump_keeps_a_calls_events_in_file_order(api: Api, app, queue_log):
+    """The clock stepped back 30 s between a call's ENTERQUEUE and CONNECT:
+    the CONNECT (earlier by time) still belongs to the stay it follows."""
+    entered = line(100, "j1", "hotline", "NONE", "ENTERQUEUE", "12345", "1", "1")
+    connected = line(70, "j1", "hotline", "agent1001", "CONNECT", "3", "j1b", "1")
+    queue_log.write_text(entered + connected)
+    ingest(app.state.sessions, [queue_log])
+    total = figures(app)["total"]
+    assert (total["offered"], total["answered_in_target"]) == (1, 1)
+
+
+def test_an_empty_period_has_zeros_and_no_rates(api: Api, app):
+    total = figures(app)["total"]
+    assert total["offered"] == 0 and total["rate_in_target"] is None
+    assert total["connect_rate"] is None and total["asa_s"] is None
+
+
+def test_the_figures_are_for_readers_of_reports_only(api: Api, app, queue_log):
+    queue_log.write_text("".join(DAY_LINES))
+    ingest(app.state.sessions, [queue_log])
+    params = {"start": "2026-11-26", "end": "2026-11-27", "group": "hour"}
+    for reader in ("leader", "lead", "admin"):
+        answer = api.get(reader, "/reports/calls", params=params)
+        assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["total"]["offered"] == 5
+    assert [r["bucket"] for r in body["rows"]] == ["2026-11-26 16:00"]
+    assert "15 秒接通率" in body["formulas"]["rate_in_target"]
+    for other in ("agent", "urban"):
+        assert api.get(other, "/reports/calls", params=params).status_code == 403
+    for bad in ({"start": "2026-11-27", "end": "2026-11-26"},
+                {"start": "0001-01-01", "end": "0002-01-01"}):  # fmt: skip
+        assert api.get("leader", "/reports/calls", params=bad).status_code == 422

@@ -1,0 +1,233 @@
+"""Asterisk's queue_log into the work-order database, idempotently.
+
+`python -m ticketing.reports.ingest` reads each queue_log file named in
+YHT_TICKETING_QUEUE_LOGS from where it stopped: the file's inode and the
+byte offset after the last whole line taken are kept in `queue_log_cursors`
+and moved in the same transaction as the lines they cover, so a crash of
+this process (or a restart of Asterisk, which appends to the same file)
+leaves no gap and takes no line twice. A rotated or truncated file (another
+inode, or shorter than the offset) is read from its start. Why a file and
+not Asterisk's realtime queue_log into PostgreSQL: that puts the database in
+the call path (an insert per queue event, inline); the file costs the call
+nothing and is read here at leisure.
+
+Each line is also keyed by its SHA-1 (its natural key): a line seen twice
+is stored once and counted as a duplicate. A line that is not queue_log
+(too few fields, a time or event that is not one) is skipped and counted.
+A half-written last line waits for its newline. Lines are applied in file
+order, not time order, so a clock jump does not reorder a call's events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ticketing.reports.models import QueueCall, QueueLogCursor, QueueLogLine
+
+log = logging.getLogger("ticketing.reports")
+EVENT = re.compile(r"^[A-Z][A-Z_]{1,23}$")
+READ_BYTES = 1 << 20  # a batch: at most this much of the file per transaction
+ENDS = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "timeout",
+        "EXITWITHKEY": "key"}  # fmt: skip
+COMPLETE = ("COMPLETECALLER", "COMPLETEAGENT", "TRANSFER")
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    at: dt.datetime
+    call_id: str
+    queue: str
+    agent: str
+    event: str
+    data: list[str]
+
+
+def parse(raw: bytes) -> Entry | None:
+    """One queue_log line: epoch|callid|queue|agent|event|data1|...; None
+    for anything else."""
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None
+    fields = text.split("|")
+    if len(fields) < 5 or not fields[0].isdigit() or not EVENT.match(fields[4]):
+        return None
+    if not fields[1] or len(fields[1]) > 64 or len(fields[2]) > 32 or len(fields[3]) > 64:
+        return None
+    try:
+        at = dt.datetime.fromtimestamp(int(fields[0]), dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    key = hashlib.sha1(text.encode()).hexdigest()
+    return Entry(key, at, fields[1], fields[2], fields[3], fields[4], fields[5:])
+
+
+@dataclass
+class Taken:
+    lines: int = 0
+    malformed: int = 0
+    duplicates: int = 0
+
+
+def ingest_once(db_session: Session, path: Path) -> Taken:
+    """What is new in one file since the cursor, in one transaction (the
+    caller's); returns what was taken."""
+    source = str(path)
+    cursor = db_session.get(QueueLogCursor, source)
+    if cursor is None:
+        cursor = QueueLogCursor(source=source, inode=0, offset=0, taken=0, malformed=0,
+                                duplicates=0)  # fmt: skip
+        db_session.add(cursor)
+    try:
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            if stat.st_ino != cursor.inode or stat.st_size < cursor.offset:
+                if cursor.inode:
+                    log.info("queue_log %s was rotated or truncated: reading it from the start",
+                             source)  # fmt: skip
+                cursor.inode, cursor.offset = stat.st_ino, 0
+            handle.seek(cursor.offset)
+            chunk = handle.read(READ_BYTES)
+    except FileNotFoundError:
+        return Taken()
+    end = chunk.rfind(b"\n") + 1  # only whole lines; a half-written one waits
+    taken = Taken()
+    entries: list[Entry] = []
+    for raw in chunk[:end].splitlines():
+        entry = parse(raw) if raw.strip() else None
+        if entry is None:
+            taken.malformed += bool(raw.strip())
+            continue
+        entries.append(entry)
+    known = set(db_session.scalars(select(QueueLogLine.key).where(
+        QueueLogLine.key.in_([e.key for e in entries])))) if entries else set()  # fmt: skip
+    for entry in entries:
+        if entry.key in known:
+            taken.duplicates += 1
+            continue
+        known.add(entry.key)
+        db_session.add(QueueLogLine(key=entry.key, at=entry.at, call_id=entry.call_id,
+                                    queue=entry.queue, agent=entry.agent, event=entry.event,
+                                    data="|".join(entry.data)))  # fmt: skip
+        apply(db_session, entry)
+        taken.lines += 1
+    cursor.offset += end
+    cursor.taken += taken.lines
+    cursor.malformed += taken.malformed
+    cursor.duplicates += taken.duplicates
+    cursor.updated_at = dt.datetime.now(dt.UTC)
+    return taken
+
+
+def _number(fields: list[str], index: int) -> float | None:
+    try:
+        return float(fields[index])
+    except (IndexError, ValueError):
+        return None
+
+
+def _open_stay(db_session: Session, entry: Entry) -> QueueCall | None:
+    db_session.flush()
+    return db_session.scalars(
+        select(QueueCall).where(QueueCall.call_id == entry.call_id,
+                                QueueCall.queue == entry.queue)
+        .order_by(QueueCall.entered_at.desc(), QueueCall.id.desc()).limit(1)
+    ).first()  # fmt: skip
+
+
+def apply(db_session: Session, entry: Entry) -> None:
+    """One event onto the call's stay in its queue (queue_log's fields:
+    ENTERQUEUE url|callerid|position; CONNECT holdtime|bridged|ringtime;
+    ABANDON / EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime;
+    EXITWITHKEY key|position|origposition|waittime; COMPLETECALLER /
+    COMPLETEAGENT holdtime|calltime|origposition; TRANSFER
+    extension|context|holdtime|calltime|origposition)."""
+    if entry.event == "ENTERQUEUE":
+        hotline = entry.data[0] if entry.data and entry.data[0].isdigit() else ""
+        db_session.add(QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
+                                 entered_at=entry.at, outcome="waiting", agent=""))  # fmt: skip
+        return
+    if entry.event not in ENDS and entry.event != "CONNECT" and entry.event not in COMPLETE:
+        return  # stored; not part of a call's stay (pauses, members, ring-no-answer)
+    stay = _open_stay(db_session, entry)
+    if stay is None:
+        return  # its ENTERQUEUE was before this file began: the line is kept, the stay not
+    if entry.event == "CONNECT":
+        stay.outcome, stay.agent, stay.connected_at = "answered", entry.agent, entry.at
+        stay.wait_s = _number(entry.data, 0)
+    elif entry.event in ENDS and stay.outcome == "waiting":
+        stay.outcome, stay.ended_at = ENDS[entry.event], entry.at
+        stay.wait_s = _number(entry.data, 3 if entry.event == "EXITWITHKEY" else 2)
+    elif entry.event in COMPLETE:
+        stay.talk_s = _number(entry.data, 3 if entry.event == "TRANSFER" else 1)
+        stay.ended_at = entry.at
+
+
+def ingest(sessions: sessionmaker[Session], paths: list[Path]) -> Taken:
+    """Every file until nothing new is left."""
+    total = Taken()
+    for path in paths:
+        while True:
+            with sessions.begin() as db_session:
+                taken = ingest_once(db_session, path)
+            total.lines += taken.lines
+            total.malformed += taken.malformed
+            total.duplicates += taken.duplicates
+            if not (taken.lines or taken.malformed or taken.duplicates):
+                break
+    return total
+
+
+def follow(sessions: sessionmaker[Session], paths: list[Path], interval_s: float) -> None:
+    """Forever: new lines every `interval_s`; a failed round (database down)
+    is logged and tried again with growing pauses."""
+    pause = interval_s
+    while True:
+        try:
+            taken = ingest(sessions, paths)
+            if taken.malformed or taken.duplicates:
+                log.warning("queue_log: %d lines taken, %d malformed skipped, %d seen before",
+                            taken.lines, taken.malformed, taken.duplicates)  # fmt: skip
+            pause = interval_s
+        except Exception:
+            log.exception("queue_log ingestion failed; trying again in %.0f s", pause)
+            pause = min(pause * 2, 60.0)
+        time.sleep(pause)
+
+
+def main() -> None:
+    """`python -m ticketing.reports.ingest`: follow YHT_TICKETING_QUEUE_LOGS."""
+    from ticketing.database import make_engine, session_factory
+    from ticketing.settings import TicketingSettings
+    from yht import logs
+
+    logs.setup()
+    settings = TicketingSettings()
+    paths = [Path(p.strip()) for p in settings.queue_logs.split(",") if p.strip()]
+    if not paths:
+        raise SystemExit("YHT_TICKETING_QUEUE_LOGS is empty: name the queue_log file(s) to read")
+    # the work-order service migrates the database; until it has, a round
+    # fails, is logged and is tried again
+    engine = make_engine(settings.database_url, connect_timeout_s=settings.db_connect_timeout_s,
+                         statement_timeout_ms=settings.db_statement_timeout_ms)  # fmt: skip
+    log.info("queue_log ingestion: %s every %.0f s", ", ".join(map(str, paths)),
+             settings.ingest_interval_s)  # fmt: skip
+    try:
+        follow(session_factory(engine), paths, settings.ingest_interval_s)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

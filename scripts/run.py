@@ -28,11 +28,13 @@ SERVICES = {
     "websockets bridge": "softphone_bridge",
     "transcription worker": "recordings.worker",
     "live captions": "recordings.captions",
+    "queue_log ingestion": "ticketing.reports.ingest",
 }
 DEMO_USERS = [
     ("agent1001", "话务员1001", "agent", "1001"),
     ("agent1002", "话务员1002", "agent", "1002"),
     ("lead", "值班长", "shift_lead", None),
+    ("leader", "中心领导", "leader", None),
 ]
 
 
@@ -83,6 +85,8 @@ def main() -> int:
     env.setdefault("YHT_TICKETING_RECORDINGS_DIR", monitor)
     env.setdefault("YHT_ASR_RECORDINGS_DIR", monitor)
     env.setdefault("YHT_ASR_MODEL_DIR", default_model_dir())
+    # the reports read Asterisk's queue_log of this instance
+    env.setdefault("YHT_TICKETING_QUEUE_LOGS", str(pbx.dir / "log" / "queue_log"))
     children = {name: subprocess.Popen([sys.executable, "-m", module], env=env)
                 for name, module in SERVICES.items()}  # fmt: skip
     api = TicketingSettings()
@@ -102,7 +106,8 @@ def main() -> int:
         f"  transcription    python -m recordings.worker (model {env['YHT_ASR_MODEL_DIR']})\n"
         f"  live captions    AudioSocket 127.0.0.1:8095, health http://127.0.0.1:8096/health\n"
         f"  agent desk       http://127.0.0.1:8092/desk      seat map  http://127.0.0.1:8092/seatmap\n"
-        f"                   users agent1001 (seat 1001), agent1002, lead; password"
+        f"  reports          http://127.0.0.1:8092/reports   (user leader)\n"
+        f"                   users agent1001 (seat 1001), agent1002, lead, leader; password"
         f" YHT_DEMO_PASSWORD in .local/secrets.env\n"
         "Try a call: make demo-call     an SOS call: make demo-sos     Stop: Ctrl-C\n",
         flush=True,

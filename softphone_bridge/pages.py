@@ -1,4 +1,4 @@
-"""The two zh-CN pages (agent desk, seat map) and their scripts, served on the
+"""The zh-CN pages (agent desk, seat map, reports) and their scripts, served on the
 bridge's own port for plain HTTP GETs; websocket upgrades go to the bridge.
 Everything is in the package: no CDN, no fonts or scripts from outside."""
 
@@ -14,7 +14,10 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = {"/desk": "desk.html", "/seatmap": "seatmap.html"}
+PAGES = {"/desk": "desk.html", "/seatmap": "seatmap.html", "/reports": "reports.html"}
+# scripts installed from the npm registry by `make setup` (never a CDN)
+VENDOR_DIR = Path(__file__).resolve().parent.parent / ".local" / "npm" / "node_modules"
+VENDOR = {"/vendor/echarts.min.js": "echarts/dist/echarts.min.js"}
 
 
 def page_server(ticketing_url: str, health: Callable[[], dict] | None = None):
@@ -32,6 +35,12 @@ def page_server(ticketing_url: str, health: Callable[[], dict] | None = None):
             html = (STATIC / PAGES[path]).read_text(encoding="utf-8")
             body = html.replace("@@TICKETING_URL@@", ticketing_url).encode()
             return _response(200, body, "text/html; charset=utf-8")
+        if path in VENDOR:
+            file = VENDOR_DIR / VENDOR[path]
+            if file.is_file():
+                return _response(200, file.read_bytes(), "text/javascript; charset=utf-8")
+            message = "图表库未安装: 运行 make setup".encode()
+            return _response(404, message, "text/plain; charset=utf-8")
         if path.startswith("/static/"):
             name = path.removeprefix("/static/")
             file = STATIC / name

@@ -187,7 +187,13 @@ class CaptionService:
         buffer = bytearray()
         try:
             while True:
-                kind, payload = await aus.read_frame(reader)
+                try:
+                    kind, payload = await asyncio.wait_for(aus.read_frame(reader),
+                                                           self.settings.idle_s)  # fmt: skip
+                except TimeoutError:
+                    log.warning("call %s %s leg: no audio for %.0f s; stream closed",
+                                leg.call_id, leg.leg, self.settings.idle_s)  # fmt: skip
+                    break
                 if kind in (aus.HANGUP, aus.ERROR):
                     break
                 if kind != aus.AUDIO:

@@ -39,6 +39,9 @@ class CaptionSettings(BaseSettings):
     queues: str = "hotline,dialect"
     # a spy that Asterisk has not connected within this time is given up
     connect_timeout_s: float = 10.0
+    # a stream with no audio at all for this long is closed (a phone sends
+    # audio all the time, even in silence: nothing means nothing to spy on)
+    idle_s: float = 60.0
 
     def captioned(self, queue: str) -> bool:
         return queue in {q.strip() for q in self.queues.split(",") if q.strip()}

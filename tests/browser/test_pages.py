@@ -7,6 +7,7 @@ calls are listed on the desk and marked called back."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -310,3 +311,47 @@ def test_while_the_call_is_up_the_desk_captions_it_fills_the_draft_and_suggests_
         browser.find_element(By.ID, "btn-logout").click()
         until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
               == "logged_out", 15, "the seat to log out")  # fmt: skip
+
+
+def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
+    pbx, live_desk, ticketing_service, browser, tmp_path
+):
+    """The report page in Chromium: a leader logs in, the day's figures come
+    from queue_log lines ingested by the real ingester code into the service's
+    database; the chart draws the same numbers as the tiles; every tile says
+    its formula; a screenshot is kept (test artefact)."""
+    import datetime as dt
+
+    from ticketing.database import make_engine, session_factory
+    from ticketing.reports.ingest import ingest
+
+    now = int(time.time())
+    lines = [f"{now - 60}|rep1|hotline|NONE|ENTERQUEUE|89000|13800000001|1",
+             f"{now - 57}|rep1|hotline|agent1001|CONNECT|3|rep1b|1",
+             f"{now - 50}|rep2|hotline|NONE|ENTERQUEUE|89000|13800000002|1",
+             f"{now - 30}|rep2|hotline|NONE|ABANDON|1|1|20"]  # fmt: skip
+    queue_log = tmp_path / "queue_log"
+    queue_log.write_text("\n".join(lines) + "\n")
+    engine = make_engine(ticketing_service.env["YHT_TICKETING_DATABASE_URL"])
+    ingest(session_factory(engine), [queue_log])
+    engine.dispose()
+    ticketing_service.user("leader2", "leader")
+    browser.set_window_size(1366, 900)
+    log_in(browser, "reports", "leader2", "password-of-leader2")
+    tiles = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#kpis .kpi"), 15,
+                  "the figures")  # fmt: skip
+    rate = next(t for t in tiles if t.get_attribute("data-key") == "rate_in_target")
+    assert "15 秒接通率 = 目标内接通量" in rate.get_attribute("title")
+    offered = next(t for t in tiles if t.get_attribute("data-key") == "offered")
+    total = int(offered.find_element(By.CLASS_NAME, "value").text)
+    assert total >= 2  # these two calls, and whatever else the suite's calls made today
+    drawn = browser.execute_script(
+        "const c = echarts.getInstanceByDom(document.getElementById('chart'));"
+        "return c.getOption().series[0].data.reduce((a, b) => a + b, 0);")  # fmt: skip
+    assert drawn == total
+    assert browser.find_element(By.ID, "period").text.startswith("日报 ")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+    assert today in browser.find_element(By.ID, "period").text
+    artefacts = Path(os.environ.get("YHT_ARTEFACTS", "test-artefacts"))
+    artefacts.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(artefacts / "reports-day.png"))

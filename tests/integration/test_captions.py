@@ -17,6 +17,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from testkit.sipp import place_call
+from testkit.waiting import until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
 from yht.events import Caption, captions_channel, encode
@@ -41,6 +42,12 @@ def spoken(workdir: Path, text: str = SAID, lead_in_s: float = 1) -> bytes:
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True)
     subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-t", "ul", str(ulaw)], check=True)
     return quiet(lead_in_s) + ulaw.read_bytes()
+
+
+def caption_channels(pbx) -> list[str]:
+    """The caption service's Local channels Asterisk still has."""
+    out = pbx.cli("core show channels concise", check=False).stdout
+    return [line.split("!")[0] for line in out.splitlines() if "@yht-captions-" in line]
 
 
 def caption_of(call_id: str, leg: str = "citizen", final: bool | None = None):
@@ -114,6 +121,8 @@ async def test_captions_reach_the_seat_on_the_call_and_a_listening_lead_only(
         assert [
             m for m in other.messages if m["type"] == "caption" and m["call_id"] == call_id
         ] == []
+        # the spies went with the call
+        await until(lambda: not caption_channels(pbx), 10, "no caption channel left")
     finally:
         await page.send(type="logout", ref="out")
         await page.expect(lambda m: m.get("ref") == "out")

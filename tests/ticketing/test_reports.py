@@ -155,3 +155,37 @@ def test_the_figures_are_for_readers_of_reports_only(api: Api, app, queue_log):
     for bad in ({"start": "2026-11-27", "end": "2026-11-26"},
                 {"start": "0001-01-01", "end": "0002-01-01"}):  # fmt: skip
         assert api.get("leader", "/reports/calls", params=bad).status_code == 422
+
+
+def test_the_exports_open_with_their_chinese_text_and_a_chart(api: Api, app, queue_log, tmp_path):
+    """The XLSX opens (figures, a chart, the formulas); the PDF renders
+    (pdftoppm) with its Chinese text (pdftotext) and its bars in colour."""
+    import io
+    import subprocess
+
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    queue_log.write_text("".join(DAY_LINES))
+    ingest(app.state.sessions, [queue_log])
+    params = {"start": "2026-11-26", "end": "2026-11-27", "group": "hour"}
+    book = load_workbook(
+        io.BytesIO(api.get("leader", "/reports/calls.xlsx", params=params).content)
+    )
+    sheet = book["来电"]
+    assert sheet["C2"].value == "来电量" and sheet["C3"].value == 5
+    assert len(sheet._charts) == 1
+    assert "接通率" in " ".join(str(c.value) for c in book["公式"]["B"])
+    answer = api.get("leader", "/reports/calls.pdf", params=params)
+    assert answer.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(answer.content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    assert "来电报表 2026-11-26" in text and "15秒接通率" in text and "接通率 = 接通量" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True)  # fmt: skip
+    page = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
+    blue = sum(1 for pixel in page.getdata() if pixel == (0x5B, 0x8F, 0xF9))
+    assert blue > 50  # the offered-calls bar
+    assert api.get("agent", "/reports/calls.pdf", params=params).status_code == 403

@@ -228,3 +228,13 @@ async def test_the_bridge_gives_captions_to_the_seat_on_the_call_and_a_listening
     assert sessions["listening"].listening is None
     for session in sessions.values():
         await session.close()
+
+
+async def test_a_stream_without_audio_is_closed_after_the_idle_time():
+    """Nothing at all from Asterisk (the spy has nothing to spy on): the
+    stream is closed, not kept up for ever by the keep-alive."""
+    svc = service(idle_s=0.2)
+    silent = asyncio.StreamReader()  # no frame, no end
+    leg = Leg("1", "1003", "agent")
+    await asyncio.wait_for(svc._caption(leg, silent), 5)
+    await svc.redis.aclose()

@@ -4,18 +4,20 @@ import datetime as dt
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from ticketing.auth.roles import READERS
 from ticketing.auth.service import Actor, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.errors import Invalid
+from ticketing.reports import exports
 from ticketing.reports.calls import Rules, call_figures
 
 router = APIRouter(prefix="/reports", tags=["reports 报表"])
 Reader = Annotated[Actor, require(*READERS)]
 MAX_DAYS = 400
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 1, 1)
 
 
@@ -25,20 +27,48 @@ def rules_of(ctx: Ctx) -> Rules:
                  wrapup_s=s.wrapup_s, timezone=s.report_timezone)  # fmt: skip
 
 
+Start = Annotated[dt.date, Query(description="first day (the center's time zone)")]
+End = Annotated[dt.date, Query(description="day after the last")]
+Group = Literal["hour", "day", "month"]
+QueueName = Annotated[str | None, Query(max_length=32)]
+Hotline = Annotated[str | None, Query(max_length=16)]
+
+
 @router.get("/calls")
-def calls(
-    db_session: DbSession,
-    actor: Reader,
-    ctx: Ctx,
-    start: Annotated[dt.date, Query(description="first day (the center's time zone)")],
-    end: Annotated[dt.date, Query(description="day after the last")],
-    group: Literal["hour", "day", "month"] = "day",
-    queue: Annotated[str | None, Query(max_length=32)] = None,
-    hotline: Annotated[str | None, Query(max_length=16)] = None,
-) -> dict:
+def calls(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end: End,
+          group: Group = "day", queue: QueueName = None,
+          hotline: Hotline = None) -> dict:  # fmt: skip
     """Calls per queue and hour, day or month, from Asterisk's queue_log: the
     15-second answer rate, 接通率, abandonment, speed of answer, handle time;
     each formula in `formulas`. An empty period gives zeros and no rates."""
+    return _report(db_session, ctx, start, end, group, queue, hotline)
+
+
+@router.get("/calls.xlsx", response_class=Response)
+def calls_xlsx(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end: End,
+               group: Group = "day", queue: QueueName = None,
+               hotline: Hotline = None) -> Response:  # fmt: skip
+    """The same report as an Excel workbook (figures, a chart, the formulas)."""
+    report = _report(db_session, ctx, start, end, group, queue, hotline)
+    return _file(exports.xlsx(report), XLSX, f"calls-{start}-{end}.xlsx")
+
+
+@router.get("/calls.pdf", response_class=Response)
+def calls_pdf(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end: End,
+              group: Group = "day", queue: QueueName = None,
+              hotline: Hotline = None) -> Response:  # fmt: skip
+    """The same report as a PDF (a chart, the figures, the formulas)."""
+    report = _report(db_session, ctx, start, end, group, queue, hotline)
+    return _file(exports.pdf(report), "application/pdf", f"calls-{start}-{end}.pdf")
+
+
+def _file(body: bytes, kind: str, name: str) -> Response:
+    return Response(body, media_type=kind,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+def _report(db_session: DbSession, ctx: Ctx, start: dt.date, end: dt.date, group: str,
+            queue: str | None, hotline: str | None) -> dict:  # fmt: skip
     if end <= start or (end - start).days > MAX_DAYS:
         raise Invalid(f"期间不正确: 结束日期须晚于开始日期, 且不超过 {MAX_DAYS} 天")
     if start < EARLIEST or end > LATEST:

@@ -1,0 +1,147 @@
+// The report page: leaders, shift leads and administrators read the call
+// figures of a day, week, month or chosen period, against the period before.
+"use strict";
+const API = document.querySelector('meta[name="yht-ticketing"]').content;
+const token = () => sessionStorage.getItem("yht-token");
+const KPIS = [
+  ["rate_in_target", "15 秒接通率", "rate"], ["connect_rate", "接通率", "rate"],
+  ["abandon_rate", "放弃率", "rate"], ["offered", "来电量", "count"],
+  ["answered", "接通量", "count"], ["asa_s", "平均应答 (秒)", "seconds"],
+];
+const COLUMNS = [
+  ["bucket", "时段"], ["queue", "队列"], ["offered", "来电量"], ["answered", "接通量"],
+  ["rate_in_target", "15秒接通率"], ["connect_rate", "接通率"], ["abandoned", "放弃量"],
+  ["abandon_rate", "放弃率"], ["asa_s", "平均应答(秒)"], ["aht_s", "平均处理(秒)"],
+];
+const RATE_KEYS = new Set(["rate_in_target", "connect_rate", "abandon_rate"]);
+const show = (key, v) => v == null ? "-" : RATE_KEYS.has(key) ? `${(v * 100).toFixed(1)}%` : String(v);
+const iso = (d) => d.toISOString().slice(0, 10);
+// dates are calendar days, kept as UTC midnights whatever the browser's zone
+const addDays = (d, n) => { const x = new Date(d); x.setUTCDate(x.getUTCDate() + n); return x; };
+
+function period() {
+  const kind = document.getElementById("kind").value;
+  const day = new Date(document.getElementById("day").value);
+  if (kind === "day") return { start: day, end: addDays(day, 1), group: "hour", name: "日报" };
+  if (kind === "week") {
+    const monday = addDays(day, -((day.getUTCDay() + 6) % 7));
+    return { start: monday, end: addDays(monday, 7), group: "day", name: "周报" };
+  }
+  if (kind === "month") {
+    const first = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1));
+    const next = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 1));
+    return { start: first, end: next, group: "day", name: "月报" };
+  }
+  const until = new Date(document.getElementById("until").value || iso(day));
+  return { start: day, end: addDays(until, 1), group: "day", name: "专报" };
+}
+
+function query(p, extra = {}) {
+  const q = new URLSearchParams({ start: iso(p.start), end: iso(p.end), group: p.group, ...extra });
+  for (const id of ["hotline", "queue"]) {
+    const v = document.getElementById(id).value;
+    if (v) q.set(id, v);
+  }
+  return q.toString();
+}
+
+async function fetchReport(p) {
+  const r = await fetch(`${API}/reports/calls?${query(p)}`, { headers: { Authorization: `Bearer ${token()}` } });
+  if (r.status === 401 || r.status === 403) throw new Error("无权查看报表 (领导、值班长、管理员可查看)");
+  if (!r.ok) throw new Error(`报表服务错误 ${r.status}`);
+  return r.json();
+}
+
+async function showReport() {
+  const p = period();
+  const span = p.end - p.start;
+  const before = { ...p, start: new Date(p.start - span), end: new Date(p.start) };
+  let now, prev;
+  try { [now, prev] = await Promise.all([fetchReport(p), fetchReport(before)]); }
+  catch (error) { document.getElementById("status").textContent = error.message; return; }
+  document.getElementById("status").textContent = "";
+  document.getElementById("period").textContent = `${p.name} ${iso(p.start)} 至 ${iso(addDays(p.end, -1))}`;
+  const kpis = document.getElementById("kpis");
+  kpis.innerHTML = "";
+  for (const [key, label] of KPIS) {
+    const tile = document.createElement("div");
+    tile.className = "kpi";
+    tile.dataset.key = key;
+    tile.title = now.formulas[key] || "";  // every figure says how it is computed
+    const was = prev.total[key];
+    const delta = now.total[key] != null && was != null ? now.total[key] - was : null;
+    tile.innerHTML = `<div class="label"></div><div class="value"></div><div class="delta"></div>`;
+    tile.querySelector(".label").textContent = label;
+    tile.querySelector(".value").textContent = show(key, now.total[key]);
+    tile.querySelector(".delta").textContent = delta == null ? "上期 -" :
+      `比上期 ${delta >= 0 ? "+" : ""}${RATE_KEYS.has(key) ? (delta * 100).toFixed(1) + " 个百分点" : delta.toFixed(key === "asa_s" ? 1 : 0)}`;
+    kpis.appendChild(tile);
+  }
+  drawChart(now);
+  const head = document.getElementById("thead");
+  head.innerHTML = "<tr>" + COLUMNS.map(([k, l]) => `<th title="${now.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";
+  const body = document.getElementById("rows");
+  body.innerHTML = "";
+  for (const row of [...now.rows, { bucket: "合计", queue: "", ...now.total }]) {
+    const tr = document.createElement("tr");
+    for (const [key] of COLUMNS) {
+      const td = document.createElement("td");
+      td.textContent = show(key, row[key]);
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+function drawChart(report) {
+  const buckets = [...new Set(report.rows.map((r) => r.bucket))];
+  const sum = (key) => buckets.map((b) => report.rows.filter((r) => r.bucket === b).reduce((s, r) => s + r[key], 0));
+  const offered = sum("offered"), answered = sum("answered"), inTarget = sum("answered_in_target");
+  const short = sum("short_abandoned");  // the same formula as the tiles
+  const rate = buckets.map((_, i) => offered[i] - short[i] > 0
+    ? +(100 * inTarget[i] / (offered[i] - short[i])).toFixed(1) : null);
+  const chart = echarts.getInstanceByDom(document.getElementById("chart"))
+    || echarts.init(document.getElementById("chart"), null, { renderer: "canvas" });
+  chart.setOption({
+    animation: false,
+    textStyle: { fontFamily: getComputedStyle(document.body).fontFamily },
+    tooltip: { trigger: "axis" },
+    legend: { data: ["来电量", "接通量", "15秒接通率 (%)"] },
+    xAxis: { type: "category", data: buckets.map((b) => b.slice(5)) },
+    yAxis: [{ type: "value", name: "通" }, { type: "value", name: "%", max: 100 }],
+    series: [
+      { name: "来电量", type: "bar", data: offered },
+      { name: "接通量", type: "bar", data: answered },
+      { name: "15秒接通率 (%)", type: "line", yAxisIndex: 1, data: rate },
+    ],
+  }, true);
+}
+
+async function download(ext) {
+  const r = await fetch(`${API}/reports/calls.${ext}?${query(period())}`, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!r.ok) { document.getElementById("status").textContent = `导出失败 ${r.status}`; return; }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await r.blob());
+  link.download = `来电报表-${iso(period().start)}.${ext}`;
+  link.click();
+}
+
+// "today" in the center's time zone (the reports' days are Beijing days)
+document.getElementById("day").value = new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Shanghai" }).format(new Date());
+document.getElementById("kind").onchange = () => {
+  document.getElementById("until-label").hidden = document.getElementById("kind").value !== "special";
+};
+document.getElementById("btn-show").onclick = showReport;
+document.getElementById("btn-xlsx").onclick = () => download("xlsx");
+document.getElementById("btn-pdf").onclick = () => download("pdf");
+document.getElementById("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const r = await fetch(`${API}/auth/token`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: form.username.value, password: form.password.value }) });
+  if (!r.ok) { document.getElementById("login-error").textContent = "用户名或密码错误"; return; }
+  sessionStorage.setItem("yht-token", (await r.json()).access_token);
+  form.hidden = true;
+  showReport();
+});
+if (token()) { document.getElementById("login").hidden = true; showReport(); }

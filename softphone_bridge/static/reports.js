@@ -78,6 +78,7 @@ async function showReport() {
     kpis.appendChild(tile);
   }
   drawChart(now);
+  showTopics(iso(addDays(p.end, -1)));
   const head = document.getElementById("thead");
   head.innerHTML = "<tr>" + COLUMNS.map(([k, l]) => `<th title="${now.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";
   const body = document.getElementById("rows");
@@ -87,6 +88,35 @@ async function showReport() {
     for (const [key] of COLUMNS) {
       const td = document.createElement("td");
       td.textContent = show(key, row[key]);
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+// the last day of the period: its subjects against the same weekday of the
+// four weeks before, and any surge with the words behind it
+async function showTopics(day) {
+  document.getElementById("topics-day").textContent = day;
+  const r = await fetch(`${API}/reports/topics?day=${day}`, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!r.ok) return;
+  const answer = await r.json();
+  const surges = document.getElementById("surges");
+  surges.innerHTML = "";
+  surges.title = answer.rule;
+  for (const s of answer.surges) {
+    const div = document.createElement("div");
+    div.className = "alarm surge";
+    div.textContent = `激增: ${s.subject} ${s.count} 件 (前四周同日均值 ${s.baseline}) · 关键词: ${s.keywords.join("、")}`;
+    surges.appendChild(div);
+  }
+  const body = document.getElementById("topics");
+  body.innerHTML = "";
+  for (const t of answer.subjects.slice(0, 10)) {
+    const tr = document.createElement("tr");
+    for (const v of [t.subject, t.count, t.baseline]) {
+      const td = document.createElement("td");
+      td.textContent = v;
       tr.appendChild(td);
     }
     body.appendChild(tr);

@@ -189,3 +189,26 @@ def test_the_exports_open_with_their_chinese_text_and_a_chart(api: Api, app, que
     blue = sum(1 for pixel in page.getdata() if pixel == (0x5B, 0x8F, 0xF9))
     assert blue > 50  # the offered-calls bar
     assert api.get("agent", "/reports/calls.pdf", params=params).status_code == 403
+
+
+def test_a_surge_of_heating_complaints_is_named_with_its_words(api: Api, app):
+    """Four quiet weeks of two heating orders a day, then twenty on one day:
+    /reports/topics names the surge and the words behind it."""
+    import sqlalchemy as sa
+
+    today = dt.date(2026, 11, 26)
+    orders = [(today - dt.timedelta(days=back), "家里暖气不热") for back in range(1, 29)] * 2
+    orders += [(today, f"暖气片冰凉, 室温只有十二度, 第{n}户") for n in range(20)]
+    for day, content in orders:
+        created = api.new_order(content=content, subject_code="heating")
+        at = dt.datetime.combine(day, dt.time(12), dt.timezone(dt.timedelta(hours=8)))
+        with app.state.sessions.begin() as db_session:
+            db_session.execute(sa.text("UPDATE work_orders SET created_at = :at WHERE id = :id"),
+                               {"at": at, "id": created["id"]})  # fmt: skip
+    answer = api.get("leader", "/reports/topics", params={"day": str(today)}).json()
+    assert answer["subjects"][0] == {"subject": "heating", "count": 20, "baseline": 2.0}
+    [surge] = answer["surges"]
+    assert surge["subject"] == "heating" and "暖气片" in surge["keywords"]
+    quiet = api.get("leader", "/reports/topics", params={"day": str(today - dt.timedelta(1))})
+    assert quiet.json()["surges"] == []
+    assert api.get("agent", "/reports/topics", params={"day": str(today)}).status_code == 403

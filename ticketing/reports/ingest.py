@@ -110,8 +110,12 @@ def ingest_once(db_session: Session, path: Path) -> Taken:
             taken.malformed += bool(raw.strip())
             continue
         entries.append(entry)
-    known = set(db_session.scalars(select(QueueLogLine.key).where(
-        QueueLogLine.key.in_([e.key for e in entries])))) if entries else set()  # fmt: skip
+    known: set[str] = set()
+    keys = [e.key for e in entries]
+    for start in range(0, len(keys), 1000):  # bounded IN lists
+        known |= set(db_session.scalars(select(QueueLogLine.key).where(
+            QueueLogLine.key.in_(keys[start : start + 1000]))))  # fmt: skip
+    stays: dict[tuple[str, str], QueueCall] = {}  # this batch's latest stay per call and queue
     for entry in entries:
         if entry.key in known:
             taken.duplicates += 1
@@ -120,7 +124,7 @@ def ingest_once(db_session: Session, path: Path) -> Taken:
         db_session.add(QueueLogLine(key=entry.key, at=entry.at, call_id=entry.call_id,
                                     queue=entry.queue, agent=entry.agent, event=entry.event,
                                     data="|".join(entry.data)))  # fmt: skip
-        apply(db_session, entry)
+        apply(db_session, entry, stays)
         taken.lines += 1
     cursor.offset += end
     cursor.taken += taken.lines
@@ -137,7 +141,11 @@ def _number(fields: list[str], index: int) -> float | None:
         return None
 
 
-def _open_stay(db_session: Session, entry: Entry) -> QueueCall | None:
+def _open_stay(db_session: Session, entry: Entry,
+               stays: dict[tuple[str, str], QueueCall]) -> QueueCall | None:  # fmt: skip
+    """The call's latest stay in this queue: from this batch, else the database."""
+    if (entry.call_id, entry.queue) in stays:
+        return stays[(entry.call_id, entry.queue)]
     db_session.flush()
     return db_session.scalars(
         select(QueueCall).where(QueueCall.call_id == entry.call_id,
@@ -146,21 +154,25 @@ def _open_stay(db_session: Session, entry: Entry) -> QueueCall | None:
     ).first()  # fmt: skip
 
 
-def apply(db_session: Session, entry: Entry) -> None:
+def apply(db_session: Session, entry: Entry,
+          stays: dict[tuple[str, str], QueueCall] | None = None) -> None:  # fmt: skip
     """One event onto the call's stay in its queue (queue_log's fields:
     ENTERQUEUE url|callerid|position; CONNECT holdtime|bridged|ringtime;
     ABANDON / EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime;
     EXITWITHKEY key|position|origposition|waittime; COMPLETECALLER /
     COMPLETEAGENT holdtime|calltime|origposition; TRANSFER
     extension|context|holdtime|calltime|origposition)."""
+    stays = {} if stays is None else stays
     if entry.event == "ENTERQUEUE":
         hotline = entry.data[0] if entry.data and entry.data[0].isdigit() else ""
-        db_session.add(QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
-                                 entered_at=entry.at, outcome="waiting", agent=""))  # fmt: skip
+        entered = QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
+                            entered_at=entry.at, outcome="waiting", agent="")  # fmt: skip
+        db_session.add(entered)
+        stays[(entry.call_id, entry.queue)] = entered
         return
     if entry.event not in ENDS and entry.event != "CONNECT" and entry.event not in COMPLETE:
         return  # stored; not part of a call's stay (pauses, members, ring-no-answer)
-    stay = _open_stay(db_session, entry)
+    stay = _open_stay(db_session, entry, stays)
     if stay is None:
         return  # its ENTERQUEUE was before this file began: the line is kept, the stay not
     if entry.event == "CONNECT":

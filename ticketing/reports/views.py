@@ -13,6 +13,7 @@ from ticketing.database import DbSession
 from ticketing.errors import Invalid
 from ticketing.reports import exports
 from ticketing.reports.calls import Rules, call_figures
+from ticketing.reports.topics import hot_topics
 
 router = APIRouter(prefix="/reports", tags=["reports 报表"])
 Reader = Annotated[Actor, require(*READERS)]
@@ -60,6 +61,15 @@ def calls_pdf(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end:
     """The same report as a PDF (a chart, the figures, the formulas)."""
     report = _report(db_session, ctx, start, end, group, queue, hotline)
     return _file(exports.pdf(report), "application/pdf", f"calls-{start}-{end}.pdf")
+
+
+@router.get("/topics")
+def topics(db_session: DbSession, actor: Reader, ctx: Ctx, day: Start) -> dict:
+    """Hot topics: the day's work orders per subject against the same weekday
+    of the four weeks before; the subjects that surge, with their words."""
+    if not EARLIEST <= day < LATEST:
+        raise Invalid(f"日期须在 {EARLIEST} 与 {LATEST} 之间")
+    return hot_topics(db_session, day, ctx.settings.report_timezone)
 
 
 def _file(body: bytes, kind: str, name: str) -> Response:

@@ -63,6 +63,9 @@ class TicketingSettings(BaseSettings):
     short_abandon_s: float = 5.0
     wrapup_s: float = Field(default=10.0, validation_alias="YHT_ACD_WRAPUP_SECONDS")
     report_timezone: str = "Asia/Shanghai"
+    # 响应率: a dispatched order counts as answered when its unit accepts it
+    # (签收) within this many hours
+    response_limit_h: float = 24.0
     # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
     # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)

@@ -79,6 +79,7 @@ async function showReport() {
   }
   drawChart(now);
   showTopics(iso(addDays(p.end, -1)));
+  showRates(p);
   const head = document.getElementById("thead");
   head.innerHTML = "<tr>" + COLUMNS.map(([k, l]) => `<th title="${now.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";
   const body = document.getElementById("rows");
@@ -92,6 +93,34 @@ async function showReport() {
     }
     body.appendChild(tr);
   }
+}
+
+// 三率 per unit and the missed-call callbacks, each with its definition
+const RATE_COLUMNS = [["key", "承办单位"], ["dispatched", "派遣"], ["response_rate", "响应率"],
+  ["due", "到期"], ["closure_rate", "办结率"], ["evaluated", "回访评价"], ["satisfaction_rate", "满意率"]];
+async function showRates(p) {
+  const q = new URLSearchParams({ start: iso(p.start), end: iso(p.end), by: "unit" });
+  const r = await fetch(`${API}/reports/orders?${q}`, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!r.ok) return;
+  const answer = await r.json();
+  const rate = (v) => v == null ? "-" : `${(v * 100).toFixed(1)}%`;
+  document.getElementById("rates-head").innerHTML = "<tr>" + RATE_COLUMNS.map(([k, l]) =>
+    `<th title="${answer.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";
+  const body = document.getElementById("rates");
+  body.innerHTML = "";
+  for (const row of [...answer.rows.filter((x) => x.dispatched || x.due || x.evaluated), { key: "合计", ...answer.total }]) {
+    const tr = document.createElement("tr");
+    for (const [k] of RATE_COLUMNS) {
+      const td = document.createElement("td");
+      td.textContent = k.endsWith("_rate") ? rate(row[k]) : row[k];
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+  const m = answer.missed_calls;
+  const line = document.getElementById("missed-line");
+  line.title = `${answer.formulas.called_back_share}; ${answer.formulas.callback_minutes}`;
+  line.textContent = m ? `未接来电 ${m.missed} 个, 已回拨 ${rate(m.called_back_share)}, 回拨用时中位数 ${m.callback_minutes_median ?? "-"} 分钟` : "";
 }
 
 // the last day of the period: its subjects against the same weekday of the

@@ -212,3 +212,37 @@ def test_a_surge_of_heating_complaints_is_named_with_its_words(api: Api, app):
     quiet = api.get("leader", "/reports/topics", params={"day": str(today - dt.timedelta(1))})
     assert quiet.json()["surges"] == []
     assert api.get("agent", "/reports/topics", params={"day": str(today)}).status_code == 403
+
+
+def test_the_three_rates_per_unit_as_defined(api: Api, app):
+    """Two orders dispatched to the urban department today: one accepted and
+    closed within its limit and judged 基本满意, one never accepted and past
+    its limit; the water department got nothing (a row with no rates)."""
+    import sqlalchemy as sa
+
+    done = api.to_state(api.new_order(), "closed")
+    stuck = api.to_state(api.new_order(), "dispatched")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    now = dt.datetime.now(dt.UTC)
+    with app.state.sessions.begin() as db_session:  # both due today: one met it, one did not
+        for order, due in ((done, now + dt.timedelta(minutes=1)),
+                           (stuck, now - dt.timedelta(minutes=1))):  # fmt: skip
+            db_session.execute(sa.text("UPDATE work_orders SET due_at = :due WHERE id = :id"),
+                               {"due": due, "id": order["id"]})  # fmt: skip
+    [task] = api.get("agent", "/callbacks").json()["items"]
+    api.post("agent", f"/callbacks/{task['id']}/result", json={"grade": "B"}).raise_for_status()
+    params = {"start": str(today), "end": str(today + dt.timedelta(days=1))}
+    body = api.get("leader", "/reports/orders", params=params).json()
+    rows = {r["key"]: r for r in body["rows"]}
+    urban = next(r for r in rows.values() if r["dispatched"])
+    assert (urban["dispatched"], urban["accepted_in_time"], urban["response_rate"]) == (2, 1, 0.5)
+    assert (urban["due"], urban["closed_in_time"], urban["closure_rate"]) == (2, 1, 0.5)
+    assert (urban["evaluated"], urban["satisfied"], urban["satisfaction_rate"]) == (1, 1, 1.0)
+    idle = [r for r in rows.values() if r is not urban]
+    assert idle and all(r["response_rate"] is None and r["dispatched"] == 0 for r in idle)
+    assert "响应率 = 时限内 (24 小时) 签收的派遣数" in body["formulas"]["response_rate"]
+    assert body["missed_calls"]["missed"] == 0 and body["missed_calls"]["called_back_share"] is None
+    # a unit handler reads their own unit's row only, without the center's missed calls
+    own = api.get("urban", "/reports/orders", params=params).json()
+    assert [r["dispatched"] for r in own["rows"]] == [2] and "missed_calls" not in own
+    assert api.get("agent", "/reports/orders", params=params).status_code == 403

@@ -6,17 +6,20 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
-from ticketing.auth.roles import READERS
+from ticketing.auth.roles import READERS, Role
 from ticketing.auth.service import Actor, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.errors import Invalid
 from ticketing.reports import exports
 from ticketing.reports.calls import Rules, call_figures
+from ticketing.reports.rates import formulas, missed_callbacks, three_rates
 from ticketing.reports.topics import hot_topics
 
 router = APIRouter(prefix="/reports", tags=["reports 报表"])
 Reader = Annotated[Actor, require(*READERS)]
+# the 三率 also for unit handlers: their own unit's
+OrderReader = Annotated[Actor, require(*READERS, Role.unit_handler)]
 MAX_DAYS = 400
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 1, 1)
@@ -63,6 +66,22 @@ def calls_pdf(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end:
     return _file(exports.pdf(report), "application/pdf", f"calls-{start}-{end}.pdf")
 
 
+@router.get("/orders")
+def orders(db_session: DbSession, actor: OrderReader, ctx: Ctx, start: Start, end: End,
+           by: Literal["unit", "subject"] = "unit") -> dict:  # fmt: skip
+    """三率 (响应率, 办结率, 满意率) per unit or subject, and the missed-call
+    callbacks, for the period; every definition in `formulas`. A unit handler
+    gets their own unit's row only."""
+    begin, finish = _period(ctx, start, end)
+    own = actor.unit_id if actor.role == Role.unit_handler else None
+    hours = ctx.settings.response_limit_h
+    body = {"start": begin.isoformat(), "end": finish.isoformat(), "formulas": formulas(hours),
+            **three_rates(db_session, begin, finish, by, hours, unit_id=own)}  # fmt: skip
+    if own is None:
+        body["missed_calls"] = missed_callbacks(db_session, begin, finish)
+    return body
+
+
 @router.get("/topics")
 def topics(db_session: DbSession, actor: Reader, ctx: Ctx, day: Start) -> dict:
     """Hot topics: the day's work orders per subject against the same weekday
@@ -79,12 +98,15 @@ def _file(body: bytes, kind: str, name: str) -> Response:
 
 def _report(db_session: DbSession, ctx: Ctx, start: dt.date, end: dt.date, group: str,
             queue: str | None, hotline: str | None) -> dict:  # fmt: skip
+    begin, finish = _period(ctx, start, end)
+    return call_figures(db_session, begin, finish, rules_of(ctx), group, queue, hotline)
+
+
+def _period(ctx: Ctx, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The days [start, end) in the center's time zone, checked."""
     if end <= start or (end - start).days > MAX_DAYS:
         raise Invalid(f"期间不正确: 结束日期须晚于开始日期, 且不超过 {MAX_DAYS} 天")
     if start < EARLIEST or end > LATEST:
         raise Invalid(f"期间不正确: 须在 {EARLIEST} 与 {LATEST} 之间")
-    rules = rules_of(ctx)
-    zone = ZoneInfo(rules.timezone)
-    begin = dt.datetime.combine(start, dt.time(), zone)
-    finish = dt.datetime.combine(end, dt.time(), zone)
-    return call_figures(db_session, begin, finish, rules, group, queue, hotline)
+    zone = ZoneInfo(ctx.settings.report_timezone)
+    return dt.datetime.combine(start, dt.time(), zone), dt.datetime.combine(end, dt.time(), zone)

@@ -14,7 +14,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from acd import ami
-from acd.schedule import ShiftPlan
 from acd.service import Acd, SosCall
 from acd.settings import AcdSettings
 from acd.states import AgentState
@@ -24,6 +23,7 @@ from yht.events import Staffing
 from yht.outbox import Delivery, Outbox
 from yht.phones import canonical
 from yht.privacy import mask_number
+from yht.shifts import ShiftPlan
 from yht.supervise import Supervisor
 
 log = logging.getLogger("acd")

@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+SHIFT_PLAN = Path(__file__).resolve().parent.parent / "yht" / "data" / "schedule.yaml"
 
 
 class AcdSettings(BaseSettings):
@@ -29,7 +30,7 @@ class AcdSettings(BaseSettings):
     # which queues each seat may serve, with penalties (skills)
     skills_file: Path = DATA_DIR / "skills.yaml"
     # open seats planned per shift
-    schedule_file: Path = DATA_DIR / "schedule.yaml"
+    schedule_file: Path = SHIFT_PLAN
     # how often the staffing figure (open vs planned seats) is published
     staffing_interval_s: float = 30.0
     # seconds of after-call work before a seat is offered calls again

@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
+SHIFT_PLAN = ROOT / "yht" / "data" / "schedule.yaml"
 
 
 class TicketingSettings(BaseSettings):
@@ -66,6 +67,12 @@ class TicketingSettings(BaseSettings):
     # 响应率: a dispatched order counts as answered when its unit accepts it
     # (签收) within this many hours
     response_limit_h: float = 24.0
+    # staffing: the share of calls to answer within answer_target_s, and the
+    # shift plan the seats needed are held against (shared with the ACD)
+    service_level_goal: float = 0.8
+    shift_plan_file: Path = (
+        Path(__file__).resolve().parent.parent / "yht" / "data" / "schedule.yaml"
+    )
     # first administrator's password (YHT_TICKETING_ADMIN_PASSWORD, generated locally)
     admin_password: str = Field(default="", validation_alias="YHT_TICKETING_ADMIN_PASSWORD")
     # the voice front end's bearer token for progress lookups (YHT_IVR_API_TOKEN)

@@ -80,6 +80,7 @@ async function showReport() {
   drawChart(now);
   showTopics(iso(addDays(p.end, -1)));
   showRates(p);
+  showStaffing(iso(addDays(p.end, -1)));
   const head = document.getElementById("thead");
   head.innerHTML = "<tr>" + COLUMNS.map(([k, l]) => `<th title="${now.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";
   const body = document.getElementById("rows");
@@ -89,6 +90,29 @@ async function showReport() {
     for (const [key] of COLUMNS) {
       const td = document.createElement("td");
       td.textContent = show(key, row[key]);
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+// seats needed per half hour (Erlang C) against the shift plan, for the
+// shift lead: the half hours with calls, and those where the plan is short
+async function showStaffing(day) {
+  document.getElementById("staffing-day").textContent = day;
+  const r = await fetch(`${API}/reports/staffing?day=${day}`, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!r.ok) return;
+  const answer = await r.json();
+  document.getElementById("staffing-short").textContent = answer.short.length
+    ? `排班不足的时段: ${answer.short.join("、")} (目标: ${answer.target_s} 秒内接通 ${answer.goal * 100}%)` : "";
+  const body = document.getElementById("staffing");
+  body.innerHTML = "";
+  for (const row of answer.rows.filter((x) => x.offered || x.seats_needed > x.planned)) {
+    const tr = document.createElement("tr");
+    if (row.seats_needed > row.planned) tr.className = "short";
+    for (const v of [row.from, row.offered, row.handle_s, row.seats_needed, row.planned]) {
+      const td = document.createElement("td");
+      td.textContent = v;
       tr.appendChild(td);
     }
     body.appendChild(tr);

@@ -246,3 +246,29 @@ def test_the_three_rates_per_unit_as_defined(api: Api, app):
     own = api.get("urban", "/reports/orders", params=params).json()
     assert [r["dispatched"] for r in own["rows"]] == [2] and "missed_calls" not in own
     assert api.get("agent", "/reports/orders", params=params).status_code == 403
+
+
+def test_staffing_holds_the_seats_erlang_c_needs_against_the_shift_plan(api: Api, app,
+                                                                        queue_log):  # fmt: skip
+    """300 calls between 10:00 and 10:30 (Beijing), three minutes each: far
+    more seats needed than the plan's six; a quiet half hour needs none."""
+    from ticketing.reports.staffing import seats_needed
+
+    ten = int(dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC).timestamp()) - T0  # 10:00 Beijing
+    lines = []
+    for n in range(300):
+        at = ten + n * 6
+        lines += [line(at, f"s{n}", "hotline", "NONE", "ENTERQUEUE", "12345", "1", "1"),
+                  line(at + 2, f"s{n}", "hotline", "agent1001", "CONNECT", "2", "b", "1"),
+                  line(at + 182, f"s{n}", "hotline", "agent1001", "COMPLETECALLER", "2",
+                       "180", "1")]  # fmt: skip
+    queue_log.write_text("".join(lines))
+    ingest(app.state.sessions, [queue_log])
+    body = api.get("lead", "/reports/staffing", params={"day": "2026-11-26"}).json()
+    rows = {r["from"]: r for r in body["rows"]}
+    busy = rows["10:00"]
+    assert (busy["offered"], busy["handle_s"], busy["planned"]) == (300, 190.0, 6)
+    assert busy["seats_needed"] == seats_needed(300, 190.0).seats > 6
+    assert busy["service_level"] >= 0.8 and "10:00" in body["short"]
+    assert rows["03:00"]["offered"] == 0 and rows["03:00"]["seats_needed"] == 0
+    assert len(body["rows"]) == 48

@@ -133,11 +133,11 @@ def test_the_shift_plan_covers_the_day_and_counts_open_seats(tmp_path):
     import datetime as dt
 
     from acd.runner import staffing
-    from acd.schedule import ShiftPlan
-    from acd.settings import DATA_DIR as ACD_DATA
+    from acd.settings import SHIFT_PLAN
     from acd.store import Seat
+    from yht.shifts import ShiftPlan
 
-    plan = ShiftPlan(ACD_DATA / "schedule.yaml")
+    plan = ShiftPlan(SHIFT_PLAN)
     cst = dt.timezone(dt.timedelta(hours=8))
     assert plan.current(dt.datetime(2026, 11, 25, 9, 30, tzinfo=cst)).seats == 6
     assert plan.current(dt.datetime(2026, 11, 25, 23, 59, tzinfo=cst)).name == "前夜班"

@@ -12,8 +12,15 @@ with E_B Erlang B (computed by its recursion), and the service level is
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ticketing.reports.models import QueueCall
+from yht.shifts import ShiftPlan
 
 
 def erlang_b(seats: int, load: float) -> float:
@@ -58,3 +65,39 @@ def seats_needed(calls: float, handle_s: float, interval_s: float = 1800.0,
         seats += 1
     return Need(seats, service_level(seats, load, handle_s, target_s), load / seats,
                 erlang_c(seats, load))  # fmt: skip
+
+
+def half_hours(db_session: Session, day: dt.date, plan: ShiftPlan, target_s: float, goal: float,
+               wrapup_s: float, default_handle_s: float = 180.0) -> dict:  # fmt: skip
+    """Per half hour of `day`: the calls offered (all queues but SOS), the
+    handle time measured (talk + wrap-up; the day's mean where a half hour
+    has none), the seats Erlang C needs and the seats the shift plan opens."""
+    start = dt.datetime.combine(day, dt.time(), plan.tz)
+    rows = db_session.execute(
+        select(QueueCall.entered_at, QueueCall.outcome, QueueCall.talk_s).where(
+            QueueCall.entered_at >= start, QueueCall.entered_at < start + dt.timedelta(days=1),
+            QueueCall.queue != "sos"))  # fmt: skip
+    offered = [0] * 48
+    talks: list[list[float]] = [[] for _ in range(48)]
+    for entered_at, outcome, talk_s in rows:
+        slot = int((entered_at - start).total_seconds() // 1800)
+        if outcome in ("answered", "abandoned", "timeout"):
+            offered[slot] += 1
+        if talk_s is not None:
+            talks[slot].append(talk_s + wrapup_s)
+    every = [t for slot in talks for t in slot]
+    day_handle = sum(every) / len(every) if every else default_handle_s
+    out: list[dict] = []
+    short: list[str] = []
+    for slot in range(48):
+        moment = start + dt.timedelta(minutes=30 * slot)
+        handle = sum(talks[slot]) / len(talks[slot]) if talks[slot] else day_handle
+        need = seats_needed(offered[slot], handle, 1800, target_s, goal)
+        planned = plan.current(moment).seats
+        out.append({"from": moment.strftime("%H:%M"), "offered": offered[slot],
+                    "handle_s": round(handle, 1), "seats_needed": need.seats,
+                    "service_level": round(need.service_level, 4), "planned": planned})  # fmt: skip
+        if need.seats > planned:
+            short.append(moment.strftime("%H:%M"))
+    return {"day": day.isoformat(), "target_s": target_s, "goal": goal, "rows": out,
+            "short": short}  # fmt: skip

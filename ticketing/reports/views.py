@@ -14,7 +14,9 @@ from ticketing.errors import Invalid
 from ticketing.reports import exports
 from ticketing.reports.calls import Rules, call_figures
 from ticketing.reports.rates import formulas, missed_callbacks, three_rates
+from ticketing.reports.staffing import half_hours
 from ticketing.reports.topics import hot_topics
+from yht.shifts import ShiftPlan
 
 router = APIRouter(prefix="/reports", tags=["reports 报表"])
 Reader = Annotated[Actor, require(*READERS)]
@@ -80,6 +82,18 @@ def orders(db_session: DbSession, actor: OrderReader, ctx: Ctx, start: Start, en
     if own is None:
         body["missed_calls"] = missed_callbacks(db_session, begin, finish)
     return body
+
+
+@router.get("/staffing")
+def staffing(db_session: DbSession, actor: Reader, ctx: Ctx, day: Start) -> dict:
+    """Per half hour of the day: calls offered, handle time, the seats Erlang C
+    needs for the service-level goal and the seats the shift plan opens;
+    `short` lists the half hours where the plan has fewer."""
+    if not EARLIEST <= day < LATEST:
+        raise Invalid(f"日期须在 {EARLIEST} 与 {LATEST} 之间")
+    s = ctx.settings
+    return half_hours(db_session, day, ShiftPlan(s.shift_plan_file), s.answer_target_s,
+                      s.service_level_goal, s.wrapup_s)  # fmt: skip
 
 
 @router.get("/topics")

@@ -1,4 +1,6 @@
-"""The shift plan (data/schedule.yaml): how many seats should be open now."""
+"""The shift plan (yht/data/schedule.yaml): how many seats should be open when.
+Read by the ACD (open seats against the plan, live) and the reports (seats
+needed by Erlang C against the plan)."""
 
 from __future__ import annotations
 

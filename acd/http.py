@@ -14,13 +14,14 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from acd.ami import AmiError
 from acd.runner import AcdRunner
 from acd.service import CallActionRefused, UnknownSeat
+from yht.metrics import exposition
 
 SeatId = Annotated[str, Path(pattern=r"^[0-9]{3,6}$")]
 User = Annotated[str, Header(alias="X-Yht-User", pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -134,6 +135,13 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
         return await run(runner.acd.spy, seat, body.target, body.mode,
                          audit=(user, f"spy_{body.mode}", body.target),
                          call_of=body.target)  # fmt: skip
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus: queues, seats, deliveries, the tasks' restarts."""
+        figures = await runner.metrics()
+        body, kind = exposition(lambda: figures)
+        return Response(body, media_type=kind)
 
     @app.get("/health")
     async def health() -> JSONResponse:

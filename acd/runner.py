@@ -20,6 +20,7 @@ from acd.states import AgentState
 from acd.store import AcdStore
 from yht.dialling import OutboundRule
 from yht.events import Staffing
+from yht.metrics import supervised
 from yht.outbox import Delivery, Outbox
 from yht.phones import canonical
 from yht.privacy import mask_number
@@ -214,6 +215,36 @@ class AcdRunner:
             "outbox_lost": self.outbox.lost,
             "events_dropped": self.events_dropped,
         }
+
+    async def metrics(self) -> dict:
+        """What /metrics reports (yht.metrics): queues, seats, deliveries."""
+        backlog = await self.outbox.backlog(list(DELIVERIES))
+        queues = list(self.acd.queues.values())
+        states: dict[str, int] = {}
+        for seat in self.acd.seats.values():
+            states[str(seat.state)] = states.get(str(seat.state), 0) + 1
+
+        def per_queue(field: str) -> list:
+            return [({"queue": q.name}, float(getattr(q, field))) for q in queues]
+
+        return {
+            **supervised("acd", self.supervisor),
+            "yht_acd_ami_up": ("gauge", "1 while the AMI session is up",
+                               [({}, float(bool(self.manager.ami_up)))]),
+            "yht_queue_waiting": ("gauge", "callers waiting in the queue", per_queue("waiting")),
+            "yht_queue_answered": ("counter", "calls answered since the ACD started",
+                                   per_queue("answered")),
+            "yht_queue_answered_in_target": ("counter", "answered within the service level (15 s)",
+                                             per_queue("answered_in_target")),
+            "yht_queue_abandoned": ("counter", "callers who gave up waiting",
+                                    per_queue("abandoned")),
+            "yht_seats": ("gauge", "seats per state",
+                          [({"state": k}, float(v)) for k, v in states.items()]),
+            "yht_delivery_backlog": ("gauge", "items not yet delivered, per kind",
+                                     [({"kind": k}, float(v)) for k, v in backlog.items()]),
+            "yht_acd_events_dropped": ("counter", "AMI events dropped (queue full)",
+                                       [({}, float(self.events_dropped))]),
+        }  # fmt: skip
 
     async def _sync_sos_devices(self) -> None:
         """The confirmed SOS device numbers of active elders into AstDB (family

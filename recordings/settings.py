@@ -28,3 +28,5 @@ class AsrSettings(BaseSettings):
     stale_s: float = 600.0
     # this worker's name in the consumer group (default host-pid)
     worker_name: str = ""
+    # /metrics on 127.0.0.1 at this port (0: none; `make run` gives one)
+    metrics_port: int = 0

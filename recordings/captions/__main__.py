@@ -8,13 +8,14 @@ import logging
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
 
 from recordings.asr import ModelMissing, load_model
 from recordings.captions.service import CaptionService
 from recordings.captions.settings import CaptionSettings
 from yht import logs
+from yht.metrics import exposition, supervised
 
 log = logging.getLogger("recordings.captions")
 
@@ -26,6 +27,23 @@ def health_app(service: CaptionService) -> FastAPI:
     def health() -> JSONResponse:
         body = service.health()
         return JSONResponse(body, status_code=200 if body["ok"] else 503)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        figures = {
+            **supervised("captions", service.supervisor),
+            "yht_captions_streams": ("gauge", "legs being captioned",
+                                     [({}, float(len(service.streams)))]),
+            "yht_captions_published": ("counter", "captions published",
+                                       [({}, float(service.counts["published"]))]),
+            "yht_captions_unavailable": ("counter", "calls without captions (legs all busy)",
+                                         [({}, float(service.counts["unavailable"]))]),
+            "yht_captions_skipped_audio_seconds": (
+                "counter", "audio skipped, recognizer behind",
+                [({}, float(service.counts["skipped_audio_s"]))]),
+        }  # fmt: skip
+        body, kind = exposition(lambda: figures)
+        return Response(body, media_type=kind)
 
     return app
 

@@ -330,3 +330,21 @@ setupLogin(() => {
   YHT.connect(onMessage, (s) => YHT.text("status", s));
   loadMissed();
 });
+
+// Keyboard shortcuts for what an agent does all shift (shown in the header)
+const SHORTCUTS = {
+  F2: () => command("ready"),
+  F3: () => document.getElementById("btn-pause").click(),
+  F4: () => command("hangup"),
+  F6: () => command("transfer", { target: "hotline" }),
+  F7: () => loadTranscript(),
+};
+document.addEventListener("keydown", (event) => {
+  if (SHORTCUTS[event.key]) {
+    event.preventDefault();
+    SHORTCUTS[event.key]();
+  } else if (event.key === "Enter" && event.ctrlKey && currentPop) {
+    event.preventDefault();
+    document.getElementById("draft").requestSubmit();
+  }
+});

@@ -16,7 +16,9 @@ import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from testkit.services import TEST_PORTS
 from testkit.sipp import place_call
@@ -34,12 +36,20 @@ def browser():
         pytest.fail("chromium and chromium-driver are missing: run `make setup`")
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or ""
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"):
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--window-size=1366,768"):  # the desktops centers use  # fmt: skip
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options,
                               service=Service(shutil.which("chromedriver")))  # fmt: skip
     yield driver
     driver.quit()  # stops chromedriver and the browser it started
+
+
+def artefacts() -> Path:
+    """Where screenshots are kept (test artefacts)."""
+    path = Path(os.environ.get("YHT_ARTEFACTS", "test-artefacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def log_in(driver, page: str, username: str, password: str) -> None:
@@ -117,13 +127,23 @@ def test_the_desk_pops_up_the_call_and_the_seat_map_turns_the_seat_red(
     try:
         until(browser, lambda d: queued_with(pbx, caller, "YHT_CATEGORY=carmove"), 20,
               "the caller queued again for car moving")  # fmt: skip
-        browser.find_element(By.ID, "btn-ready").click()
+        ActionChains(browser).send_keys(Keys.F2).perform()  # 就绪, from the keyboard
         browser.switch_to.window(seatmap)
         until(browser, lambda d: "state-talking" in classes(d, seat_on_map), 40,
               "the seat map to show the seat talking")  # fmt: skip
+        assert browser.save_screenshot(str(artefacts() / "seatmap-talking.png"))
         browser.switch_to.window(desk)
         until(browser, lambda d: d.find_element(By.ID, "pop-caller").text == caller, 10,
               "the screen-pop")  # fmt: skip
+        # the pop, the draft and the call buttons on one 1366x768 screen, no scrolling
+        fits = browser.execute_script("""
+            const bottom = (el) => el.getBoundingClientRect().bottom;
+            return {page: document.scrollingElement.scrollHeight <= innerHeight,
+                    pop: bottom(document.getElementById('pop-caller')) <= innerHeight,
+                    hangup: bottom(document.getElementById('btn-hangup')) <= innerHeight,
+                    draft: bottom(document.querySelector('#draft button')) <= innerHeight};""")
+        assert all(fits.values()), fits
+        assert browser.save_screenshot(str(artefacts() / "desk-pop.png"))
         assert browser.find_element(By.ID, "pop-category").text == "carmove"
         assert browser.find_element(By.ID, "pop-path").text == "queue>key:2"
         browser.find_element(By.NAME, "content").send_keys("车辆堵住小区出口, 请联系车主挪车")
@@ -352,6 +372,4 @@ def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
     assert browser.find_element(By.ID, "period").text.startswith("日报 ")
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
     assert today in browser.find_element(By.ID, "period").text
-    artefacts = Path(os.environ.get("YHT_ARTEFACTS", "test-artefacts"))
-    artefacts.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(artefacts / "reports-day.png"))
+    assert browser.save_screenshot(str(artefacts() / "reports-day.png"))

@@ -19,7 +19,14 @@ class Resync(AcdCore):
         for event in await ami.queue_status(self.manager):
             name = event.get("Event")
             if name == "QueueParams":
-                self._queue(event["Queue"])
+                # Asterisk's own counts since it started (servicelevel = 15 in
+                # queues.conf): a restarted ACD shows the same figures
+                figures = self._queue(event["Queue"])
+                completed = int(event.get("Completed") or 0)
+                figures.answered = completed
+                figures.abandoned = int(event.get("Abandoned") or 0)
+                performance = float(event.get("ServicelevelPerf") or 0)
+                figures.answered_in_target = round(completed * performance / 100)
             elif name == "QueueMember":
                 agent_id = agent_of(event)
                 if agent_id:

@@ -90,3 +90,19 @@ async def test_after_a_resync_a_seat_paused_for_ordinary_calls_is_still_on_its_b
     await acd.resync()
     assert acd.seat(SEAT).state == AgentState.paused and acd.seat(SEAT).reason == "lunch"
     assert sorted(acd.seat(SEAT).queues) == ["hotline", "sos"]
+
+
+async def test_a_resync_takes_the_queue_figures_from_asterisk():
+    """The 15-second figures on the seat map come from app_queue's own counts
+    (QueueParams: servicelevel = 15), so a restarted ACD shows the same."""
+    acd, manager, _ = controller()
+    status = [{"Event": "QueueParams", "Queue": "hotline", "Completed": "10", "Abandoned": "2",
+               "ServiceLevel": "15", "ServicelevelPerf": "80.0"}]  # fmt: skip
+
+    async def send_action(action, as_list=None):
+        return status if action["Action"] == "QueueStatus" else {"Response": "Success"}
+
+    manager.send_action = send_action  # type: ignore[method-assign]
+    await acd.resync()
+    figures = acd.queues["hotline"]
+    assert (figures.answered, figures.answered_in_target, figures.abandoned) == (10, 8, 2)

@@ -77,6 +77,10 @@ async function showReport() {
       `比上期 ${delta >= 0 ? "+" : ""}${RATE_KEYS.has(key) ? (delta * 100).toFixed(1) + " 个百分点" : delta.toFixed(key === "asa_s" ? 1 : 0)}`;
     kpis.appendChild(tile);
   }
+  const sos = now.sos;
+  document.getElementById("sos-line").textContent = sos ? `一键呼叫 ${sos.calls} 次, 座席接听 ${sos.answered} 次` +
+    ` (中位 ${sos.to_answer.median_s ?? "-"} 秒, 最长 ${sos.to_answer.longest_s ?? "-"} 秒),` +
+    ` 接通 120 ${sos.center_joined} 次 (中位 ${sos.to_center.median_s ?? "-"} 秒)` : "";
   drawChart(now);
   showTopics(iso(addDays(p.end, -1)));
   showRates(p);

@@ -272,3 +272,27 @@ def test_staffing_holds_the_seats_erlang_c_needs_against_the_shift_plan(api: Api
     assert busy["service_level"] >= 0.8 and "10:00" in body["short"]
     assert rows["03:00"]["offered"] == 0 and rows["03:00"]["seats_needed"] == 0
     assert len(body["rows"]) == 48
+
+
+def test_sos_calls_have_their_time_to_answer_and_to_120(api: Api, app):
+    from ticketing.elders.models import SosCall, SosEvent
+
+    now = dt.datetime.now(dt.UTC)
+    with app.state.sessions.begin() as db_session:
+        for n, (answer_s, center_s) in enumerate([(4, 20), (8, None)]):
+            order = api.new_order(content="一键呼叫")
+            call = SosCall(call_id=f"sos.{n}", order_id=order["id"], created_at=now)
+            db_session.add(call)
+            db_session.flush()
+            steps = [("start", 0, ""), ("answered", answer_s, "")]
+            steps += [("joined", center_s, "120 加入三方通话")] if center_s else []
+            steps += [("joined", 1, "座席 1001 加入三方通话")]
+            for kind, after, detail in steps:
+                db_session.add(SosEvent(sos_call_id=call.id, kind=kind, detail=detail,
+                                        at=now + dt.timedelta(seconds=after)))  # fmt: skip
+    today = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    params = {"start": str(today), "end": str(today + dt.timedelta(days=1))}
+    sos = api.get("leader", "/reports/calls", params=params).json()["sos"]
+    assert (sos["calls"], sos["answered"], sos["center_joined"]) == (2, 2, 1)
+    assert sos["to_answer"] == {"median_s": 6.0, "longest_s": 8.0}
+    assert sos["to_center"] == {"median_s": 20.0, "longest_s": 20.0}

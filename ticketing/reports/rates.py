@@ -130,3 +130,37 @@ def missed_callbacks(db_session: Session, start: dt.datetime, end: dt.datetime) 
 
 def formulas(response_h: float) -> dict[str, str]:
     return {k: v.format(hours=f"{response_h:g}") for k, v in FORMULAS.items()}
+
+
+def sos_figures(db_session: Session, start: dt.datetime, end: dt.datetime,
+                center: str = "120") -> dict:  # fmt: skip
+    """SOS calls of the period, from their timelines: how many, how many a
+    seat answered, seconds to the answer and to the emergency center (120)
+    joining the call (median and the longest)."""
+    from ticketing.elders.models import SosCall, SosEvent
+
+    calls = db_session.execute(select(SosCall.id, SosCall.created_at).where(
+        SosCall.created_at >= start, SosCall.created_at < end)).all()  # fmt: skip
+    ids = [i for i, _ in calls]
+    steps: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
+    for chunk in range(0, len(ids), 1000):
+        for call_id, kind, at, detail in db_session.execute(
+            select(SosEvent.sos_call_id, SosEvent.kind, SosEvent.at, SosEvent.detail)
+            .where(SosEvent.sos_call_id.in_(ids[chunk : chunk + 1000]))
+            .order_by(SosEvent.at)):  # fmt: skip
+            name = "center" if kind == "joined" and detail.startswith(f"{center} ") else kind
+            steps[call_id].setdefault(name, at)
+    to_answer, to_center = [], []
+    for call_id, created in calls:
+        began = steps[call_id].get("start", created)
+        if "answered" in steps[call_id]:
+            to_answer.append((steps[call_id]["answered"] - began).total_seconds())
+        if "center" in steps[call_id]:
+            to_center.append((steps[call_id]["center"] - began).total_seconds())
+
+    def spread(values: list[float]) -> dict:
+        return {"median_s": round(statistics.median(values), 1) if values else None,
+                "longest_s": round(max(values), 1) if values else None}  # fmt: skip
+
+    return {"calls": len(calls), "answered": len(to_answer), "to_answer": spread(to_answer),
+            "center_joined": len(to_center), "to_center": spread(to_center)}  # fmt: skip

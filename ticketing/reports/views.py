@@ -13,7 +13,7 @@ from ticketing.database import DbSession
 from ticketing.errors import Invalid
 from ticketing.reports import exports
 from ticketing.reports.calls import Rules, call_figures
-from ticketing.reports.rates import formulas, missed_callbacks, three_rates
+from ticketing.reports.rates import formulas, missed_callbacks, sos_figures, three_rates
 from ticketing.reports.staffing import half_hours
 from ticketing.reports.topics import hot_topics
 from yht.shifts import ShiftPlan
@@ -47,7 +47,9 @@ def calls(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end: End
     """Calls per queue and hour, day or month, from Asterisk's queue_log: the
     15-second answer rate, 接通率, abandonment, speed of answer, handle time;
     each formula in `formulas`. An empty period gives zeros and no rates."""
-    return _report(db_session, ctx, start, end, group, queue, hotline)
+    report = _report(db_session, ctx, start, end, group, queue, hotline)
+    report["sos"] = sos_figures(db_session, *_period(ctx, start, end))
+    return report
 
 
 @router.get("/calls.xlsx", response_class=Response)

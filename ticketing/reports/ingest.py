@@ -110,20 +110,15 @@ def ingest_once(db_session: Session, path: Path) -> Taken:
             taken.malformed += bool(raw.strip())
             continue
         entries.append(entry)
-    known: set[str] = set()
-    keys = [e.key for e in entries]
-    for start in range(0, len(keys), 1000):  # bounded IN lists
-        known |= set(db_session.scalars(select(QueueLogLine.key).where(
-            QueueLogLine.key.in_(keys[start : start + 1000]))))  # fmt: skip
+    # stored once: a line whose key is there already (read twice, a rotated
+    # file's repeat) is not inserted, and not applied again
+    inserted = _insert_new(db_session, entries)
     stays: dict[tuple[str, str], QueueCall] = {}  # this batch's latest stay per call and queue
     for entry in entries:
-        if entry.key in known:
+        if entry.key not in inserted:
             taken.duplicates += 1
             continue
-        known.add(entry.key)
-        db_session.add(QueueLogLine(key=entry.key, at=entry.at, call_id=entry.call_id,
-                                    queue=entry.queue, agent=entry.agent, event=entry.event,
-                                    data="|".join(entry.data)))  # fmt: skip
+        inserted.discard(entry.key)  # the same line twice in this batch: applied once
         apply(db_session, entry, stays)
         taken.lines += 1
     cursor.offset += end
@@ -132,6 +127,25 @@ def ingest_once(db_session: Session, path: Path) -> Taken:
     cursor.duplicates += taken.duplicates
     cursor.updated_at = dt.datetime.now(dt.UTC)
     return taken
+
+
+def _insert_new(db_session: Session, entries: list[Entry]) -> set[str]:
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key: the keys that
+    were new. One statement per batch (PostgreSQL and SQLite alike)."""
+    if not entries:
+        return set()
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    postgres = db_session.get_bind().dialect.name == "postgresql"
+    insert = postgresql.insert if postgres else sqlite.insert
+    rows = [{"key": e.key, "at": e.at, "call_id": e.call_id, "queue": e.queue, "agent": e.agent,
+             "event": e.event, "data": "|".join(e.data)} for e in entries]  # fmt: skip
+    new: set[str] = set()
+    for start in range(0, len(rows), 1000):  # 7,000 parameters a statement
+        statement = insert(QueueLogLine).values(rows[start : start + 1000])  # type: ignore[operator]
+        statement = statement.on_conflict_do_nothing(index_elements=["key"])
+        new |= set(db_session.scalars(statement.returning(QueueLogLine.key)))
+    return new
 
 
 def _number(fields: list[str], index: int) -> float | None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -83,13 +82,7 @@ async def one_call(pbx, ami, workdir: Path, ws, speech: bytes, n: int) -> tuple[
     caller = f"1380003{n:04d}"
     scenario = citizen_scenario(workdir, None, 0, speech=speech)
     start = len(ami.events)
-    proc = await asyncio.create_subprocess_exec(
-        "sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port()), "-s", "9912345", "-key", "caller", caller,
-        "-d", str(HOLD_MS), "-m", "1", "-timeout", "60", "-nostdin",
-        f"127.0.0.1:{pbx.settings.sip_port}",
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = await common.citizen_call(pbx, workdir, scenario, "9912345", caller, HOLD_MS)
     captions: list[tuple[float, dict]] = []
 
     async def read() -> None:

@@ -96,3 +96,18 @@ def main_with_count(run, default: int) -> None:
 
     stop_on_sigterm()
     asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else default))
+
+
+async def citizen_call(pbx, workdir, scenario, number: str, caller: str, hold_ms: int):
+    """One sipp citizen call (at most a minute) as a child process."""
+    import asyncio
+
+    from testkit.waiting import free_port
+
+    return await asyncio.create_subprocess_exec(
+        "sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(free_port()),
+        "-mp", str(free_port()), "-s", number, "-key", "caller", caller,
+        "-d", str(hold_ms), "-m", "1", "-timeout", "60", "-nostdin",
+        f"127.0.0.1:{pbx.settings.sip_port}",
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip

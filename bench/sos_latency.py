@@ -27,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import common
 from bench.common import (
     ami_for,
     bench_system,
@@ -68,13 +69,7 @@ async def sos_call(pbx, ami, workdir: Path, caller: str, hold_ms: int) -> str:
     """One SOS call; returns its uniqueid once it has ended."""
     scenario = citizen_scenario(workdir, None, 0)
     start = len(ami.events)
-    proc = await asyncio.create_subprocess_exec(
-        "sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port()), "-s", "12349", "-key", "caller", caller,
-        "-d", str(hold_ms), "-m", "1", "-timeout", "60", "-nostdin",
-        f"127.0.0.1:{pbx.settings.sip_port}",
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = await common.citizen_call(pbx, workdir, scenario, "12349", caller, hold_ms)
     await proc.wait()
     await asyncio.sleep(0.3)
     for event in ami.events[start:]:

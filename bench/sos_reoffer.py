@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -38,13 +37,7 @@ def ts(event) -> float:
 
 async def call(pbx, workdir: Path, number: str, caller: str, hold_ms: int, voice: bool = False):
     scenario = citizen_scenario(workdir, None, 0, voice_ms=2000 if voice else 0)
-    return await asyncio.create_subprocess_exec(
-        "sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port()), "-s", number, "-key", "caller", caller,
-        "-d", str(hold_ms), "-m", "1", "-timeout", "60", "-nostdin",
-        f"127.0.0.1:{pbx.settings.sip_port}",
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    return await common.citizen_call(pbx, workdir, scenario, number, caller, hold_ms)
 
 
 async def wait_event(ami, start: int, predicate, timeout: float = 30):

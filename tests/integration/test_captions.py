@@ -20,6 +20,7 @@ from testkit.sipp import place_call
 from testkit.waiting import until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
+from tests.integration.test_recordings import a_spoken_call
 from yht.events import Caption, captions_channel, encode
 
 SEAT, LEAD_SEAT, OTHER_SEAT = "1003", "1004", "1002"
@@ -69,12 +70,7 @@ async def test_captions_reach_the_seat_on_the_call_and_a_listening_lead_only(
     other = await open_page(live_desk["ws"], ticketing_service.user("desk1002", "agent",
                                                                     seat=OTHER_SEAT))  # fmt: skip
     try:
-        await page.send(type="login", ref="in")
-        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
-        caller = new_caller()
-        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=9000,
-                          speech=spoken(workdir))  # fmt: skip
-        connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=30)
+        call, connect = await a_spoken_call(pbx, page, ami, workdir, 9000, spoken(workdir))
         call_id = connect["Uniqueid"]
         # each leg by itself: a Local channel of the caption service spies on it
         spies = {}

@@ -30,6 +30,17 @@ def korean_speech(workdir: Path) -> bytes:
     return ulaw.read_bytes()
 
 
+async def a_spoken_call(pbx, page, ami, workdir: Path, hold_ms: int, speech: bytes):
+    """The seat logs in from its page; a caller who speaks `speech` is put
+    through to it. Returns the call and its AgentConnect."""
+    await page.send(type="login", ref="in")
+    await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=hold_ms,
+                      speech=speech)  # fmt: skip
+    return call, await ami.wait_for("AgentConnect", is_caller(caller), timeout=30)
+
+
 def seconds_of(path) -> float:
     with wave.open(str(path)) as audio:
         return audio.getnframes() / audio.getframerate()
@@ -43,12 +54,7 @@ async def test_a_call_is_recorded_per_leg_and_heard_only_by_its_agent(
     stranger = ticketing_service.user("desk1002", "agent", seat="1002")
     page = await open_page(live_desk["ws"], agent)
     try:
-        await page.send(type="login", ref="in")
-        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
-        caller = new_caller()
-        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=5000,
-                          speech=korean_speech(workdir))  # fmt: skip
-        connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=30)
+        call, connect = await a_spoken_call(pbx, page, ami, workdir, 5000, korean_speech(workdir))
         call_id = connect["Uniqueid"]
         # the agent opens the work order from the pop while the caller speaks
         order = await asyncio.to_thread(ticketing_service.new_order, call={"call_id": call_id},

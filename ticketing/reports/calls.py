@@ -35,6 +35,11 @@ FORMULAS = {
 ENDED = ("answered", "abandoned", "timeout")
 
 
+def ratio(part: int, whole: int) -> float | None:
+    """A rate to four places; none for an empty period (never 0/0)."""
+    return round(part / whole, 4) if whole else None
+
+
 @dataclass
 class Figures:
     offered: int = 0
@@ -68,9 +73,6 @@ class Figures:
 
     def as_dict(self) -> dict:
         counted = self.offered - self.short_abandoned
-
-        def ratio(part: int, whole: int) -> float | None:
-            return round(part / whole, 4) if whole else None  # an empty period: no rate
 
         def mean(values: list[float]) -> float | None:
             return round(sum(values) / len(values), 1) if values else None

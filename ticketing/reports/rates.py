@@ -25,6 +25,7 @@ from ticketing.callbacks.models import CallbackTask
 from ticketing.missed.models import MissedCall
 from ticketing.orders.models import OrderEvent, WorkOrder
 from ticketing.orgs.models import Unit
+from ticketing.reports.calls import ratio
 
 FORMULAS = {
     "response_rate": "响应率 = 时限内 ({hours} 小时) 签收的派遣数 ÷ 期间内的派遣数 (含改派)",
@@ -45,9 +46,6 @@ class Rates:
     satisfied: int = 0  # 满意 + 基本满意
 
     def as_dict(self) -> dict:
-        def ratio(part: int, whole: int) -> float | None:
-            return round(part / whole, 4) if whole else None
-
         return {**self.__dict__,
                 "response_rate": ratio(self.accepted_in_time, self.dispatched),
                 "closure_rate": ratio(self.closed_in_time, self.due),

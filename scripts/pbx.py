@@ -30,7 +30,7 @@ from ivr.menu import load_menu
 from ivr.render import musiconhold_sections, queue_keys
 from scripts import secrets
 from scripts.pbx_account import give_to_asterisk
-from scripts.pbx_data import install_agi_scripts, install_data
+from scripts.pbx_data import hotline_extensions, install_agi_scripts, install_data
 from yht.dialling import OutboundRule
 
 REPO = Path(__file__).resolve().parent.parent
@@ -204,17 +204,7 @@ class Pbx:
             "CONF_DIAL_TRIES": str(s.conf_dial_tries),
             "CONF_RETRY_GAP_S": str(s.conf_retry_gap_s),
             "CONF_ORIGINATE_S": str(s.conf_dial_tries * (s.conf_dial_s + s.conf_retry_gap_s) + 10),
-            "HOTLINE_EXTENSIONS": "\n".join(
-                # a registered SOS device calling an ordinary hotline number
-                # is still an SOS call (AstDB yht-sos, no Python involved)
-                f"exten => {h},1,Gosub(yht-caller,s,1)\n"
-                f' same => n,GotoIf($["${{GOSUB_RETVAL}}" != "" & '
-                f"${{DB_EXISTS(yht-sos/${{GOSUB_RETVAL}})}}]?yht-sos,{h},1)\n"
-                f" same => n,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"
-                for h in s.hotline_numbers
-            )
-            + "\n"
-            + "\n".join(f"exten => {n},1,Goto(yht-sos,{n},1)" for n in s.sos_number_list),
+            "HOTLINE_EXTENSIONS": hotline_extensions(s.hotline_numbers, s.sos_number_list),
         }
 
     def _module_dir(self) -> str:

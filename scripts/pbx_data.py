@@ -40,3 +40,20 @@ def install_agi_scripts(agi_bin: Path) -> None:
     for script in (REPO / "agi" / "scripts").glob("*.py"):
         shutil.copy(script, agi_bin / script.name)
         os.chmod(agi_bin / script.name, 0o755)
+
+
+def hotline_extensions(hotlines: list[str], sos_numbers: list[str]) -> str:
+    """The inbound extensions of the hotline and SOS numbers (10-inbound.conf)."""
+    return (
+        "\n".join(
+            # a registered SOS device calling an ordinary hotline number is still
+            # an SOS call (AstDB yht-sos, no Python involved)
+            f"exten => {h},1,Gosub(yht-caller,s,1)\n"
+            f' same => n,GotoIf($["${{GOSUB_RETVAL}}" != "" & '
+            f"${{DB_EXISTS(yht-sos/${{GOSUB_RETVAL}})}}]?yht-sos,{h},1)\n"
+            f" same => n,Gosub(yht-hotline,s,1({h}))\n same => n,Hangup()"
+            for h in hotlines
+        )
+        + "\n"
+        + "\n".join(f"exten => {n},1,Goto(yht-sos,{n},1)" for n in sos_numbers)
+    )

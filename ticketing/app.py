@@ -118,7 +118,7 @@ def create_app(
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
 
-    @app.get("/metrics", tags=["health"], response_class=Response)
+    @app.get("/metrics", include_in_schema=False, response_class=Response)
     def metrics() -> Response:
         """Prometheus, read from the database when scraped."""
         with app.state.sessions() as db_session:

@@ -226,6 +226,14 @@ def test_unsatisfied_callback_reopens_to_the_same_unit_and_scores_the_provider(a
     assert again.status_code == 409
     ranking = api.get("lead", "/providers/ranking", params={"bottom": 1}).json()
     assert ranking[0]["unit"]["code"] == "sp-tongda" and ranking[0]["unsatisfied"] == 1
+    # per year: this year's callbacks count, last year's list is clean
+    import datetime as dt
+
+    year = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).year
+    this = api.get("lead", "/providers/ranking", params={"bottom": 1, "year": year}).json()
+    assert this[0]["unit"]["code"] == "sp-tongda" and this[0]["unsatisfied"] == 1
+    last = api.get("lead", "/providers/ranking", params={"year": year - 1}).json()
+    assert all(p["callbacks"] == 0 and p["score"] == 1.0 for p in last)
 
 
 def test_one_call_can_raise_several_unrelated_orders(api: Api):

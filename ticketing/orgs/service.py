@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ticketing.callbacks.models import CallbackTask
 from ticketing.orgs.models import Subject, Unit, UnitKind
 
 
@@ -39,13 +42,35 @@ def _add_unit(db_session: Session, item: dict, parent_id: int | None) -> None:
         _add_unit(db_session, child, unit.id)
 
 
-def provider_ranking(db_session: Session) -> list[tuple[Unit, float, int]]:
-    """Providers by satisfaction (满意 1, 基本满意 0.5, 不满意 0), worst first;
-    seed 004 warns or drops the bottom ones every year."""
+Verdicts = tuple[int, int, int]  # satisfied, basic, unsatisfied
+
+
+def provider_ranking(
+    db_session: Session, year: int | None = None, timezone: str = "Asia/Shanghai"
+) -> list[tuple[Unit, float, Verdicts]]:
+    """Providers by satisfaction (满意 1, 基本满意 0.5, 不满意 0), worst first,
+    with their (satisfied, basic, unsatisfied) counts: all time, or the
+    callbacks done in `year` (the center's calendar year). Seed 004 warns or
+    drops the bottom ones every year."""
     providers = db_session.scalars(select(Unit).where(Unit.kind == UnitKind.provider)).all()
+    counts = {u.id: (u.verdicts_satisfied, u.verdicts_basic, u.verdicts_unsatisfied)
+              for u in providers}  # fmt: skip
+    if year is not None:
+        zone = ZoneInfo(timezone)
+        start, end = dt.datetime(year, 1, 1, tzinfo=zone), dt.datetime(year + 1, 1, 1, tzinfo=zone)
+        tally: dict[int, list[int]] = {u.id: [0, 0, 0] for u in providers}
+        for unit_id, verdict in db_session.execute(
+            select(CallbackTask.unit_id, CallbackTask.verdict).where(
+                CallbackTask.done_at >= start, CallbackTask.done_at < end,
+                CallbackTask.unit_id.in_(list(tally)))):  # fmt: skip
+            index = {"satisfied": 0, "basic": 1, "unsatisfied": 2}.get(verdict or "")
+            if index is not None and unit_id is not None:
+                tally[unit_id][index] += 1
+        counts = {k: (v[0], v[1], v[2]) for k, v in tally.items()}
     ranked = []
     for unit in providers:
-        total = unit.verdicts_satisfied + unit.verdicts_basic + unit.verdicts_unsatisfied
-        score = (unit.verdicts_satisfied + 0.5 * unit.verdicts_basic) / total if total else 1.0
-        ranked.append((unit, score, total))
-    return sorted(ranked, key=lambda r: (r[1], -r[2], r[0].id))
+        satisfied, basic, unsatisfied = counts[unit.id]
+        total = satisfied + basic + unsatisfied
+        score = (satisfied + 0.5 * basic) / total if total else 1.0
+        ranked.append((unit, score, counts[unit.id]))
+    return sorted(ranked, key=lambda r: (r[1], -sum(r[2]), r[0].id))

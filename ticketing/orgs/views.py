@@ -67,17 +67,19 @@ def provider_ranking(
     db_session: DbSession,
     actor: Annotated[Actor, require(Role.shift_lead, Role.admin)],
     bottom: Annotated[int | None, Query(ge=1, le=100)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[ProviderScore]:
-    """Providers worst first by callback verdicts; `bottom=5` gives the year's warning list."""
-    ranked = service.provider_ranking(db_session)[:bottom]
+    """Providers worst first by callback verdicts, all time or in `year`;
+    `year=2026&bottom=5` gives that year's warning list."""
+    ranked = service.provider_ranking(db_session, year)[:bottom]
     return [
         ProviderScore(
             unit=UnitOut.model_validate(u, from_attributes=True),
             score=round(s, 4),
-            callbacks=n,
-            satisfied=u.verdicts_satisfied,
-            basic=u.verdicts_basic,
-            unsatisfied=u.verdicts_unsatisfied,
+            callbacks=sum(n),
+            satisfied=n[0],
+            basic=n[1],
+            unsatisfied=n[2],
         )
         for u, s, n in ranked
     ]

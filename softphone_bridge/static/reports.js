@@ -12,6 +12,7 @@ const COLUMNS = [
   ["bucket", "时段"], ["queue", "队列"], ["offered", "来电量"], ["answered", "接通量"],
   ["rate_in_target", "15秒接通率"], ["connect_rate", "接通率"], ["abandoned", "放弃量"],
   ["abandon_rate", "放弃率"], ["asa_s", "平均应答(秒)"], ["aht_s", "平均处理(秒)"],
+  ["longest_wait_s", "最长等待(秒)"], ["menu_hangups", "导航挂断"],
 ];
 const RATE_KEYS = new Set(["rate_in_target", "connect_rate", "abandon_rate"]);
 const show = (key, v) => v == null ? "-" : RATE_KEYS.has(key) ? `${(v * 100).toFixed(1)}%` : String(v);
@@ -85,6 +86,7 @@ async function showReport() {
   showTopics(iso(addDays(p.end, -1)));
   showRates(p);
   showStaffing(iso(addDays(p.end, -1)));
+  showSeats(p);
   const head = document.getElementById("thead");
   head.innerHTML = "<tr>" + COLUMNS.map(([k, l]) => `<th title="${now.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";
   const body = document.getElementById("rows");
@@ -123,11 +125,36 @@ async function showStaffing(day) {
   }
 }
 
+// occupancy per seat: handle time over the time it was logged in and not paused
+const SEAT_COLUMNS = [["agent", "座席"], ["answered", "接听"], ["handled_s", "处理时长(秒)"],
+  ["logged_in_s", "签入时长(秒)"], ["paused_s", "示忙时长(秒)"], ["occupancy", "占用率"]];
+async function showSeats(p) {
+  const q = new URLSearchParams({ start: iso(p.start), end: iso(p.end) });
+  const r = await fetch(`${API}/reports/seats?${q}`, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!r.ok) return;
+  const answer = await r.json();
+  document.getElementById("seats-head").innerHTML = "<tr>" + SEAT_COLUMNS.map(([k, l]) =>
+    `<th title="${answer.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";
+  const body = document.getElementById("seats");
+  body.innerHTML = "";
+  for (const row of answer.seats) {
+    const tr = document.createElement("tr");
+    for (const [k] of SEAT_COLUMNS) {
+      const td = document.createElement("td");
+      td.textContent = k === "occupancy" ? (row[k] == null ? "-" : `${(row[k] * 100).toFixed(1)}%`) : row[k];
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
 // 三率 per unit and the missed-call callbacks, each with its definition
-const RATE_COLUMNS = [["key", "承办单位"], ["dispatched", "派遣"], ["response_rate", "响应率"],
+const RATE_COLUMNS = [["key", ""], ["dispatched", "派遣"], ["response_rate", "响应率"],
   ["due", "到期"], ["closure_rate", "办结率"], ["evaluated", "回访评价"], ["satisfaction_rate", "满意率"]];
 async function showRates(p) {
-  const q = new URLSearchParams({ start: iso(p.start), end: iso(p.end), by: "unit" });
+  const by = document.getElementById("rates-by").value;
+  const q = new URLSearchParams({ start: iso(p.start), end: iso(p.end), by });
+  RATE_COLUMNS[0][1] = { unit: "承办单位", subject: "诉求分类", area: "片区" }[by];
   const r = await fetch(`${API}/reports/orders?${q}`, { headers: { Authorization: `Bearer ${token()}` } });
   if (!r.ok) return;
   const answer = await r.json();
@@ -169,6 +196,9 @@ async function showTopics(day) {
   }
   const body = document.getElementById("topics");
   body.innerHTML = "";
+  const areas = document.getElementById("areas");
+  areas.title = answer.area_rule;
+  areas.textContent = answer.areas.length ? "按片区: " + answer.areas.map((a) => `${a.area} ${a.count} 件`).join("、") : "";
   for (const t of answer.subjects.slice(0, 10)) {
     const tr = document.createElement("tr");
     for (const v of [t.subject, t.count, t.baseline]) {
@@ -219,6 +249,7 @@ document.getElementById("kind").onchange = () => {
   document.getElementById("until-label").hidden = document.getElementById("kind").value !== "special";
 };
 document.getElementById("btn-show").onclick = showReport;
+document.getElementById("rates-by").onchange = () => showRates(period());
 document.getElementById("btn-xlsx").onclick = () => download("xlsx");
 document.getElementById("btn-pdf").onclick = () => download("pdf");
 document.getElementById("login").addEventListener("submit", async (event) => {

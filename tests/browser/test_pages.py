@@ -19,6 +19,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from testkit.services import TEST_PORTS
 from testkit.sipp import place_call
@@ -346,8 +347,9 @@ def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
     from ticketing.reports.ingest import ingest
 
     now = int(time.time())
-    lines = [f"{now - 60}|rep1|hotline|NONE|ENTERQUEUE|89000|13800000001|1",
-             f"{now - 57}|rep1|hotline|agent1001|CONNECT|3|rep1b|1",
+    lines = [f"{now - 120}|MANAGER|hotline|agent1004|ADDMEMBER|",
+             f"{now - 60}|rep1|hotline|NONE|ENTERQUEUE|89000|13800000001|1",
+             f"{now - 57}|rep1|hotline|agent1004|CONNECT|3|rep1b|1",
              f"{now - 50}|rep2|hotline|NONE|ENTERQUEUE|89000|13800000002|1",
              f"{now - 30}|rep2|hotline|NONE|ABANDON|1|1|20"]  # fmt: skip
     queue_log = tmp_path / "queue_log"
@@ -372,4 +374,12 @@ def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
     assert browser.find_element(By.ID, "period").text.startswith("日报 ")
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
     assert today in browser.find_element(By.ID, "period").text
+    # the seat that took the call, with its occupancy (logged in 2 minutes ago)
+    seat = until(browser, lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "#seats tr")
+                                     if r.text.startswith("agent1004")], 10, "the seat's row")  # fmt: skip
+    assert seat[0].text.endswith("%")
+    # 三率 by area: the first column is the area
+    Select(browser.find_element(By.ID, "rates-by")).select_by_value("area")
+    until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#rates-head th").text == "片区", 10,
+          "三率 by area")  # fmt: skip
     assert browser.save_screenshot(str(artefacts() / "reports-day.png"))

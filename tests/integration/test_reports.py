@@ -1,6 +1,7 @@
 """The center's numbers from a real Asterisk's queue_log (issue 13): three
 calls through the real call path (answered at once, answered after more
-than 15 seconds, abandoned after 7 seconds), the real ingester process
+than 15 seconds, abandoned after 7 seconds) and one that hung up keying an
+order number out of the queue, the real ingester process
 reading the instance's queue_log into the work-order database, and the
 report API giving the 15-second rate, 接通率 and abandonment they made."""
 
@@ -30,8 +31,12 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
     ingester.start()
     try:
         # no seat yet: one caller gives up after 7 s, one waits until a seat comes
-        gives_up, late = new_caller(), new_caller()
+        gives_up, late, keying = new_caller(), new_caller(), new_caller()
         abandon = place_call(pbx.settings.sip_port, HOTLINE, gives_up, workdir, hold_ms=7000)
+        # and one presses 1 (order progress) and hangs up while keying: out
+        # of the queue, counted apart (IVRHANGUP, written by the dialplan)
+        menu = place_call(pbx.settings.sip_port, HOTLINE, keying, workdir, hold_ms=6000,
+                          dtmf="1")  # fmt: skip
         waits = place_call(pbx.settings.sip_port, HOTLINE, late, workdir, hold_ms=22000)
         joined = await ami.wait_for("QueueCallerJoin", is_caller(late), timeout=20)
         await ami.wait_for("QueueCallerAbandon", is_caller(gives_up), timeout=20)
@@ -42,6 +47,7 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
         late_connect = await ami.wait_for("AgentConnect", is_caller(late), timeout=20)
         assert int(late_connect["HoldTime"]) > 15
         assert await waits.finished() == 0 and await abandon.finished() == 0
+        assert await menu.finished() == 0
         # a caller answered at once
         prompt = new_caller()
         answered = place_call(pbx.settings.sip_port, HOTLINE, prompt, workdir, hold_ms=3000)
@@ -70,5 +76,12 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
         assert total["connect_rate"] == round(2 / 3, 4)
         assert total["abandon_rate"] == round(1 / 3, 4)
         assert total["longest_wait_s"] > 15
+        await until(lambda: report()["menu_hangups"] == 1, 10, "the caller who hung up keying")
+        # the seat that answered both calls is on the seat report (its
+        # occupancy needs log-in lines, which a static member has none of)
+        seats = (await asyncio.to_thread(
+            httpx.get, f"{ticketing_service.base}/reports/seats", headers=leader,
+            params={k: params[k] for k in ("start", "end")}, timeout=5)).json()  # fmt: skip
+        assert {s["agent"]: s for s in seats["seats"]}["agent1001"]["answered"] >= 2
     finally:
         ingester.stop()

@@ -107,8 +107,8 @@ class Api:
         path = [
             ("agent", "register", {}),
             ("agent", "dispatch", {"unit_id": self.units[unit]}),
-            (HANDLERS[unit], "accept", {}),
-            (HANDLERS[unit], "feedback", {"note": "已处理"}),
+            (HANDLERS.get(unit, ""), "accept", {}),
+            (HANDLERS.get(unit, ""), "feedback", {"note": "已处理"}),
             ("lead", "close", {}),
         ]
         order_of_states = ["intake", "case", "dispatched", "processing", "feedback", "closed"]

@@ -94,6 +94,57 @@ def test_the_day_is_counted_as_the_formulas_say(api: Api, app, queue_log):
     assert (by_hotline["offered"], by_hotline["answered_in_target"]) == (1, 0)
 
 
+def test_calls_that_hung_up_out_of_the_queue_are_counted_apart(api: Api, app, queue_log):
+    """IVRHANGUP (written by the hotline's h extension): a call that hung up in
+    the front end's FastAGI round trip, and one that pressed a key, left the
+    queue and hung up while keying; neither is an offered queue call."""
+    queue_log.write_text("".join([
+        line(10, "m1", "hotline", "NONE", "IVRHANGUP", "12345", "1", "queue"),
+        line(20, "m2", "hotline", "NONE", "ENTERQUEUE", "96010", "13800000008", "1"),
+        line(24, "m2", "hotline", "NONE", "EXITWITHKEY", "1", "1", "1", "4"),
+        line(40, "m2", "hotline", "NONE", "IVRHANGUP", "96010", "20", "queue>key:1"),
+        line(41, "m3", "hotline", "NONE", "IVRHANGUP", "12345", "not-a-number", "queue"),
+    ]))  # fmt: skip
+    ingest(app.state.sessions, [queue_log])
+    total = figures(app)["total"]
+    assert (total["menu_hangups"], total["offered"], total["connect_rate"]) == (3, 0, None)
+    assert figures(app, hotline="96010")["total"]["menu_hangups"] == 1
+
+
+def test_a_seats_occupancy_is_its_handle_time_over_its_available_time(api: Api, app, queue_log):
+    """agent1001 in two queues for 1,000 s, paused in both for 200 s, paused
+    in one only for 100 s (still available), two calls of 60 + 90 s talk."""
+    queue_log.write_text("".join([
+        line(0, "MANAGER", "hotline", "agent1001", "ADDMEMBER", ""),
+        line(0, "MANAGER", "sos", "agent1001", "ADDMEMBER", ""),
+        line(10, "c1", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000001", "1"),
+        line(15, "c1", "hotline", "agent1001", "CONNECT", "5", "c1b", "2"),
+        line(75, "c1", "hotline", "agent1001", "COMPLETECALLER", "5", "60", "1"),
+        line(100, "MANAGER", "hotline", "agent1001", "PAUSE", "午休"),
+        line(200, "MANAGER", "sos", "agent1001", "PAUSE", "午休"),
+        line(400, "MANAGER", "hotline", "agent1001", "UNPAUSE", ""),
+        line(400, "MANAGER", "sos", "agent1001", "UNPAUSE", ""),
+        line(500, "c2", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000002", "1"),
+        line(503, "c2", "hotline", "agent1001", "CONNECT", "3", "c2b", "1"),
+        line(593, "c2", "hotline", "agent1001", "COMPLETEAGENT", "3", "90", "1"),
+        line(1000, "MANAGER", "hotline", "agent1001", "REMOVEMEMBER", ""),
+        line(1000, "MANAGER", "sos", "agent1001", "REMOVEMEMBER", ""),
+        line(1001, "MANAGER", "hotline", "agent1002", "ADDMEMBER", ""),
+    ]))  # fmt: skip
+    ingest(app.state.sessions, [queue_log])
+    params = {"start": "2026-11-26", "end": "2026-11-27"}
+    answer = api.get("lead", "/reports/seats", params=params).json()
+    seats = {s["agent"]: s for s in answer["seats"]}
+    one = seats["agent1001"]
+    assert (one["answered"], one["talk_s"], one["handled_s"]) == (2, 150.0, 170.0)  # + 2 × 10 s
+    assert (one["logged_in_s"], one["paused_s"]) == (1000.0, 200.0)
+    assert one["occupancy"] == round(170 / 800, 4)
+    # agent1002 logged in at the end of the day's lines: counted until now or
+    # the period's end, whichever is first; no calls
+    assert seats["agent1002"]["answered"] == 0 and seats["agent1002"]["logged_in_s"] > 0
+    assert api.get("agent", "/reports/seats", params=params).status_code == 403
+
+
 def test_nothing_is_taken_twice_and_nothing_is_lost(api: Api, app, queue_log):
     queue_log.write_text("".join(DAY_LINES[:5]))
     ingest(app.state.sessions, [queue_log])
@@ -186,7 +237,7 @@ def test_the_exports_open_with_their_chinese_text_and_a_chart(api: Api, app, que
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
                     str(tmp_path / "page")], check=True)  # fmt: skip
     page = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
-    blue = sum(1 for pixel in page.getdata() if pixel == (0x5B, 0x8F, 0xF9))
+    blue = sum(1 for pixel in page.get_flattened_data() if pixel == (0x5B, 0x8F, 0xF9))
     assert blue > 50  # the offered-calls bar
     assert api.get("agent", "/reports/calls.pdf", params=params).status_code == 403
 
@@ -246,6 +297,35 @@ def test_the_three_rates_per_unit_as_defined(api: Api, app):
     own = api.get("urban", "/reports/orders", params=params).json()
     assert [r["dispatched"] for r in own["rows"]] == [2] and "missed_calls" not in own
     assert api.get("agent", "/reports/orders", params=params).status_code == 403
+
+
+def test_the_three_rates_and_hot_topics_per_area(api: Api, app):
+    """An area is the street an address names (or names a community or grid
+    of), else the street above the unit dispatched to, else 未识别区域."""
+    by_address = api.to_state(
+        api.new_order(caller={"phone": "13800138001", "address": "幸福社区5号楼2单元"}),
+        "dispatched",
+    )
+    by_street = api.to_state(
+        api.new_order(caller={"phone": "13800138002", "address": "西城街道安宁路3号"}), "dispatched"
+    )
+    by_unit = api.to_state(
+        api.new_order(caller={"phone": "13800138003", "address": "无名路1号"}),
+        "dispatched",
+        unit="cm-xingfu",
+    )
+    unknown = api.to_state(
+        api.new_order(caller={"phone": "13800138004", "address": "无名路2号"}), "dispatched"
+    )
+    assert all(o["state"] == "dispatched" for o in (by_address, by_street, by_unit, unknown))
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    params = {"start": str(today), "end": str(today + dt.timedelta(days=1)), "by": "area"}
+    body = api.get("leader", "/reports/orders", params=params).json()
+    dispatched = {r["key"]: r["dispatched"] for r in body["rows"]}
+    assert dispatched == {"东城街道": 2, "西城街道": 1, "未识别区域": 1}
+    assert "地址中出现的街道" in body["formulas"]["area"]
+    topics = api.get("leader", "/reports/topics", params={"day": str(today)}).json()
+    assert {a["area"]: a["count"] for a in topics["areas"]} == dispatched
 
 
 def test_staffing_holds_the_seats_erlang_c_needs_against_the_shift_plan(api: Api, app,

@@ -31,11 +31,12 @@ FORMULAS = {
     "asa_s": "平均应答时长 = 接通来电的等待秒数之和 ÷ 接通量",
     "aht_s": "平均处理时长 = (通话秒数 + 话后处理 {wrapup} 秒) 之和 ÷ 已结束的接通来电数",
     "longest_wait_s": "最长等待 = 所有来电中最长的等待秒数",
+    "menu_hangups": "语音导航挂断量 = 未在队列中 (身份识别或按键查询时) 挂断的来电, 不计入来电量",
 }
 ENDED = ("answered", "abandoned", "timeout")
 
 
-def ratio(part: int, whole: int) -> float | None:
+def ratio(part: float, whole: float) -> float | None:
     """A rate to four places; none for an empty period (never 0/0)."""
     return round(part / whole, 4) if whole else None
 
@@ -51,9 +52,12 @@ class Figures:
     waits: list[float] = field(default_factory=list)  # answered calls' waits
     handled: list[float] = field(default_factory=list)  # talk + wrap-up of ended answered calls
     longest_wait_s: float = 0.0
+    menu_hangups: int = 0
 
     def add(self, outcome: str, wait_s: float | None, talk_s: float | None, target_s: float,
             short_s: float, wrapup_s: float) -> None:  # fmt: skip
+        if outcome == "menu":
+            self.menu_hangups += 1
         if outcome not in ENDED:
             return
         self.offered += 1
@@ -85,7 +89,7 @@ class Figures:
             "connect_rate": ratio(self.answered, counted),
             "abandon_rate": ratio(self.abandoned, self.offered),
             "asa_s": mean(self.waits), "aht_s": mean(self.handled),
-            "longest_wait_s": self.longest_wait_s,
+            "longest_wait_s": self.longest_wait_s, "menu_hangups": self.menu_hangups,
         }  # fmt: skip
 
 
@@ -138,6 +142,6 @@ def call_figures(db_session: Session, start: dt.datetime, end: dt.datetime, rule
         "start": start.isoformat(), "end": end.isoformat(), "group": group,
         "formulas": rules.formulas(),
         "rows": [{"bucket": b, "queue": q, **f.as_dict()} for (b, q), f in sorted(rows.items())
-                 if f.offered],
+                 if f.offered or f.menu_hangups],
         "total": total.as_dict(),
     }  # fmt: skip

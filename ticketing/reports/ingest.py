@@ -173,7 +173,8 @@ def apply(db_session: Session, entry: Entry,
     """One event onto the call's stay in its queue (queue_log's fields:
     ENTERQUEUE url|callerid|position; CONNECT holdtime|bridged|ringtime;
     ABANDON / EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime;
-    EXITWITHKEY key|position|origposition|waittime; COMPLETECALLER /
+    EXITWITHKEY key|position|origposition|waittime; IVRHANGUP (ours)
+    hotline|waited|path; COMPLETECALLER /
     COMPLETEAGENT holdtime|calltime|origposition; TRANSFER
     extension|context|holdtime|calltime|origposition)."""
     stays = {} if stays is None else stays
@@ -183,6 +184,9 @@ def apply(db_session: Session, entry: Entry,
                             entered_at=entry.at, outcome="waiting", agent="")  # fmt: skip
         db_session.add(entered)
         stays[(entry.call_id, entry.queue)] = entered
+        return
+    if entry.event == "IVRHANGUP":
+        _menu_hangup(db_session, entry)
         return
     if entry.event not in ENDS and entry.event != "CONNECT" and entry.event not in COMPLETE:
         return  # stored; not part of a call's stay (pauses, members, ring-no-answer)
@@ -198,6 +202,18 @@ def apply(db_session: Session, entry: Entry,
     elif entry.event in COMPLETE:
         stay.talk_s = _number(entry.data, 3 if entry.event == "TRANSFER" else 1)
         stay.ended_at = entry.at
+
+
+def _menu_hangup(db_session: Session, entry: Entry) -> None:
+    """A call that ended out of the queue (written by the hotline's h
+    extension: hotline|waited|path): a stay of its own, outcome `menu`, at
+    the moment of the hang-up (the call's queue stay, if it had one, began
+    in the same second as its answer)."""
+    hotline = entry.data[0] if entry.data and entry.data[0].isdigit() else ""
+    waited = max(_number(entry.data, 1) or 0.0, 0.0)
+    db_session.add(QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
+                             entered_at=entry.at, outcome="menu", wait_s=waited, agent="",
+                             ended_at=entry.at))  # fmt: skip
 
 
 def ingest(sessions: sessionmaker[Session], paths: list[Path]) -> Taken:

@@ -53,7 +53,7 @@ class QueueCall(Base):
     queue: Mapped[str] = mapped_column(String(32))
     hotline: Mapped[str] = mapped_column(String(16), default="")
     entered_at: Mapped[datetime] = mapped_column(index=True)
-    # waiting | answered | abandoned | timeout | key
+    # waiting | answered | abandoned | timeout | key | menu (hung up out of the queue)
     outcome: Mapped[str] = mapped_column(String(12), default="waiting")
     wait_s: Mapped[float | None] = mapped_column(Float)
     agent: Mapped[str] = mapped_column(String(64), default="")

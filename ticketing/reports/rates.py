@@ -1,4 +1,4 @@
-"""三率 per unit or subject, and the missed-call callbacks, from the work-order
+"""三率 per unit, subject or area (areas.py), and the missed-call callbacks, from the work-order
 service's own records (the order event log, the callback tasks, the missed
 calls). Every definition is stated in FORMULAS and answered with the figures.
 
@@ -25,6 +25,8 @@ from ticketing.callbacks.models import CallbackTask
 from ticketing.missed.models import MissedCall
 from ticketing.orders.models import OrderEvent, WorkOrder
 from ticketing.orgs.models import Unit
+from ticketing.reports.areas import FORMULA as AREA_FORMULA
+from ticketing.reports.areas import Areas
 from ticketing.reports.calls import ratio
 
 FORMULAS = {
@@ -33,6 +35,7 @@ FORMULAS = {
     "satisfaction_rate": "满意率 = (满意 + 基本满意) ÷ 期间内有评价的回访数",
     "called_back_share": "未接来电回拨率 = 已回拨的未接来电 ÷ 期间内的未接来电",
     "callback_minutes": "回拨用时 = 回拨完成时间 − 未接来电时间 (分钟, 中位数与平均数)",
+    "area": AREA_FORMULA,
 }
 
 
@@ -54,17 +57,22 @@ class Rates:
 
 def three_rates(db_session: Session, start: dt.datetime, end: dt.datetime, by: str,
                 response_h: float, unit_id: int | None = None) -> dict:  # fmt: skip
-    """Per unit (every unit, also one with no orders: zeros, no rates) or
-    per subject; `unit_id` keeps one unit's rows only (a unit handler's)."""
+    """Per unit (every unit, also one with no orders: zeros, no rates), per
+    subject or per area; `unit_id` keeps one unit's rows only (a unit handler's)."""
     rows: dict[str, Rates] = defaultdict(Rates)
     names: dict[int, str] = {u.id: u.name for u in db_session.scalars(select(Unit))}
     subject_of = dict(db_session.execute(select(WorkOrder.id, WorkOrder.subject_code)).all())
+    address_of = (dict(db_session.execute(select(WorkOrder.id, WorkOrder.address)).all())
+                  if by == "area" else {})  # fmt: skip
+    areas = Areas(db_session) if by == "area" else None
 
     def key(order_id: int, unit: int | None) -> str | None:
         if unit_id is not None and unit != unit_id:
             return None
         if by == "unit":
             return names.get(unit, "未派遣") if unit else "未派遣"
+        if areas is not None:
+            return areas.of(address_of.get(order_id), unit)
         return subject_of.get(order_id) or "未分类"
 
     if by == "unit":

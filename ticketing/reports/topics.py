@@ -1,4 +1,4 @@
-"""Hot topics: the day's work orders per subject, against the same weekday
+"""Hot topics: the day's work orders per subject (and per area), against the same weekday
 of the four weeks before, with the surge alarm of surge.py and the words
 behind each surge."""
 
@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketing.orders.models import WorkOrder
+from ticketing.reports.areas import FORMULA as AREA_FORMULA
+from ticketing.reports.areas import Areas
 from ticketing.reports.surge import ALPHA, FLOOR, MIN_COUNT, WEEKS, baseline, keywords, surges_on
 
 
@@ -20,10 +22,16 @@ def hot_topics(db_session: Session, day: dt.date, timezone: str) -> dict:
     first = dt.datetime.combine(day - dt.timedelta(weeks=WEEKS), dt.time(), zone)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
     counts: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
-    rows = db_session.execute(select(WorkOrder.subject_code, WorkOrder.created_at).where(
-        WorkOrder.created_at >= first, WorkOrder.created_at < end))  # fmt: skip
-    for subject, created_at in rows:
-        counts[subject or "未分类"][created_at.astimezone(zone).date()] += 1
+    rows = db_session.execute(
+        select(WorkOrder.subject_code, WorkOrder.created_at, WorkOrder.address, WorkOrder.unit_id)
+        .where(WorkOrder.created_at >= first, WorkOrder.created_at < end))  # fmt: skip
+    areas = Areas(db_session)
+    per_area: dict[str, int] = defaultdict(int)
+    for subject, created_at, address, unit_id in rows:
+        local = created_at.astimezone(zone).date()
+        counts[subject or "未分类"][local] += 1
+        if local == day:
+            per_area[areas.of(address, unit_id)] += 1
     surges = surges_on(day, counts)
     start = dt.datetime.combine(day, dt.time(), zone)
     found = []
@@ -43,4 +51,7 @@ def hot_topics(db_session: Session, day: dt.date, timezone: str) -> dict:
                  f" 计算的泊松上尾概率 < {ALPHA:g} 即为激增"),
         "subjects": [{"subject": k, "count": c, "baseline": b} for k, c, b in subjects if c],
         "surges": found,
+        "areas": [{"area": k, "count": c}
+                  for k, c in sorted(per_area.items(), key=lambda item: -item[1])],
+        "area_rule": AREA_FORMULA,
     }  # fmt: skip

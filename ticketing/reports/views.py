@@ -14,6 +14,7 @@ from ticketing.errors import Invalid
 from ticketing.reports import exports
 from ticketing.reports.calls import Rules, call_figures
 from ticketing.reports.rates import formulas, missed_callbacks, sos_figures, three_rates
+from ticketing.reports.seats import seat_figures
 from ticketing.reports.staffing import half_hours
 from ticketing.reports.topics import hot_topics
 from yht.shifts import ShiftPlan
@@ -72,8 +73,8 @@ def calls_pdf(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end:
 
 @router.get("/orders")
 def orders(db_session: DbSession, actor: OrderReader, ctx: Ctx, start: Start, end: End,
-           by: Literal["unit", "subject"] = "unit") -> dict:  # fmt: skip
-    """三率 (响应率, 办结率, 满意率) per unit or subject, and the missed-call
+           by: Literal["unit", "subject", "area"] = "unit") -> dict:  # fmt: skip
+    """三率 (响应率, 办结率, 满意率) per unit, subject or area (街道), and the missed-call
     callbacks, for the period; every definition in `formulas`. A unit handler
     gets their own unit's row only."""
     begin, finish = _period(ctx, start, end)
@@ -84,6 +85,15 @@ def orders(db_session: DbSession, actor: OrderReader, ctx: Ctx, start: Start, en
     if own is None:
         body["missed_calls"] = missed_callbacks(db_session, begin, finish)
     return body
+
+
+@router.get("/seats")
+def seats(db_session: DbSession, actor: Reader, ctx: Ctx, start: Start, end: End) -> dict:
+    """Per seat: calls answered, talk and handle time, logged-in and paused
+    time, and the occupancy (handle time over the time it was available)."""
+    begin, finish = _period(ctx, start, end)
+    return {"start": begin.isoformat(), "end": finish.isoformat(),
+            **seat_figures(db_session, begin, finish, ctx.settings.wrapup_s)}  # fmt: skip
 
 
 @router.get("/staffing")

@@ -375,8 +375,11 @@ def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
     assert today in browser.find_element(By.ID, "period").text
     # the seat that took the call, with its occupancy (logged in 2 minutes ago)
-    seat = until(browser, lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "#seats tr")
-                                     if r.text.startswith("agent1004")], 10, "the seat's row")  # fmt: skip
+    def seat_rows(d) -> list:
+        return [r for r in d.find_elements(By.CSS_SELECTOR, "#seats tr")
+                if r.text.startswith("agent1004")]  # fmt: skip
+
+    seat = until(browser, seat_rows, 10, "the seat's row")
     assert seat[0].text.endswith("%")
     # 三率 by area: the first column is the area
     Select(browser.find_element(By.ID, "rates-by")).select_by_value("area")

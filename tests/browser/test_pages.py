@@ -374,6 +374,7 @@ def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
     assert browser.find_element(By.ID, "period").text.startswith("日报 ")
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
     assert today in browser.find_element(By.ID, "period").text
+
     # the seat that took the call, with its occupancy (logged in 2 minutes ago)
     def seat_rows(d) -> list:
         return [r for r in d.find_elements(By.CSS_SELECTOR, "#seats tr")

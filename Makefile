@@ -5,20 +5,22 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-ECHARTS := .local/npm/node_modules/echarts/dist/echarts.min.js
+NPM_PACKAGES := echarts@6.1.0 alpinejs@3.17.4
+NPM_STAMP := .local/npm/installed-$(shell echo $(NPM_PACKAGES) | sha256sum | cut -c1-12)
 STAMP := .local/setup-$(shell cat pyproject.toml | sha256sum | cut -c1-12).stamp
 APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools postgresql-client \
 	chromium chromium-driver fonts-noto-cjk fonts-wqy-zenhei poppler-utils
 
 .PHONY: setup system-packages asterisk prompts redis postgres run test test-unit test-ticketing test-integration bench lint demo-call demo-sos clean
 
-setup: $(STAMP) prompts asterisk redis $(ECHARTS)
+setup: $(STAMP) prompts asterisk redis $(NPM_STAMP)
 
-# ECharts for the report page, from the npm registry, served by the bridge
-# (no CDN): installed once into .local/npm
-$(ECHARTS):
+# From the npm registry, served by the bridge (no CDN), installed together
+# into .local/npm: ECharts for the report page, Alpine.js for the pages
+$(NPM_STAMP):
 	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
-	npm install --prefix .local/npm --no-save --no-audit --no-fund --silent echarts@6.1.0
+	npm install --prefix .local/npm --no-save --no-audit --no-fund --silent $(NPM_PACKAGES)
+	touch $@
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -66,6 +66,23 @@ class CallControl(AcdCore):
                             variables={cv.OUT_SEAT: agent_id})  # fmt: skip
         return conf
 
+    async def dial(self, agent_id: str, number: str, caller_id: str) -> None:
+        """Click to call (回访, a missed call returned): the seat's own phone
+        rings first; when it answers, the dialplan dials the citizen over the
+        partner trunk under the same rules and caps as every outside call,
+        showing the hotline's number."""
+        self._require_logged_in(agent_id)
+        seat = self.seat(agent_id)
+        if seat.state in (AgentState.talking, AgentState.ringing) or seat.agent_channel:
+            raise CallActionRefused(f"座席 {agent_id} 正在通话, 不能外呼")
+        if not self.outbound.allows(number):
+            raise CallActionRefused(f"不能拨打 {number}")
+        if not caller_id.isdigit():
+            raise CallActionRefused(f"主叫号码不正确: {caller_id}")
+        await ami.originate(self.manager, f"PJSIP/agent{agent_id}", 30,
+                            caller_id=f'"{caller_id}" <{caller_id}>', context="yht-outbound",
+                            exten=number, variables={cv.OUT_SEAT: agent_id})  # fmt: skip
+
     async def spy(self, lead_seat: str, target_seat: str, mode: str) -> None:
         """Ring the shift lead's own phone and, when answered, listen to,
         whisper to or barge into the target seat's call (ChanSpy)."""

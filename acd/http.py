@@ -37,6 +37,11 @@ class PartyIn(BaseModel):
     number: str = Field(min_length=3, max_length=16, pattern=r"^[0-9]+$")
 
 
+class DialIn(BaseModel):
+    number: str = Field(min_length=3, max_length=16, pattern=r"^[0-9]+$")
+    caller_id: str = Field(min_length=3, max_length=12, pattern=r"^[0-9]+$")
+
+
 class SpyIn(BaseModel):
     target: str = Field(pattern=r"^[0-9]{3,6}$")
     mode: str = Field(pattern="^(listen|whisper|barge)$")
@@ -129,6 +134,11 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
     async def party(seat: SeatId, body: PartyIn, user: User) -> dict:
         return await run(runner.acd.add_party, seat, body.number,
                          audit=(user, "party", body.number))  # fmt: skip
+
+    @app.post("/seats/{seat}/dial", dependencies=guard)
+    async def dial(seat: SeatId, body: DialIn, user: User) -> dict:
+        return await run(runner.acd.dial, seat, body.number, body.caller_id,
+                         audit=(user, "dial", body.number))  # fmt: skip
 
     @app.post("/seats/{seat}/spy", dependencies=guard)
     async def spy(seat: SeatId, body: SpyIn, user: User) -> dict:

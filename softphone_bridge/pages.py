@@ -1,4 +1,6 @@
-"""The zh-CN pages (agent desk, seat map, reports) and their scripts, served on the
+"""The zh-CN pages (the entry page, agent desk, seat map, reports, orders,
+callbacks, the lead's ledger, the unit handlers' phone page, administration)
+and their scripts, served on the
 bridge's own port for plain HTTP GETs; websocket upgrades go to the bridge.
 Everything is in the package: no CDN, no fonts or scripts from outside."""
 
@@ -14,10 +16,13 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = {"/desk": "desk.html", "/seatmap": "seatmap.html", "/reports": "reports.html"}
+PAGES = {"/": "index.html", "/desk": "desk.html", "/seatmap": "seatmap.html",
+         "/reports": "reports.html", "/orders": "orders.html", "/callbacks": "callbacks.html",
+         "/ledger": "ledger.html", "/unit": "unit.html", "/admin": "admin.html"}  # fmt: skip
 # scripts installed from the npm registry by `make setup` (never a CDN)
 VENDOR_DIR = Path(__file__).resolve().parent.parent / ".local" / "npm" / "node_modules"
-VENDOR = {"/vendor/echarts.min.js": "echarts/dist/echarts.min.js"}
+VENDOR = {"/vendor/echarts.min.js": "echarts/dist/echarts.min.js",
+          "/vendor/alpine.min.js": "alpinejs/dist/cdn.min.js"}  # fmt: skip
 
 
 def page_server(ticketing_url: str, health: Callable[[], dict] | None = None,
@@ -33,8 +38,6 @@ def page_server(ticketing_url: str, health: Callable[[], dict] | None = None,
         if path == "/metrics" and metrics is not None:
             body, kind = metrics()
             return _response(200, body, kind)
-        if path == "/":
-            return _response(302, b"", "text/plain", extra=[("Location", "/desk")])
         if path in PAGES:
             html = (STATIC / PAGES[path]).read_text(encoding="utf-8")
             body = html.replace("@@TICKETING_URL@@", ticketing_url).encode()
@@ -43,7 +46,7 @@ def page_server(ticketing_url: str, health: Callable[[], dict] | None = None,
             file = VENDOR_DIR / VENDOR[path]
             if file.is_file():
                 return _response(200, file.read_bytes(), "text/javascript; charset=utf-8")
-            message = "图表库未安装: 运行 make setup".encode()
+            message = "前端库未安装: 运行 make setup".encode()
             return _response(404, message, "text/plain; charset=utf-8")
         if path.startswith("/static/"):
             name = path.removeprefix("/static/")

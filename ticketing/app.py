@@ -16,8 +16,10 @@ from sqlalchemy.engine import Engine
 
 from ticketing import errors
 from ticketing.auth.call_actions import router as call_actions_router
+from ticketing.auth.passwords import router as passwords_router
 from ticketing.auth.throttle import LoginThrottle
 from ticketing.auth.views import router as auth_router
+from ticketing.callbacks.dial import router as dial_router
 from ticketing.callbacks.views import router as callbacks_router
 from ticketing.context import Context
 from ticketing.database import make_engine, session_factory, utcnow
@@ -28,8 +30,10 @@ from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router
 from ticketing.metrics import figures as service_figures
 from ticketing.missed.views import router as missed_router
+from ticketing.orders.inbox import router as inbox_router
 from ticketing.orders.views import progress_router
 from ticketing.orders.views import router as orders_router
+from ticketing.orgs.admin import router as orgs_admin_router
 from ticketing.orgs.views import router as orgs_router
 from ticketing.recordings.files import Retention, disk_room
 from ticketing.recordings.views import purge_expired
@@ -97,18 +101,22 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[o.strip() for o in settings.desk_origins.split(",") if o.strip()],
-        allow_methods=["GET", "POST", "PATCH", "PUT"],
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
     )
     for router in (
         auth_router,
         call_actions_router,
+        passwords_router,
         orders_router,
+        inbox_router,
         callbacks_router,
+        dial_router,
         supervision_router,
         intake_router,
         kb_router,
         orgs_router,
+        orgs_admin_router,
         progress_router,
         missed_router,
         recordings_router,

@@ -28,6 +28,9 @@ class TicketingSettings(BaseSettings):
     org_file: Path = DATA_DIR / "organisation.yaml"
     subjects_file: Path = DATA_DIR / "subjects.yaml"
     token_ttl_hours: float = 12.0
+    # the number a citizen sees when the center calls back about a work order
+    # (a missed call is returned from the hotline it came in on)
+    callback_caller_id: str = Field(default="12345", pattern=r"^[0-9]{3,12}$")
     # log-in throttling (limits' notation): attempts per client address, failed
     # attempts per account before it is locked for the rest of the window
     login_attempts_per_address: str = "120/minute"

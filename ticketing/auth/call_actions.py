@@ -28,7 +28,7 @@ class CallActionIn(BaseModel):
     ref: str = Field(pattern=r"^[0-9a-f]{32}$")
     user: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     seat: str = Field(pattern=r"^[0-9]{3,6}$")
-    action: str = Field(pattern="^(hangup|transfer|party|spy_listen|spy_whisper|spy_barge)$")
+    action: str = Field(pattern="^(hangup|transfer|party|dial|spy_listen|spy_whisper|spy_barge)$")
     call_id: str = Field(default="", max_length=64)
     target: str = Field(default="", pattern=r"^[a-z0-9]{0,20}$")
     at: float = Field(gt=0, lt=4_102_444_800)

@@ -29,6 +29,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def verify_password(password: str, password_hash: str) -> bool:
+    return _hasher.verify(password, password_hash)
+
+
+def token_digest(token: str) -> str:
+    return _digest(token)
+
+
 def authenticate(*, db_session: Session, username: str, password: str) -> User | None:
     user = db_session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:

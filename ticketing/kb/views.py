@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from ticketing.auth.roles import Role
 from ticketing.auth.service import Actor, Staff, audit, require
@@ -35,6 +36,19 @@ class ArticleOut(BaseModel):
 
 def _out(article: Article) -> ArticleOut:
     return ArticleOut.model_validate(article, from_attributes=True)
+
+
+@router.get("", response_model=list[ArticleOut])
+def list_articles(
+    db_session: DbSession,
+    actor: Editor,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ArticleOut]:
+    """Every article, last edited first (the administrator's list)."""
+    rows = db_session.scalars(select(Article).order_by(Article.updated_at.desc(), Article.id.desc())
+                              .limit(limit).offset(offset))  # fmt: skip
+    return [_out(a) for a in rows]
 
 
 @router.get("/search", response_model=list[ArticleOut])

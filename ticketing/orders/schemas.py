@@ -73,6 +73,8 @@ class OrderOut(BaseModel):
     overdue: bool
     version: int
     related: list[RelatedOut] = []
+    # what this user may do to the order now (the transition table's answer)
+    actions: list[str] = []
     calls: list[str] = []
     # call id -> what was said (市民: … / 话务员: …), once transcribed
     transcripts: dict[str, str] = {}
@@ -105,6 +107,7 @@ class EventOut(BaseModel):
     id: int
     at: dt.datetime
     actor_id: int | None
+    actor_name: str = ""  # who did it, as the timeline shows it
     action: str
     from_state: State | None
     to_state: State

@@ -18,6 +18,7 @@ from ticketing.auth.service import Actor
 from ticketing.context import Context
 from ticketing.database import utcnow
 from ticketing.errors import NotFound
+from ticketing.orders import workflow
 from ticketing.orders.enums import Channel, OrderType, State, Urgency, Verdict
 from ticketing.orders.models import (
     DailyCounter,
@@ -32,6 +33,7 @@ from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOu
 from ticketing.orgs.models import Subject
 from ticketing.recordings.text import transcript_text
 from ticketing.supervision.policy import due_at
+from yht.phones import canonical
 from yht.privacy import number_key
 
 OPEN_STATES = (State.intake, State.case, State.dispatched, State.processing, State.feedback)
@@ -145,6 +147,10 @@ def list_orders(
     created_to: dt.datetime | None,
     limit: int,
     offset: int,
+    urgency: str | None = None,
+    due_within_h: float | None = None,
+    text: str | None = None,
+    oldest_first: bool = False,
 ) -> tuple[list[WorkOrder], int]:
     query = visible(select(WorkOrder), actor)
     filters = {
@@ -153,6 +159,7 @@ def list_orders(
         WorkOrder.unit_id: unit_id,
         WorkOrder.subject_code: subject_code,
         WorkOrder.channel: channel,
+        WorkOrder.urgency: urgency,
     }
     for column, value in filters.items():
         if value is not None:
@@ -166,9 +173,32 @@ def list_orders(
     if overdue is not None:
         late = (WorkOrder.state.in_(OPEN_STATES)) & (WorkOrder.due_at < utcnow())
         query = query.where(late if overdue else ~late)
+    if due_within_h is not None:  # due soon: open, and its limit ends within the hours
+        soon = utcnow() + dt.timedelta(hours=due_within_h)
+        query = query.where(WorkOrder.state.in_(OPEN_STATES), WorkOrder.due_at >= utcnow(),
+                            WorkOrder.due_at < soon)  # fmt: skip
+    if text:
+        # the caller's number is searched for the center's staff only
+        query = query.where(_matches(ctx, text, actor.role in (Role.agent, Role.shift_lead)))
     total = db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db_session.scalars(query.order_by(WorkOrder.id.desc()).limit(limit).offset(offset))
+    order = (WorkOrder.due_at.asc().nulls_last(), WorkOrder.id) if oldest_first else (
+        WorkOrder.id.desc(),)  # fmt: skip
+    rows = db_session.scalars(query.order_by(*order).limit(limit).offset(offset))
     return list(rows), total
+
+
+def _matches(ctx: Context, text: str, by_number: bool):
+    """The search box: an order number, a caller's number (by its key: the
+    number is not stored in clear for matching), or words of the caller's
+    name, the content or the address."""
+    text = text.strip()
+    like = f"%{text.replace('%', '').replace('_', '')}%"
+    found = [WorkOrder.number == text, WorkOrder.caller_name.ilike(like),
+             WorkOrder.content.ilike(like), WorkOrder.address.ilike(like)]  # fmt: skip
+    number = canonical(text) if by_number else None
+    if number is not None:
+        found.append(WorkOrder.caller_key == phone_key(ctx, number))
+    return or_(*found)
 
 
 def assisting_units(db_session: Session, order_ids: list[int]) -> dict[int, list[int]]:
@@ -226,6 +256,13 @@ def present(
         merged_into_id=order.merged_into_id,
         overdue=bool(order.due_at and order.state in OPEN_STATES and order.due_at < utcnow()),
         version=order.version,
+        actions=workflow.allowed(
+            state=State(order.state),
+            role=actor.role,
+            order_type=OrderType(order.type),
+            actor_unit=actor.unit_id,
+            main_unit=order.unit_id,
+        ),
     )
     if detail:
         out.related = related_of(db_session, order.id)

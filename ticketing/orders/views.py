@@ -11,13 +11,14 @@ from fastapi import Path as FastApiPath
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from ticketing.auth.models import User
 from ticketing.auth.roles import Role, text_for
 from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.errors import Forbidden, Invalid, NotFound
 from ticketing.orders import flows, service
-from ticketing.orders.enums import Channel, OrderType, State
+from ticketing.orders.enums import Channel, OrderType, State, Urgency
 from ticketing.orders.models import Attachment, OrderCall, ReassignRequest, WorkOrder
 from ticketing.orders.once import body_hash, create_once
 from ticketing.orders.schemas import (
@@ -87,9 +88,19 @@ def list_orders(
     overdue: bool | None = None,
     created_from: dt.datetime | None = None,
     created_to: dt.datetime | None = None,
+    urgency: Urgency | None = None,
+    due_within_h: Annotated[float | None, Query(gt=0, le=24 * 60)] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="工单号、来电号码、姓名、内容或地址"),
+    ] = None,
+    sort: Annotated[str, Query(pattern="^(newest|due)$")] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OrderPage:
+    """Orders this user may see, newest first (or `sort=due`: the nearest
+    time limit first), with filters; `q` searches the number, the caller's
+    number (center staff only) or name, the content and the address."""
     if caller_phone and actor.role not in (Role.agent, Role.shift_lead):
         raise Forbidden("按来电号码查询仅限中心话务员和值班长")
     for moment in (created_from, created_to):
@@ -110,6 +121,10 @@ def list_orders(
         created_to=created_to,
         limit=limit,
         offset=offset,
+        urgency=urgency,
+        due_within_h=due_within_h,
+        text=q,
+        oldest_first=sort == "due",
     )
     audit(db_session, actor, "list", "orders", f"state={state} unit={unit_id} n={len(orders)}")
     items = service.present_many(db_session, orders, actor)
@@ -137,10 +152,17 @@ def update_order(
 def order_events(order_id: PathId, db_session: DbSession, actor: Staff) -> list[EventOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     events = service.events_of(db_session, order_id)
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    names = dict(
+        db_session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    )
     audit(db_session, actor, "read_events", f"order:{order_id}")
     return [
         EventOut.model_validate(e, from_attributes=True).model_copy(
-            update={"note": text_for(actor.role, e.note)}
+            update={
+                "note": text_for(actor.role, e.note),
+                "actor_name": names.get(e.actor_id or 0, ""),
+            }
         )
         for e in events
     ]
@@ -284,6 +306,19 @@ def attachments(order_id: PathId, db_session: DbSession, actor: Staff) -> list[A
     rows = db_session.scalars(select(Attachment).where(Attachment.order_id == order_id))
     audit(db_session, actor, "read_attachments", f"order:{order_id}")
     return [AttachmentOut.model_validate(a, from_attributes=True) for a in rows]
+
+
+@router.get("/{order_id}/attachments/{attachment_id}", response_class=Response)
+def attachment(order_id: PathId, attachment_id: PathId, db_session: DbSession,
+               actor: Staff) -> Response:  # fmt: skip
+    """One attachment's file, for whoever may see the order."""
+    service.get_order(db_session=db_session, order_id=order_id, actor=actor)
+    item = db_session.get(Attachment, attachment_id)
+    if item is None or item.order_id != order_id:
+        raise NotFound(f"附件不存在: {attachment_id}")
+    audit(db_session, actor, "read_attachment", f"order:{order_id}", str(attachment_id))
+    return Response(item.data, media_type=item.content_type,
+                    headers={"Content-Disposition": "attachment"})  # fmt: skip
 
 
 class ProgressOut(BaseModel):

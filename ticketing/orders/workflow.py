@@ -93,3 +93,28 @@ def check(
     if action == "answer_on_spot" and order_type != OrderType.consultation:
         raise TransitionRefused("只有咨询类工单可以即时办结")
     return transition.target
+
+
+def allowed(
+    *,
+    state: State,
+    role: Role,
+    order_type: OrderType,
+    actor_unit: int | None,
+    main_unit: int | None,
+) -> list[str]:
+    """The actions this user may take on this order now, by this table: the
+    pages show these buttons and no others. `request_reassign` (the owning
+    unit asks the center, 不得退单) and the shift lead's `merge` go with them."""
+    found = []
+    for action in TRANSITIONS:
+        try:
+            check(action, state=state, role=role, order_type=order_type,
+                  actor_unit=actor_unit, main_unit=main_unit)  # fmt: skip
+        except TransitionRefused:
+            continue
+        found.append(action)
+    unit_side = role == Role.unit_handler and actor_unit is not None and actor_unit == main_unit
+    if unit_side and state in (S.dispatched, S.processing):
+        found.append("request_reassign")
+    return found

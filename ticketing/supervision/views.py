@@ -14,7 +14,7 @@ from ticketing.database import DbSession, utcnow
 from ticketing.orders.models import WorkOrder
 from ticketing.supervision import service
 from ticketing.supervision.models import Supervision
-from ticketing.types import PathId
+from ticketing.types import INT_MAX, PathId
 
 router = APIRouter(prefix="/supervision", tags=["supervision 督办"])
 
@@ -38,6 +38,7 @@ def supervision_ledger(
     open_only: bool = True,
     min_level: Annotated[int, Query(ge=0, le=10)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    order_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
 ) -> list[SupervisionOut]:
     """督办台账: open items first by level. A unit handler sees its own unit's."""
     query = (
@@ -47,6 +48,8 @@ def supervision_ledger(
     )
     if open_only:
         query = query.where(Supervision.resolved_at.is_(None))
+    if order_id is not None:
+        query = query.where(Supervision.order_id == order_id)
     if actor.role == Role.unit_handler:
         query = query.where(WorkOrder.unit_id == actor.unit_id)
     rows = db_session.execute(

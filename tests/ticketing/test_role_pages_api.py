@@ -20,10 +20,14 @@ def test_each_user_gets_the_actions_the_transition_table_allows_them(api: Api):
     assert "merge" in api.get("lead", f"/orders/{order['id']}").json()["actions"]
     dispatched = api.to_state(order, "dispatched")
     assert api.get("urban", f"/orders/{order['id']}").json()["actions"] == [
-        "accept", "request_reassign"]  # fmt: skip
+        "accept",
+        "request_reassign",
+    ]
     assert "accept" not in api.get("agent", f"/orders/{order['id']}").json()["actions"]
     assert set(api.get("lead", f"/orders/{dispatched['id']}").json()["actions"]) == {
-        "reassign", "merge"}  # fmt: skip
+        "reassign",
+        "merge",
+    }
     consultation = api.new_order(type="consultation")
     assert "answer_on_spot" in api.get("agent", f"/orders/{consultation['id']}").json()["actions"]
     # the list carries them too
@@ -32,10 +36,15 @@ def test_each_user_gets_the_actions_the_transition_table_allows_them(api: Api):
 
 
 def test_the_order_list_searches_and_filters_as_the_desk_needs(api: Api, app):
-    first = api.new_order(content="楼道灯坏了", caller={"phone": "13900139001",
-                                                       "address": "和平社区8号楼", "name": "王芳"})  # fmt: skip
-    api.new_order(content="暖气不热", urgency="urgent",
-                  caller={"phone": "13900139002", "address": "幸福路1号"})  # fmt: skip
+    first = api.new_order(
+        content="楼道灯坏了",
+        caller={"phone": "13900139001", "address": "和平社区8号楼", "name": "王芳"},
+    )
+    api.new_order(
+        content="暖气不热",
+        urgency="urgent",
+        caller={"phone": "13900139002", "address": "幸福路1号"},
+    )
 
     def numbers(user: str = "agent", **params) -> list[str]:
         answer = api.get(user, "/orders", params=params)
@@ -50,9 +59,10 @@ def test_the_order_list_searches_and_filters_as_the_desk_needs(api: Api, app):
     assert len(numbers(urgency="urgent")) == 1
     # due soon: an open order whose limit ends within the hours given
     with app.state.sessions.begin() as db_session:
-        db_session.execute(sa.text("UPDATE work_orders SET due_at = :due WHERE id = :id"),
-                           {"due": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
-                            "id": first["id"]})  # fmt: skip
+        db_session.execute(
+            sa.text("UPDATE work_orders SET due_at = :due WHERE id = :id"),
+            {"due": dt.datetime.now(dt.UTC) + dt.timedelta(hours=2), "id": first["id"]},
+        )
     assert numbers(due_within_h=4) == [first["number"]]
     assert numbers(due_within_h=1) == []
     # a unit handler's search does not match callers' numbers (masked for them)
@@ -64,15 +74,26 @@ def test_the_order_list_searches_and_filters_as_the_desk_needs(api: Api, app):
 
 def test_the_shift_lead_decides_reassign_requests_from_one_inbox(api: Api):
     order = api.to_state(api.new_order(), "processing")
-    asked = api.post("urban", f"/orders/{order['id']}/reassign-requests",
-                     json={"reason": "不属于本单位职责"})  # fmt: skip
+    asked = api.post(
+        "urban", f"/orders/{order['id']}/reassign-requests", json={"reason": "不属于本单位职责"}
+    )
     assert asked.status_code == 201, asked.text
     [item] = api.get("lead", "/reassign-requests").json()
     assert (item["order_number"], item["reason"], item["status"]) == (
-        order["number"], "不属于本单位职责", "pending")  # fmt: skip
-    decided = api.post("lead", f"/orders/{order['id']}/reassign-requests/{item['id']}/decision",
-                       json={"approve": True, "version": item["order_version"],
-                             "unit_id": api.units["dept-water"], "note": "改派水务"})  # fmt: skip
+        order["number"],
+        "不属于本单位职责",
+        "pending",
+    )
+    decided = api.post(
+        "lead",
+        f"/orders/{order['id']}/reassign-requests/{item['id']}/decision",
+        json={
+            "approve": True,
+            "version": item["order_version"],
+            "unit_id": api.units["dept-water"],
+            "note": "改派水务",
+        },
+    )
     assert decided.status_code == 200, decided.text
     assert api.get("lead", "/reassign-requests").json() == []
     assert api.get("agent", "/reassign-requests").status_code == 403
@@ -94,8 +115,11 @@ def test_a_callback_dials_the_citizen_with_the_hotline_number(api: Api):
 
 def test_users_change_their_own_password_and_admins_reset_one(api: Api):
     name = f"pw{uuid.uuid4().hex[:8]}"
-    created = api.post("admin", "/users", json={"username": name, "display_name": "临时",
-                                                 "role": "agent", "password": PASSWORD})  # fmt: skip
+    created = api.post(
+        "admin",
+        "/users",
+        json={"username": name, "display_name": "临时", "role": "agent", "password": PASSWORD},
+    )
     assert created.status_code == 201, created.text
 
     def log_in(password: str):
@@ -103,14 +127,21 @@ def test_users_change_their_own_password_and_admins_reset_one(api: Api):
 
     first, second = log_in(PASSWORD).json()["access_token"], log_in(PASSWORD).json()["access_token"]
     mine = {"Authorization": f"Bearer {first}"}
-    wrong = api.client.post("/auth/password", headers=mine,
-                            json={"old_password": "not-it-at-all", "new_password": "x" * 12})  # fmt: skip
+    wrong = api.client.post(
+        "/auth/password",
+        headers=mine,
+        json={"old_password": "not-it-at-all", "new_password": "x" * 12},
+    )
     assert wrong.status_code == 401
-    short = api.client.post("/auth/password", headers=mine,
-                            json={"old_password": PASSWORD, "new_password": "short"})  # fmt: skip
+    short = api.client.post(
+        "/auth/password", headers=mine, json={"old_password": PASSWORD, "new_password": "short"}
+    )
     assert short.status_code == 422
-    changed = api.client.post("/auth/password", headers=mine,
-                              json={"old_password": PASSWORD, "new_password": "新的密码-2026-11"})  # fmt: skip
+    changed = api.client.post(
+        "/auth/password",
+        headers=mine,
+        json={"old_password": PASSWORD, "new_password": "新的密码-2026-11"},
+    )
     assert changed.status_code == 204
     assert log_in(PASSWORD).status_code == 401 and log_in("新的密码-2026-11").status_code == 200
     # this session goes on; the other one ended
@@ -123,18 +154,29 @@ def test_users_change_their_own_password_and_admins_reset_one(api: Api):
     assert reset.status_code == 204
     assert api.client.get("/auth/me", headers=mine).status_code == 401  # every session ended
     assert log_in("管理员重置-123456").status_code == 200
-    assert api.post("agent", f"/users/{user_id}/password",
-                    json={"password": "x" * 12}).status_code == 403  # fmt: skip
+    assert (
+        api.post("agent", f"/users/{user_id}/password", json={"password": "x" * 12}).status_code
+        == 403
+    )
 
 
 def test_admins_grow_the_organisation_tree_and_the_subjects(api: Api):
     code = f"cm-new{uuid.uuid4().hex[:6]}"
     street = api.units["st-dongcheng"]
-    unit = api.post("admin", "/units", json={"code": code, "name": "新建社区", "kind": "community",
-                                             "parent_id": street})  # fmt: skip
+    unit = api.post(
+        "admin",
+        "/units",
+        json={"code": code, "name": "新建社区", "kind": "community", "parent_id": street},
+    )
     assert unit.status_code == 201, unit.text
-    assert api.post("admin", "/units", json={"code": code, "name": "重复", "kind": "community",
-                                             "parent_id": street}).status_code == 409  # fmt: skip
+    assert (
+        api.post(
+            "admin",
+            "/units",
+            json={"code": code, "name": "重复", "kind": "community", "parent_id": street},
+        ).status_code
+        == 409
+    )
     moved = api.patch("admin", f"/units/{unit.json()['id']}", json={"name": "新建社区二"})
     assert moved.json()["name"] == "新建社区二" and moved.json()["parent_id"] == street
     loop = api.patch("admin", f"/units/{street}", json={"parent_id": unit.json()["id"]})
@@ -151,16 +193,21 @@ def test_admins_grow_the_organisation_tree_and_the_subjects(api: Api):
 
 
 def test_duplicate_candidates_stand_side_by_side_until_merged(api: Api):
-    first = api.new_order(content="小区门口路灯不亮", caller={"phone": "13700137001",
-                                                               "address": "安宁社区1号"})  # fmt: skip
-    second = api.new_order(content="门口的路灯又坏了", caller={"phone": "13700137001",
-                                                               "address": "安宁社区1号"})  # fmt: skip
+    first = api.new_order(
+        content="小区门口路灯不亮", caller={"phone": "13700137001", "address": "安宁社区1号"}
+    )
+    second = api.new_order(
+        content="门口的路灯又坏了", caller={"phone": "13700137001", "address": "安宁社区1号"}
+    )
     [pair] = api.get("lead", "/duplicate-candidates").json()
     assert (pair["order"]["id"], pair["other"]["id"]) == (second["id"], first["id"])
     assert pair["reasons"] == ["same_address", "same_caller"]
     assert pair["order"]["content"] == "门口的路灯又坏了"
-    merged = api.post("lead", f"/orders/{second['id']}/merge",
-                      json={"into_order_id": first["id"], "version": pair["order"]["version"]})  # fmt: skip
+    merged = api.post(
+        "lead",
+        f"/orders/{second['id']}/merge",
+        json={"into_order_id": first["id"], "version": pair["order"]["version"]},
+    )
     assert merged.status_code == 200, merged.text
     assert api.get("lead", "/duplicate-candidates").json() == []
     assert api.get("agent", "/duplicate-candidates").status_code == 403

@@ -30,11 +30,12 @@ SERVICES = {
     "live captions": "recordings.captions",
     "queue_log ingestion": "ticketing.reports.ingest",
 }
-DEMO_USERS = [
+DEMO_USERS = [  # username, name, role, seat or unit code
     ("agent1001", "话务员1001", "agent", "1001"),
     ("agent1002", "话务员1002", "agent", "1002"),
     ("lead", "值班长", "shift_lead", None),
     ("leader", "中心领导", "leader", None),
+    ("urban", "城管委承办人", "unit_handler", "dept-urban"),
 ]
 
 
@@ -50,10 +51,13 @@ def demo_users(api: TicketingSettings) -> None:
     admin = {"username": "admin", "password": secrets.get("YHT_TICKETING_ADMIN_PASSWORD")}
     token = httpx.post(f"{base}/auth/token", json=admin).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    for username, name, role, seat in DEMO_USERS:
+    units = {u["code"]: u["id"] for u in httpx.get(f"{base}/units", headers=headers).json()}
+    for username, name, role, where in DEMO_USERS:
+        unit = units.get(where or "") if role == "unit_handler" else None
+        seat = where if role != "unit_handler" else None
         httpx.post(f"{base}/users", headers=headers, json={
             "username": username, "display_name": name, "role": role, "seat": seat,
-            "password": secrets.get("YHT_DEMO_PASSWORD")})  # fmt: skip
+            "unit_id": unit, "password": secrets.get("YHT_DEMO_PASSWORD")})  # fmt: skip
     # one registered elder for `make demo-sos` (409 when already there)
     httpx.post(f"{base}/elders", headers=headers, json=DEMO_ELDER)
 
@@ -106,10 +110,10 @@ def main() -> int:
         f"  Asterisk log     {pbx.log_file}\n"
         f"  transcription    python -m recordings.worker (model {env['YHT_ASR_MODEL_DIR']})\n"
         f"  live captions    AudioSocket 127.0.0.1:8095, health http://127.0.0.1:8096/health\n"
-        f"  agent desk       http://127.0.0.1:8092/desk      seat map  http://127.0.0.1:8092/seatmap\n"
-        f"  reports          http://127.0.0.1:8092/reports   (user leader)\n"
-        f"                   users agent1001 (seat 1001), agent1002, lead, leader; password"
-        f" YHT_DEMO_PASSWORD in .local/secrets.env\n"
+        f"  pages            http://127.0.0.1:8092/   log in; each role lands on its own page\n"
+        f"                   users agent1001 (seat 1001), agent1002, lead, leader, urban (a unit"
+        f" handler), admin;\n                   password YHT_DEMO_PASSWORD in .local/secrets.env"
+        f" (admin: YHT_TICKETING_ADMIN_PASSWORD)\n"
         "Try a call: make demo-call     an SOS call: make demo-sos     Stop: Ctrl-C\n",
         flush=True,
     )

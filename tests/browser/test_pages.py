@@ -7,68 +7,23 @@ calls are listed on the desk and marked called back."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from testkit.services import TEST_PORTS
+from testkit.browser import artefacts, log_in, until
 from testkit.sipp import place_call
 from tests.integration.test_call_path import new_caller
 
 pytestmark = pytest.mark.browser
 SEAT = "1002"  # first choice for the hotline (acd/data/skills.yaml)
-PAGES = f"http://127.0.0.1:{TEST_PORTS['YHT_BRIDGE_PORT']}"
 SOS_ALARMS = "#alarms li.sos"
-
-
-@pytest.fixture
-def browser():
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.fail("chromium and chromium-driver are missing: run `make setup`")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or ""
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--window-size=1366,768"):  # the desktops centers use  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options,
-                              service=Service(shutil.which("chromedriver")))  # fmt: skip
-    yield driver
-    driver.quit()  # stops chromedriver and the browser it started
-
-
-def artefacts() -> Path:
-    """Where screenshots are kept (test artefacts)."""
-    path = Path(os.environ.get("YHT_ARTEFACTS", "test-artefacts"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def log_in(driver, page: str, username: str, password: str) -> None:
-    driver.get(f"{PAGES}/{page}")
-    driver.find_element(By.NAME, "username").send_keys(username)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "#login button").click()
-
-
-def until(driver, condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition(driver)
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; "
-                         f"console: {driver.get_log('browser')[-5:]}")  # fmt: skip
 
 
 def queued_with(pbx, caller: str, variable: str) -> bool:

@@ -187,3 +187,33 @@ async def test_a_phone_that_drops_off_during_wrap_up_is_still_unpaused():
     await asyncio.sleep(0.2)
     unpause = [a for a in manager.actions if a["Action"] == "QueuePause" and a["Paused"] == "false"]
     assert unpause, "the wrap-up pause was never lifted"
+
+
+async def test_a_callback_rings_the_seat_first_and_only_for_a_free_seat_and_an_allowed_number():
+    acd, manager, _ = sos_controller()
+    with pytest.raises(UnknownSeat):
+        await acd.dial("1003", "13912345678", "12345")  # not logged in
+    await feed(
+        acd,
+        {
+            "Event": "QueueMemberAdded",
+            "Queue": "sos",
+            "Interface": "PJSIP/agent1003",
+            "MemberName": "agent1003",
+            "Paused": "0",
+        },
+    )  # logged in, free
+    for bad_number, bad_id in (("999", "12345"), ("0013912345678", "12345"),
+                               ("13912345678", "12345<sip:x>")):  # fmt: skip
+        with pytest.raises(CallActionRefused):
+            await acd.dial("1003", bad_number, bad_id)
+    await acd.dial("1003", "13912345678", "12345")
+    call = manager.actions[-1]
+    # the seat's own phone is the channel called first; the citizen is the
+    # extension it goes to once answered, under the outbound rules and caps
+    assert (call["Channel"], call["Context"], call["Exten"]) == (
+        "PJSIP/agent1003", "yht-outbound", "13912345678")  # fmt: skip
+    assert call["CallerID"] == '"12345" <12345>' and "YHT_OUT_SEAT=1003" in call["Variable"]
+    await answered_sos_call(acd)  # now on a call: no second one
+    with pytest.raises(CallActionRefused):
+        await acd.dial("1003", "13912345678", "12345")

@@ -1,0 +1,41 @@
+"""Headless Chromium for the page tests: where screenshots go, polling a
+page with a deadline, logging in."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+
+from testkit.services import TEST_PORTS
+
+PAGES = f"http://127.0.0.1:{TEST_PORTS['YHT_BRIDGE_PORT']}"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--window-size=1366,768")  # the desktops centers use  # fmt: skip
+
+
+def artefacts() -> Path:
+    """Where screenshots are kept (test artefacts)."""
+    path = Path(os.environ.get("YHT_ARTEFACTS", "test-artefacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_in(driver, page: str, username: str, password: str) -> None:
+    driver.get(f"{PAGES}/{page}")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "#login button").click()
+
+
+def until(driver, condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition(driver)
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; "
+                         f"console: {driver.get_log('browser')[-5:]}")  # fmt: skip

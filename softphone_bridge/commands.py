@@ -50,14 +50,15 @@ async def seat_command(http: httpx.AsyncClient, settings: BridgeSettings, sessio
         await session.send({"type": "error", "ref": ref, "message": "只有值班长可以监听"})
         return
     fields = COMMAND_FIELDS.get(kind, ())
-    body = {f: message.get(f) for f in fields} if fields else None
+    body: dict | None = {f: message.get(f) for f in fields} if fields else None
     if kind == "dial":
         # the number comes from the work-order service, asked with the
         # user's own token (it checks the role and audits the dial)
-        body = await _dial_target(http, settings, session, message)
-        if isinstance(body, str):
-            await session.send({"type": "error", "ref": ref, "message": body})
+        target = await _dial_target(http, settings, session, message)
+        if isinstance(target, str):
+            await session.send({"type": "error", "ref": ref, "message": target})
             return
+        body = target
     try:
         response = await http.post(
             f"{settings.acd_url}/seats/{session.seat}/{kind}", json=body,

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from testkit.services import TEST_PORTS
@@ -31,11 +32,19 @@ def log_in(driver, page: str, username: str, password: str) -> None:
 
 
 def until(driver, condition, timeout: float, what: str):
+    """Poll `condition(driver)` until it is truthy; an element not there yet
+    or replaced while read (the page re-rendered) counts as not yet."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = condition(driver)
+        try:
+            value = condition(driver)
+        except (NoSuchElementException, StaleElementReferenceException):
+            value = None
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; "
+    shot = artefacts() / f"timeout-{time.strftime('%H%M%S')}.png"
+    driver.save_screenshot(str(shot))  # what the page showed instead
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (screenshot {shot}); "
+                         f"at {driver.current_url}; "
                          f"console: {driver.get_log('browser')[-5:]}")  # fmt: skip

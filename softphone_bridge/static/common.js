@@ -33,9 +33,13 @@ const YHT = {
     };
     ws.onmessage = (event) => onMessage(JSON.parse(event.data));
     ws.onclose = (event) => {
-      if (event.code === 4401 || event.code === 4403) {
+      if (event.code === 4401) {  // no or bad token: log in again
         onStatus("未授权, 请重新登录");
         sessionStorage.removeItem("yht-token");
+        return;
+      }
+      if (event.code === 4403) {  // this user may not use this page (no seat, wrong role)
+        onStatus(event.reason && event.reason !== "refused" ? event.reason : "无权使用此页面 (需要座席)");
         return;
       }
       onStatus("连接中断, 正在重连…");

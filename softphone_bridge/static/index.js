@@ -16,7 +16,7 @@ document.addEventListener("alpine:init", () => {
       try {
         this.me = await App.login(this.username, this.password);
       } catch (error) { this.error = error.message; return; }
-      location.href = this.next() || START[this.me.role] || "/";
+      location.href = this.next() || this.startOf(this.me);
     },
     // back to the page that asked for the log-in, when this role may open it
     next() {
@@ -24,7 +24,8 @@ document.addEventListener("alpine:init", () => {
       const entry = MENU.find(([p]) => p === path);
       return entry && entry[2].includes(this.me.role) ? path : null;
     },
-    startOf: (role) => START[role] || "/",
+    // an agent without a seat phone has no desk: their orders instead
+    startOf: (me) => (me.role === "agent" && !me.seat ? "/orders" : START[me.role]) || "/",
     roleName: (role) => ROLE_NAMES[role] || role,
     async changePassword() {
       try {

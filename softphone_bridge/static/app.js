@@ -27,7 +27,7 @@ const STATE_NAMES = {
 const TYPE_NAMES = { consultation: "咨询", help: "求助", complaint: "投诉", report: "举报", suggestion: "建议", praise: "表扬" };
 const URGENCY_NAMES = { normal: "一般", urgent: "紧急" };
 const ACTION_NAMES = {
-  register: "立案", answer_on_spot: "即时办结", dispatch: "派遣", accept: "签收", feedback: "反馈",
+  intake: "受理", register: "立案", answer_on_spot: "即时办结", dispatch: "派遣", accept: "签收", feedback: "反馈",
   return_for_rework: "退回重办", close: "结案", reassign: "改派", evaluate: "评价", reopen: "重办",
   merge: "并案", request_reassign: "申请改派", create: "受理", update: "修改", supervise: "督办",
 };

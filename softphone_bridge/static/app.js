@@ -149,6 +149,12 @@ const App = {
     const n = Math.abs(hours) >= 48 ? `${Math.round(Math.abs(hours) / 24)} 天` : `${Math.max(1, Math.round(Math.abs(hours)))} 小时`;
     return hours >= 0 ? `还剩 ${n}` : `超期 ${n}`;
   },
+  // how long ago: "12 分钟" / "3 小时" / "2 天"
+  since(iso) {
+    const minutes = Math.max(0, (Date.now() - new Date(iso)) / 60e3);
+    if (minutes < 60) return `${Math.round(minutes)} 分钟`;
+    return minutes < 48 * 60 ? `${Math.round(minutes / 60)} 小时` : `${Math.round(minutes / 1440)} 天`;
+  },
   state: (s) => STATE_NAMES[s] || s,
   type: (t) => TYPE_NAMES[t] || t,
   urgency: (u) => URGENCY_NAMES[u] || u,

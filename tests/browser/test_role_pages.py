@@ -236,28 +236,26 @@ def test_an_order_goes_round_the_loop_through_the_pages(
     browser.save_screenshot(str(artefacts() / "orders-closed.png"))
 
 
-def closed_order(ticketing_service, phone: str) -> dict:
-    """An order through the loop to 办结 by the API (the pages' part is the
-    test above): it waits on the callback queue."""
+def accepted_order(ticketing_service, content: str, phone: str | None = None) -> tuple[dict, dict]:
+    """An order registered, dispatched to the urban department and accepted
+    there, by the API (the pages' part is the test above); and the header of
+    the unit handler who accepted it."""
     ids = units(ticketing_service)
     _, agent = user(ticketing_service, "agent")
     _, handler = user(ticketing_service, "unit_handler", unit_id=ids["dept-urban"])
-    _, lead = user(ticketing_service, "shift_lead")
-    order = api(
-        ticketing_service,
-        agent,
-        "POST",
-        "/orders",
-        json={
-            "channel": "phone",
-            "type": "help",
-            "content": "门口井盖松动",
-            "caller": {"phone": phone},
-        },
-    )
+    body = {"channel": "phone", "type": "help", "content": content}
+    if phone:
+        body["caller"] = {"phone": phone}
+    order = api(ticketing_service, agent, "POST", "/orders", json=body)
     order = step(ticketing_service, agent, order, "register")
     order = step(ticketing_service, agent, order, "dispatch", unit_id=ids["dept-urban"])
-    order = step(ticketing_service, handler, order, "accept")
+    return step(ticketing_service, handler, order, "accept"), handler
+
+
+def closed_order(ticketing_service, phone: str) -> dict:
+    """An order through the loop to 办结: it waits on the callback queue."""
+    order, handler = accepted_order(ticketing_service, "门口井盖松动", phone)
+    _, lead = user(ticketing_service, "shift_lead")
     order = step(ticketing_service, handler, order, "feedback", note="已固定井盖")
     return step(ticketing_service, lead, order, "close")
 
@@ -363,19 +361,9 @@ def test_the_shift_lead_sees_the_overdue_order_and_decides_the_reassign_request(
     from ticketing.database import make_engine
 
     ids = units(ticketing_service)
-    _, agent = user(ticketing_service, "agent")
-    _, handler = user(ticketing_service, "unit_handler", unit_id=ids["dept-urban"])
+    order, handler = accepted_order(ticketing_service, "河道有垃圾漂浮")
     lead, _ = user(ticketing_service, "shift_lead")
-    order = api(
-        ticketing_service,
-        agent,
-        "POST",
-        "/orders",
-        json={"channel": "phone", "type": "complaint", "content": "河道有垃圾漂浮"},
-    )
-    order = step(ticketing_service, agent, order, "register")
-    order = step(ticketing_service, agent, order, "dispatch", unit_id=ids["dept-urban"])
-    order = step(ticketing_service, handler, order, "accept")
+    _, agent = user(ticketing_service, "agent")
     api(
         ticketing_service,
         handler,

@@ -39,6 +39,13 @@ DEMO_USERS = [  # username, name, role, seat or unit code
 ]
 
 
+def kept_down(module: str) -> bool:
+    """A service `make run` leaves down when it exits, to try the fail-safe:
+    YHT_RUN_NO_RESTART=acd,agi (modules) or all."""
+    names = {n.strip() for n in os.environ.get("YHT_RUN_NO_RESTART", "").split(",") if n.strip()}
+    return "all" in names or module in names
+
+
 def demo_users(api: TicketingSettings) -> None:
     """Accounts a person can log in with at once (password YHT_DEMO_PASSWORD)."""
     base = f"http://{api.host}:{api.port}"
@@ -130,11 +137,16 @@ def main() -> int:
             if pbx.process is not None and pbx.process.poll() is not None:
                 print("Asterisk exited; stopping", file=sys.stderr)
                 return 1
-            for name, child in children.items():
-                if child.poll() is not None:
-                    print(f"{name} exited; restarting it", file=sys.stderr)
-                    children[name] = subprocess.Popen([sys.executable, "-m", SERVICES[name]],
-                                                      env=env)  # fmt: skip
+            for name, child in list(children.items()):
+                if child.poll() is None:
+                    continue
+                if kept_down(SERVICES[name]):
+                    print(f"{name} exited; not restarted (YHT_RUN_NO_RESTART)", file=sys.stderr)
+                    del children[name]
+                    continue
+                print(f"{name} exited; restarting it", file=sys.stderr)
+                children[name] = subprocess.Popen([sys.executable, "-m", SERVICES[name]],
+                                                  env=env)  # fmt: skip
             time.sleep(0.5)
     finally:
         pbx.stop()

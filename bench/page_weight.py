@@ -68,7 +68,7 @@ def main() -> None:
     missing = [p for p in VENDOR.values() if not (VENDOR_DIR / p).is_file()]
     if missing:
         raise SystemExit(f"not installed: {', '.join(missing)} (run make setup)")
-    base_raw, base_gz, base_n = weigh("/desk")
+    _, base_gz, base_n = weigh("/desk")
     base_s = load_s(base_gz, base_n, kbit_s, rtt_ms)
     print(f"link {kbit_s:g} kbit/s, round trip {rtt_ms:g} ms; baseline /desk")
     print("| page | requests | raw KB | gzip KB | cold load (gzip) | vs /desk |")

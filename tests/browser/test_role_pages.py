@@ -266,7 +266,9 @@ async def test_one_click_rings_the_seat_then_the_citizen_and_the_verdict_is_reco
     order = closed_order(ticketing_service, "13987654321")
     seat_phones(SEAT)
     center()  # the citizen: a sipp party on the partner trunk
-    agent, headers = user(ticketing_service, "agent", seat=SEAT)
+    # the suite's user of seat 1003 (a seat belongs to one user)
+    agent = f"desk{SEAT}"
+    headers = ticketing_service.user(agent, "agent", seat=SEAT)
     fresh_session(browser)
     assert enter(browser, agent) == "/desk"
     until(browser, lambda d: d.find_element(By.ID, "seat-id").text == SEAT, 15, "the desk")

@@ -180,6 +180,7 @@ def place_call(
     scenario: str | None = None,
     voice_ms: int = 0,
     speech: bytes = b"",
+    timeout_s: int = 120,
 ) -> CitizenCall:
     if scenario is not None:
         path = SIPP_DIR / scenario
@@ -187,7 +188,7 @@ def place_call(
         path = citizen_scenario(workdir, dtmf, dtmf_delay_ms, voice_ms, speech)
     args = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(free_port()),
             "-mp", str(free_port()), "-s", number, "-key", "caller", caller,
-            "-d", str(hold_ms), "-m", "1", "-timeout", "120", "-timeout_error", "-nostdin",
+            "-d", str(hold_ms), "-m", "1", "-timeout", str(timeout_s), "-timeout_error", "-nostdin",
             f"127.0.0.1:{sip_port}"]  # fmt: skip
     proc = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return CitizenCall(proc, path)

@@ -174,7 +174,7 @@ def apply(db_session: Session, entry: Entry,
     ENTERQUEUE url|callerid|position; CONNECT holdtime|bridged|ringtime;
     ABANDON / EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime;
     EXITWITHKEY key|position|origposition|waittime; IVRHANGUP (ours)
-    hotline|waited|path; COMPLETECALLER /
+    hotline|waited|path|caller; COMPLETECALLER /
     COMPLETEAGENT holdtime|calltime|origposition; TRANSFER
     extension|context|holdtime|calltime|origposition)."""
     stays = {} if stays is None else stays
@@ -206,7 +206,7 @@ def apply(db_session: Session, entry: Entry,
 
 def _menu_hangup(db_session: Session, entry: Entry) -> None:
     """A call that ended out of the queue (written by the hotline's h
-    extension: hotline|waited|path): a stay of its own, outcome `menu`, at
+    extension: hotline|waited|path|caller): a stay of its own, outcome `menu`, at
     the moment of the hang-up (the call's queue stay, if it had one, began
     in the same second as its answer)."""
     hotline = entry.data[0] if entry.data and entry.data[0].isdigit() else ""

@@ -1,0 +1,351 @@
+"""A hotline day through the real stack, with faults: `make day`.
+
+    python -m bench.day [--calls 2500] [--hours 24] [--compress 48] [--sos 4]
+                        [--faults day|one|none] [--report FILE] [--seed N]
+
+The whole system comes up on ports and data of its own (bench/day/stack.py);
+seat phones (sipp) log in through their desks as the shift plan (or more,
+where Erlang C asks for more) says; callers (sipp) call as the day's
+profile says; agents, units, the shift lead and the callback desk work
+through the same API the pages use; services are killed at scheduled
+moments. Afterwards the account is computed from the system's own records
+(bench/day/account.py) and written as a report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from bench.day import report
+from bench.day.account import account, unfinished
+from bench.day.actors import Api, Desk, Tally, back_office, shift_plan, talk_times
+from bench.day.stack import SEATS, Stack, admin_headers, rss_kb, workdir
+from bench.day.traffic import KEYS, Caller, day_plan
+from testkit.sipp import SippAgent, SippCenter, citizen_scenario, place_call
+
+PASSWORD = "day-password-1"
+FAULTS = {  # when (share of the day), what
+    "day": [
+        (0.12, "agi"),
+        (0.22, "acd"),
+        (0.32, "bridge"),
+        (0.42, "ticketing"),
+        (0.5, "asr"),
+        (0.58, "redis"),
+        (0.66, "postgres"),
+        (0.8, "asterisk"),
+    ],
+    "one": [(0.5, "acd")],
+    "none": [],
+}
+
+
+def seats_by_hour(callers: list[Caller], hours: float) -> list[tuple[float, int]]:
+    """The shift plan (6 seats 08-20, 2 at night), raised to what Erlang C
+    needs for each hour's calls and handle time (80 % in 15 s), at most the
+    seats there are."""
+    from ticketing.reports.staffing import seats_needed
+
+    plan = []
+    for hour in range(int(hours + 0.999)):
+        calls = [c for c in callers if hour * 3600 <= c.at_s < (hour + 1) * 3600 and not c.sos]
+        planned = 6 if 8 <= hour % 24 < 20 else 2
+        handle = (sum(c.talk_s for c in calls) / len(calls) + 10) if calls else 190.0
+        needed = seats_needed(len(calls) / 2, handle).seats if calls else 0  # per half hour
+        plan.append((hour * 3600.0, min(len(SEATS), max(planned, needed))))
+    return plan
+
+
+def prepare(stack: Stack, callers: list[Caller], tally: Tally) -> dict:
+    """The day's people (a desk user per seat, the shift lead, a callback
+    desk, a handler per department and provider) and the registered
+    one-key phones, through the API."""
+    base = stack.ticketing
+    admin = admin_headers(base)
+    units = {u["code"]: u for u in httpx.get(f"{base}/units", headers=admin, timeout=10).json()}
+    category_unit = {c: u["id"] for u in units.values() for c in u["categories"]}
+    category_unit.setdefault("municipal", units["dept-urban"]["id"])
+
+    def user(name: str, role: str, **extra) -> Api:
+        httpx.post(
+            f"{base}/users",
+            headers=admin,
+            timeout=10,
+            json={
+                "username": name,
+                "display_name": name,
+                "role": role,
+                "password": PASSWORD,
+                **extra,
+            },
+        )
+        return Api(base, name, PASSWORD, tally)
+
+    desks_api = {seat: user(f"desk{seat}", "agent", seat=seat) for seat in SEATS}
+    apis = {"lead": user("lead", "shift_lead"), "callbacks": user("callbacks", "agent")}
+    handlers = {
+        u["id"]: user(f"unit-{u['code']}", "unit_handler", unit_id=u["id"])
+        for u in units.values()
+        if u["kind"] in ("department", "provider")
+    }
+    for caller in callers:  # the registered one-key phones
+        if caller.sos and caller.registered:
+            httpx.post(
+                f"{base}/elders",
+                headers=admin,
+                timeout=10,
+                json={
+                    "name": f"老人{caller.number[-4:]}",
+                    "age": 80,
+                    "numbers": [caller.number],
+                    "address": "幸福路 8 号",
+                },
+            )
+    return {
+        "admin": admin,
+        "category_unit": category_unit,
+        "desks_api": desks_api,
+        "apis": apis,
+        "handlers": handlers,
+    }
+
+
+async def the_day(
+    args, stack: Stack, callers: list[Caller], work: Path, tally: Tally, people: dict
+) -> dict:
+    rng = random.Random(args.seed)
+    base = stack.ticketing
+    admin, category_unit = people["admin"], people["category_unit"]
+    desks_api, apis, handlers = people["desks_api"], people["apis"], people["handlers"]
+    center = SippCenter(int(stack.env["YHT_PBX_PARTNER_PORT"]), work)
+    center.start()
+    from scripts.pbx import agent_password
+
+    phones = [
+        SippAgent(seat, agent_password(seat), _free(), stack.pbx.settings.sip_port, work)
+        for seat in SEATS
+    ]
+    for phone in phones:
+        phone.start()
+    talk = talk_times(callers)
+    desks = [
+        Desk(
+            seat,
+            desks_api[seat],
+            stack.bridge_ws,
+            talk,
+            args.compress,
+            category_unit,
+            tally,
+            random.Random(rng.random()),
+        )
+        for seat in SEATS
+    ]
+    stop = asyncio.Event()
+    started = time.monotonic()
+    plan = seats_by_hour(callers, args.hours)
+    rss: dict[str, list[tuple[float, int]]] = {}
+    placed_at: dict[str, float] = {}
+    faults: list[dict] = []
+    restart_window: list[float] = []
+    tasks = [asyncio.create_task(d.run(stop)) for d in desks]
+    tasks.append(asyncio.create_task(shift_plan(desks, plan, args.compress, started, stop)))
+    tasks.append(
+        asyncio.create_task(
+            back_office(apis, handlers, args.compress, tally, rng, stop, every_s=args.office_every)
+        )
+    )
+    tasks.append(asyncio.create_task(_sample(stack, rss, started, stop)))
+    scenarios = _scenarios(work)
+    calls: list = []
+    schedule = sorted(FAULTS[args.faults])
+    length_s = args.hours * 3600 / args.compress
+    print(
+        f"the day: {len(callers)} callers over {args.hours:g} h, compressed {args.compress:g}x:"
+        f" {length_s / 60:.1f} minutes; faults: {', '.join(n for _, n in schedule) or 'none'}",
+        flush=True,
+    )
+    await asyncio.sleep(3)  # the desks log in
+    last_progress = 0.0
+    for caller in callers:
+        due = started + 3 + caller.at_s / args.compress
+        while time.monotonic() < due:
+            now = time.monotonic()
+            if schedule and now - started - 3 >= schedule[0][0] * length_s:
+                _, name = schedule.pop(0)
+                faults.append(await _fault(stack, name, started, restart_window))
+            if now - last_progress > 15:
+                last_progress = now
+                _progress(started, args, calls, tally, faults)
+            await asyncio.sleep(min(0.2, max(0.0, due - now)))
+        hold_s = (caller.patience_s + caller.talk_s + (120 if caller.sos else 0)) / args.compress
+        number = ("12345" if caller.registered else "12349") if caller.sos else caller.hotline
+        placed_at[caller.number] = time.monotonic()
+        calls.append(
+            place_call(
+                stack.pbx.settings.sip_port,
+                number,
+                caller.number,
+                work,
+                hold_ms=max(2000, int(hold_s * 1000)),
+                scenario=str(scenarios[(caller.key, caller.speaks)]),
+                timeout_s=int(hold_s + 120),
+            )
+        )
+    while schedule:  # faults scheduled past the last call
+        _, name = schedule.pop(0)
+        faults.append(await _fault(stack, name, started, restart_window))
+    print("all callers placed; waiting for the calls to end", flush=True)
+    deadline = time.monotonic() + max(600, 3 * args.hours * 3600 / args.compress)
+    while any(c.proc.poll() is None for c in calls) and time.monotonic() < deadline:
+        _progress(started, args, calls, tally, faults)
+        await asyncio.sleep(5)
+    for call in calls:
+        if call.proc.poll() is None:
+            call.stop()
+    print("calls ended; the back office finishes the day, transcription catches up", flush=True)
+    await asyncio.sleep(max(20.0, 4 * args.office_every / args.compress))
+    database = stack.env["YHT_TICKETING_DATABASE_URL"]
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        left = await asyncio.to_thread(unfinished, database)
+        if not left:
+            break
+        print(f"  {left} recordings still being transcribed", flush=True)
+        await asyncio.sleep(10)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for phone in phones:
+        phone.register(expires=0)
+        phone.stop()
+    center.stop()
+    for api in [*desks_api.values(), *apis.values(), *handlers.values()]:
+        await api.close()
+    window = (restart_window[0], restart_window[1]) if len(restart_window) == 2 else None
+    found = account(
+        stack.env["YHT_TICKETING_DATABASE_URL"], base, admin, callers, window, placed_at
+    )
+    exits = Counter(c.proc.returncode for c in calls)
+    return {
+        "account": found,
+        "tally": tally,
+        "faults": faults,
+        "rss": rss,
+        "plan": plan,
+        "sipp_exits": exits,
+        "length_s": time.monotonic() - started,
+    }
+
+
+async def _fault(stack: Stack, name: str, started: float, window: list[float]) -> dict:
+    at = time.monotonic() - started
+    print(f"  fault at {at / 60:.1f} min: {name}", flush=True)
+    if name == "asterisk":
+        window.append(time.monotonic())
+    down = await asyncio.to_thread(stack.kill, name)
+    if name == "asterisk":
+        window.append(time.monotonic())
+    return {"at_s": round(at, 1), "what": name, "down_s": round(down, 1)}
+
+
+async def _sample(stack: Stack, rss: dict, started: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        for name, pid in stack.pids().items():
+            kb = rss_kb(pid)
+            if kb is not None:
+                rss.setdefault(name, []).append((time.monotonic() - started, kb))
+        await asyncio.sleep(5)
+
+
+def _progress(started: float, args, calls: list, tally: Tally, faults: list) -> None:
+    simulated = (time.monotonic() - started) * args.compress
+    up = sum(1 for c in calls if c.proc.poll() is None)
+    print(
+        f"  {simulated / 3600:5.2f} h simulated: {len(calls)} calls placed, {up} on the line,"
+        f" orders written {tally.counts['orders written']}, faults {len(faults)},"
+        f" errors {sum(tally.errors.values())}",
+        flush=True,
+    )
+
+
+def _scenarios(work: Path) -> dict:
+    """One sipp scenario per (key, speaks), made once for every call: a
+    speaking caller says a Korean sentence (espeak-ng; the only model in
+    reach is Korean), a silent one sends a second of silence as a phone does."""
+    said, ulaw = work / "said.wav", work / "said.ul"
+    subprocess.run(
+        ["espeak-ng", "-v", "ko", "-w", str(said), "안녕하세요 도로에 구멍이 있어요"], check=True
+    )
+    subprocess.run(["sox", str(said), "-r", "8000", "-c", "1", "-t", "ul", str(ulaw)], check=True)
+    speech = ulaw.read_bytes()
+    return {
+        (key, speaks): citizen_scenario(
+            work, key, 1500, voice_ms=0 if speaks else 1000, speech=speech if speaks else b""
+        )
+        for key, _ in KEYS
+        for speaks in (False, True)
+    }
+
+
+def _free() -> int:
+    from testkit.waiting import free_port
+
+    return free_port()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.day")
+    parser.add_argument("--calls", type=int, default=2500)
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--compress", type=float, default=48.0)
+    parser.add_argument("--sos", type=int, default=4)
+    parser.add_argument("--faults", choices=sorted(FAULTS), default="day")
+    parser.add_argument(
+        "--office-every",
+        type=float,
+        default=600.0,
+        help="simulated seconds between back-office rounds",
+    )
+    parser.add_argument("--talk-median", type=float, default=180.0, help="simulated seconds")
+    parser.add_argument("--patience-mean", type=float, default=90.0, help="simulated seconds")
+    parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="the account as JSON too")
+    parser.add_argument("--seed", type=int, default=12345)
+    args = parser.parse_args()
+    callers = day_plan(
+        args.calls,
+        args.seed,
+        args.hours,
+        args.sos,
+        talk_median_s=args.talk_median,
+        patience_mean_s=args.patience_mean,
+    )
+    work = workdir()
+    stack = Stack(work, compress=args.compress)
+    print(f"bringing the stack up in {work}", flush=True)
+    try:
+        stack.start()
+        tally = Tally()
+        people = prepare(stack, callers, tally)
+        result = asyncio.run(the_day(args, stack, callers, work, tally, people))
+    finally:
+        stack.stop()
+    text = report.render(args, callers, result)
+    if args.json:
+        args.json.write_text(json.dumps(report.as_json(result), ensure_ascii=False, indent=1))
+    target = args.report or work / "day-report.md"
+    target.write_text(text)
+    print(text)
+    print(f"report written to {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The day's account as a readable report (Markdown): what was offered and
+what became of every call, the work orders, the SOS calls, recordings, the
+center's figures, the faults and memory, each target met or not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bench.common import machine
+from bench.day.account import growth
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value * 100:.1f} %"
+
+
+def render(args, callers: list, result: dict) -> str:
+    a, tally = result["account"], result["tally"]
+    calls = a.reports.get("calls", {})
+    total = calls.get("total", {}) if isinstance(calls, dict) else {}
+    orders = a.reports.get("orders", {})
+    rates = orders.get("total", {}) if isinstance(orders, dict) else {}
+    missed = orders.get("missed_calls", {}) if isinstance(orders, dict) else {}
+    sos_timeout = 15.0
+    sos_ok = [
+        s
+        for s in a.sos
+        if (s["answered_s"] is not None and s["answered_s"] <= sos_timeout + 1)
+        or (s["center_s"] is not None and s["center_s"] <= sos_timeout + 1 + 30)
+    ]
+    targets = [
+        ("15-second answer rate ≥ 95 %", total.get("rate_in_target"), 0.95),
+        ("接通率 ≥ 99 %", total.get("connect_rate"), 0.99),
+        (
+            "missed calls with a callback task = 100 %",
+            None
+            if not (a.outcomes["abandoned"] + a.outcomes["timeout"])
+            else 1 - len(a.missed_without_task) / (a.outcomes["abandoned"] + a.outcomes["timeout"]),
+            1.0,
+        ),
+        (
+            "SOS answered or bridged to 120 in time",
+            len(sos_ok) / len(a.sos) if a.sos else None,
+            1.0,
+        ),
+    ]
+    lines = [
+        "# A hotline day through the real stack",
+        "",
+        f"Command: `python -m bench.day --calls {args.calls} --hours {args.hours:g} "
+        f"--compress {args.compress:g} --sos {args.sos} --faults {args.faults} --seed {args.seed}`",
+        f"Machine: {machine()}. Date: {dt.date.today()}. The day took "
+        f"{result['length_s'] / 60:.1f} minutes; call times are compressed {args.compress:g}x,"
+        f" so the 15-second target is {15 / args.compress:.2f} s of real waiting.",
+        "",
+        "## Every call accounted for (from the system's records)",
+        "",
+        f"- placed: {a.placed} ({sum(1 for c in callers if c.sos)} SOS)",
+        "- outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(a.outcomes.items())),
+        f"- **lost** (in no record): {len(a.lost)}"
+        + (f" — {', '.join(n[-4:] for n in a.lost[:20])}" if a.lost else ""),
+        f"- lost to the Asterisk restart (placed in its window): {len(a.lost_to_restart)}",
+        f"- **answered without a work order**: {len(a.answered_without_order)}",
+        f"- **abandoned without a missed-call task**: {len(a.missed_without_task)}",
+        f"- sipp exit codes: {dict(result['sipp_exits'])}",
+        "",
+        "## The center's figures (the reports API)",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| offered / answered | {total.get('offered')} / {total.get('answered')} |",
+        f"| 15-second answer rate | {_pct(total.get('rate_in_target'))} |",
+        f"| 接通率 | {_pct(total.get('connect_rate'))} |",
+        f"| abandoned (short) | {total.get('abandoned')} ({total.get('short_abandoned')}) |",
+        f"| hung up in the menu | {total.get('menu_hangups')} |",
+        f"| 响应率 / 办结率 / 满意率 | {_pct(rates.get('response_rate'))} / "
+        f"{_pct(rates.get('closure_rate'))} / {_pct(rates.get('satisfaction_rate'))} |",
+        f"| missed calls called back | {_pct(missed.get('called_back_share'))} of "
+        f"{missed.get('missed')} |",
+        "",
+        "## Targets",
+        "",
+        "| target | figure | met |",
+        "|---|---|---|",
+        *[
+            f"| {name} | {_pct(value)} | {'yes' if value is not None and value >= goal else 'no'} |"
+            for name, value, goal in targets
+        ],
+        "",
+        "## Work orders, SOS, recordings",
+        "",
+        "- orders by state: " + ", ".join(f"{k} {v}" for k, v in sorted(a.orders.items())),
+        "- what the actors did: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.counts.items())),
+        "- errors the actors saw (and retried): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(tally.errors.items())) or "none"),
+        "- recordings (status/transcription): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(a.recordings.items())) or "none"),
+        *(
+            [f"- transcription failures: {', '.join(sorted(set(a.recordings_failed))[:5])}"]
+            if a.recordings_failed
+            else []
+        ),
+        "",
+        "| SOS caller | registered | order | answered after | 120 joined after | steps |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| …{s['caller']} | {s['registered']} | {s['order']} | {s['answered_s']} s |"
+            f" {s['center_s']} s | {', '.join(s['steps'])} |"
+            for s in a.sos
+        ],
+        "",
+        "## Faults",
+        "",
+        "| at (min) | what | down (s) |",
+        "|---|---|---|",
+        *[f"| {f['at_s'] / 60:.1f} | {f['what']} | {f['down_s']} |" for f in result["faults"]],
+        "",
+        "## Memory (RSS) per process",
+        "",
+        "| process | after warm-up | at the end | growth |",
+        "|---|---|---|---|",
+    ]
+    for name, samples in sorted(result["rss"].items()):
+        found = growth(samples)
+        if found:
+            lines.append(
+                f"| {name} | {found[0] / 1024:.0f} MB | {found[1] / 1024:.0f} MB |"
+                f" {found[2]:+.1f} % |"
+            )
+    lines += [
+        "",
+        "Shift plan used (simulated hour: seats): "
+        + ", ".join(f"{int(at // 3600)}h:{n}" for at, n in result["plan"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def as_json(result: dict) -> dict:
+    """The account's figures, for a test to assert on."""
+    a = result["account"]
+    calls = a.reports.get("calls", {})
+    total = calls.get("total", {}) if isinstance(calls, dict) else {}
+    return {
+        "placed": a.placed,
+        "outcomes": dict(a.outcomes),
+        "lost": a.lost,
+        "lost_to_restart": a.lost_to_restart,
+        "answered_without_order": a.answered_without_order,
+        "missed_without_task": a.missed_without_task,
+        "sos": a.sos,
+        "recordings": dict(a.recordings),
+        "recordings_failed": a.recordings_failed,
+        "orders": dict(a.orders),
+        "offered": total.get("offered"),
+        "answered": total.get("answered"),
+        "rate_in_target": total.get("rate_in_target"),
+        "connect_rate": total.get("connect_rate"),
+        "faults": result["faults"],
+        "errors": dict(result["tally"].errors),
+        "done": dict(result["tally"].counts),
+    }

@@ -20,6 +20,16 @@ def _iso(timestamp: str) -> str | None:
         return None
 
 
+def _member_of(event: Any) -> str:
+    """MEMBERNAME=agent1002 on the caller's leg -> '1002' ('' when unanswered)."""
+    raw = event.get("ChanVariable") or []
+    for item in [raw] if isinstance(raw, str) else list(raw):
+        name, _, value = item.partition("=")
+        if name == "MEMBERNAME" and value.startswith("agent"):
+            return value.removeprefix("agent")
+    return ""
+
+
 class CallRecordings(AcdCore):
     async def _recording_answered(self, event: Any) -> None:
         """AgentConnect: the recording starts now (MixMonitor b: only what is
@@ -36,6 +46,9 @@ class CallRecordings(AcdCore):
         if not name or context.get(cv.CALL_ID) != call_id:
             return  # not a caller's leg, or a call without a recording
         seat, started = self.recorded.pop(call_id, ("", None))
+        if not seat:  # answered before this process started (a restart): the
+            # seat app_queue names on the caller's channel (setinterfacevar)
+            seat = _member_of(event)
         sos = context.get(cv.CATEGORY) == "sos"
         base = name.removesuffix(".wav")
         item = {

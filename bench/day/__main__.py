@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import stop_on_sigterm
 from bench.day import report
 from bench.day.account import account, unfinished
 from bench.day.actors import Api, Desk, Tally, back_office, shift_plan, talk_times
@@ -59,7 +60,9 @@ def seats_by_hour(callers: list[Caller], hours: float) -> list[tuple[float, int]
         calls = [c for c in callers if hour * 3600 <= c.at_s < (hour + 1) * 3600 and not c.sos]
         planned = 6 if 8 <= hour % 24 < 20 else 2
         handle = (sum(c.talk_s for c in calls) / len(calls) + 10) if calls else 190.0
-        needed = seats_needed(len(calls) / 2, handle).seats if calls else 0  # per half hour
+        span_h = min(1.0, hours - hour)  # a short day's last hour is a part of one
+        per_half_hour = len(calls) / (2 * span_h)
+        needed = seats_needed(per_half_hour, handle).seats if calls else 0
         plan.append((hour * 3600.0, min(len(SEATS), max(planned, needed))))
     return plan
 
@@ -186,7 +189,7 @@ async def the_day(
                 last_progress = now
                 _progress(started, args, calls, tally, faults)
             await asyncio.sleep(min(0.2, max(0.0, due - now)))
-        hold_s = (caller.patience_s + caller.talk_s + (120 if caller.sos else 0)) / args.compress
+        hold_s = (caller.patience_s + caller.talk_s) / args.compress
         number = ("12345" if caller.registered else "12349") if caller.sos else caller.hotline
         placed_at[caller.number] = time.monotonic()
         calls.append(
@@ -279,7 +282,7 @@ def _progress(started: float, args, calls: list, tally: Tally, faults: list) -> 
 def _scenarios(work: Path) -> dict:
     """One sipp scenario per (key, speaks), made once for every call: a
     speaking caller says a Korean sentence (espeak-ng; the only model in
-    reach is Korean), a silent one sends a second of silence as a phone does."""
+    reach is Korean), a silent one a quiet hum, for three minutes at most."""
     said, ulaw = work / "said.wav", work / "said.ul"
     subprocess.run(
         ["espeak-ng", "-v", "ko", "-w", str(said), "안녕하세요 도로에 구멍이 있어요"], check=True
@@ -320,6 +323,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="the account as JSON too")
     parser.add_argument("--seed", type=int, default=12345)
     args = parser.parse_args()
+    stop_on_sigterm()  # a stopped day still takes its stack down
     callers = day_plan(
         args.calls,
         args.seed,

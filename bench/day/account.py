@@ -104,7 +104,7 @@ def account(
             text("SELECT status, asr_status, asr_note FROM recordings")
         ):
             out.recordings[f"{status}/{asr}"] += 1
-            if asr == "failed":
+            if asr in ("failed", "skipped"):
                 out.recordings_failed.append(note or "(no reason given)")
         for state, count in conn.execute(
             text("SELECT state, count(*) FROM work_orders GROUP BY state")

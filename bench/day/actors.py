@@ -63,6 +63,7 @@ class Api:
         self.headers: dict[str, str] = {}
 
     async def call(self, method: str, path: str, **kw) -> httpx.Response | None:
+        extra = kw.pop("headers", {})
         for _ in range(2):
             if not self.headers:
                 try:
@@ -75,7 +76,9 @@ class Api:
                     return None
                 self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
             try:
-                response = await self.client.request(method, path, headers=self.headers, **kw)
+                response = await self.client.request(
+                    method, path, headers={**self.headers, **extra}, **kw
+                )
             except httpx.HTTPError:
                 self.tally.error("api unreachable")
                 return None
@@ -156,6 +159,12 @@ class Desk:
                     logged_in = None  # logged out behind our back (a restart): again
 
     async def _handle(self, call_id: str) -> None:
+        try:
+            await self._answer(call_id)
+        except Exception as error:  # counted in the account, never silent
+            self.tally.error(f"desk: {type(error).__name__}")
+
+    async def _answer(self, call_id: str) -> None:
         pop = self.pops.get(call_id, {})
         caller = pop.get("caller", "")
         self.tally.counts["answered by a desk"] += 1

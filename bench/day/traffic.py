@@ -108,7 +108,7 @@ def day_plan(
                 number=f"137{serial:08d}",
                 hotline="12349",
                 key=None,
-                patience_s=600.0,
+                patience_s=60.0,
                 talk_s=rng.lognormvariate(_ln(talk_median_s), 0.5),
                 speaks=False,
                 sos=True,

@@ -70,6 +70,18 @@ def test_a_call_nobody_answered_has_no_file_and_is_marked(api: Api, spool):
     assert body["status"] == "missing" and body["size_bytes"] == 0
 
 
+def test_a_recording_no_transcription_job_will_come_for_says_why(api: Api, spool):
+    """Found by the day (issue 15): an SOS conference recording (no job: only
+    the mix) and an unanswered call were left pending for ever."""
+    write_wav(spool / f"{BASE}.wav", 2.0)
+    sos = report(api, call_id="9.1", kind="sos", citizen_file=None, agent_file=None).json()
+    unanswered = report(api, call_id="9.2", seat="").json()
+    answered = report(api, call_id="9.3").json()
+    assert (sos["asr_status"], unanswered["asr_status"]) == ("skipped", "skipped")
+    assert "混音" in sos["asr_note"] and "无人接听" in unanswered["asr_note"]
+    assert answered["asr_status"] == "pending"  # its job is on the way
+
+
 def test_only_a_file_name_is_accepted_never_a_path(api: Api, spool):
     for name in ("../etc/passwd", "/tmp/x.wav", "call-1.wav/..", "call-1.mp3"):
         assert report(api, mixed_file=name).status_code == 422, name

@@ -33,7 +33,8 @@ class Recording(Base):
     # recorded | missing (no file: nobody answered) | purged (retention)
     status: Mapped[str] = mapped_column(String(16), default="recorded", index=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    # the transcription: pending | done | failed (with the reason in asr_note);
+    # the transcription: pending | done | failed | skipped (no job comes: an SOS
+    # conference mix, an unanswered call; the reason in asr_note for both);
     # utterances [{speaker, start, end, text, words: [[word, start, end, conf]]}]
     asr_status: Mapped[str] = mapped_column(String(8), default="pending")
     asr_note: Mapped[str] = mapped_column(Text, default="")

@@ -76,6 +76,10 @@ def report(body: RecordingIn, response: Response, db_session: DbSession, actor: 
             item.size_bytes, item.sha256, item.duration_s = (
                 facts.size_bytes, facts.sha256, facts.duration_s,
             )  # fmt: skip
+        if body.kind == "sos":  # no job comes: said so, not left pending
+            item.asr_status, item.asr_note = "skipped", "一键呼叫的三方会议录音只有混音, 不做转写"
+        elif not body.seat:
+            item.asr_status, item.asr_note = "skipped", "无人接听, 没有可转写的通话"
         db_session.add(item)
         return item
 

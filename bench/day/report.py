@@ -62,7 +62,8 @@ def render(args, callers: list, result: dict) -> str:
         f"- lost to the Asterisk restart (placed in its window): {len(a.lost_to_restart)}",
         f"- **answered without a work order**: {len(a.answered_without_order)}",
         f"- **abandoned without a missed-call task**: {len(a.missed_without_task)}",
-        f"- sipp exit codes: {dict(result['sipp_exits'])}",
+        f"- sipp exit codes: {dict(result['sipp_exits'])} (1: the caller's scenario saw the"
+        " far end hang up first, as an agent ending the call does)",
         "",
         "## The center's figures (the reports API)",
         "",

@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+import ticketing.models  # noqa: F401  (every table work_orders refers to)
 from ticketing.database import make_engine, session_factory
 from ticketing.orders.models import WorkOrder
 

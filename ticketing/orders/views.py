@@ -71,7 +71,8 @@ def create_order(
             response.status_code = status.HTTP_200_OK
             return service.present(db_session, order, actor, detail=True)
     audit(db_session, actor, "create", f"order:{order.id}")
-    return service.present(db_session, order, actor, detail=True)
+    # a new order has no assisting unit yet: not looked up (bench (p))
+    return service.present(db_session, order, actor, detail=True, assists=[])
 
 
 @router.get("", response_model=OrderPage)

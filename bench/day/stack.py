@@ -20,7 +20,7 @@ from scripts import secrets
 from testkit.services import AgiServerProcess, PostgresServer, RedisServer, ServiceProcess
 from testkit.waiting import free_port, free_tcp_port
 
-SEATS = [str(n) for n in range(1001, 1009)]
+SEATS = [str(n) for n in range(1001, 1017)]  # the peak hour needs 14 by Erlang C
 
 
 @dataclass

@@ -22,17 +22,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
-
 from bench.common import stop_on_sigterm
 from bench.day import report
 from bench.day.account import account, unfinished
-from bench.day.actors import Api, Desk, Tally, back_office, shift_plan, talk_times
-from bench.day.stack import SEATS, Stack, admin_headers, rss_kb, workdir
+from bench.day.actors import Desk, Tally, back_office, shift_plan, talk_times
+from bench.day.people import prepare, seats_by_hour
+from bench.day.stack import SEATS, Stack, rss_kb, workdir
 from bench.day.traffic import KEYS, Caller, day_plan
 from testkit.sipp import SippAgent, SippCenter, citizen_scenario, place_call
 
-PASSWORD = "day-password-1"
 FAULTS = {  # when (share of the day), what
     "day": [
         (0.12, "agi"),
@@ -47,78 +45,6 @@ FAULTS = {  # when (share of the day), what
     "one": [(0.5, "acd")],
     "none": [],
 }
-
-
-def seats_by_hour(callers: list[Caller], hours: float) -> list[tuple[float, int]]:
-    """The shift plan (6 seats 08-20, 2 at night), raised to what Erlang C
-    needs for each hour's calls and handle time (80 % in 15 s), at most the
-    seats there are."""
-    from ticketing.reports.staffing import seats_needed
-
-    plan = []
-    for hour in range(int(hours + 0.999)):
-        calls = [c for c in callers if hour * 3600 <= c.at_s < (hour + 1) * 3600 and not c.sos]
-        planned = 6 if 8 <= hour % 24 < 20 else 2
-        handle = (sum(c.talk_s for c in calls) / len(calls) + 10) if calls else 190.0
-        span_h = min(1.0, hours - hour)  # a short day's last hour is a part of one
-        per_half_hour = len(calls) / (2 * span_h)
-        needed = seats_needed(per_half_hour, handle).seats if calls else 0
-        plan.append((hour * 3600.0, min(len(SEATS), max(planned, needed))))
-    return plan
-
-
-def prepare(stack: Stack, callers: list[Caller], tally: Tally) -> dict:
-    """The day's people (a desk user per seat, the shift lead, a callback
-    desk, a handler per department and provider) and the registered
-    one-key phones, through the API."""
-    base = stack.ticketing
-    admin = admin_headers(base)
-    units = {u["code"]: u for u in httpx.get(f"{base}/units", headers=admin, timeout=10).json()}
-    category_unit = {c: u["id"] for u in units.values() for c in u["categories"]}
-    category_unit.setdefault("municipal", units["dept-urban"]["id"])
-
-    def user(name: str, role: str, **extra) -> Api:
-        httpx.post(
-            f"{base}/users",
-            headers=admin,
-            timeout=10,
-            json={
-                "username": name,
-                "display_name": name,
-                "role": role,
-                "password": PASSWORD,
-                **extra,
-            },
-        )
-        return Api(base, name, PASSWORD, tally)
-
-    desks_api = {seat: user(f"desk{seat}", "agent", seat=seat) for seat in SEATS}
-    apis = {"lead": user("lead", "shift_lead"), "callbacks": user("callbacks", "agent")}
-    handlers = {
-        u["id"]: user(f"unit-{u['code']}", "unit_handler", unit_id=u["id"])
-        for u in units.values()
-        if u["kind"] in ("department", "provider")
-    }
-    for caller in callers:  # the registered one-key phones
-        if caller.sos and caller.registered:
-            httpx.post(
-                f"{base}/elders",
-                headers=admin,
-                timeout=10,
-                json={
-                    "name": f"老人{caller.number[-4:]}",
-                    "age": 80,
-                    "numbers": [caller.number],
-                    "address": "幸福路 8 号",
-                },
-            )
-    return {
-        "admin": admin,
-        "category_unit": category_unit,
-        "desks_api": desks_api,
-        "apis": apis,
-        "handlers": handlers,
-    }
 
 
 async def the_day(

@@ -61,10 +61,23 @@ def three_rates(db_session: Session, start: dt.datetime, end: dt.datetime, by: s
     subject or per area; `unit_id` keeps one unit's rows only (a unit handler's)."""
     rows: dict[str, Rates] = defaultdict(Rates)
     names: dict[int, str] = {u.id: u.name for u in db_session.scalars(select(Unit))}
-    subject_of = dict(db_session.execute(select(WorkOrder.id, WorkOrder.subject_code)).all())
-    address_of = (dict(db_session.execute(select(WorkOrder.id, WorkOrder.address)).all())
-                  if by == "area" else {})  # fmt: skip
     areas = Areas(db_session) if by == "area" else None
+    events = db_session.execute(
+        select(OrderEvent.order_id, OrderEvent.action, OrderEvent.unit_id, OrderEvent.at)
+        .where(OrderEvent.action.in_(("dispatch", "reassign", "accept")),
+               OrderEvent.at >= start, OrderEvent.at < end + dt.timedelta(hours=response_h))
+        .order_by(OrderEvent.at, OrderEvent.id)).all()  # fmt: skip
+    due = db_session.execute(
+        select(WorkOrder.id, WorkOrder.unit_id, WorkOrder.due_at, WorkOrder.closed_at)
+        .where(WorkOrder.due_at >= start, WorkOrder.due_at < end,
+               WorkOrder.state != "merged")).all()  # fmt: skip
+    callbacks = db_session.execute(
+        select(CallbackTask.order_id, CallbackTask.unit_id, CallbackTask.verdict)
+        .where(CallbackTask.done_at >= start, CallbackTask.done_at < end,
+               CallbackTask.verdict.is_not(None))).all()  # fmt: skip
+    # the subject and address of the orders the period touches, not of all
+    touched = {r.order_id for r in events} | {r.id for r in due} | {r.order_id for r in callbacks}
+    facts = _facts(db_session, touched, by)
 
     def key(order_id: int, unit: int | None) -> str | None:
         if unit_id is not None and unit != unit_id:
@@ -72,18 +85,13 @@ def three_rates(db_session: Session, start: dt.datetime, end: dt.datetime, by: s
         if by == "unit":
             return names.get(unit, "未派遣") if unit else "未派遣"
         if areas is not None:
-            return areas.of(address_of.get(order_id), unit)
-        return subject_of.get(order_id) or "未分类"
+            return areas.of(facts.get(order_id), unit)
+        return facts.get(order_id) or "未分类"
 
     if by == "unit":
         for uid, name in names.items():
             if unit_id is None or uid == unit_id:
                 rows[name]  # every unit has a row
-    events = db_session.execute(
-        select(OrderEvent.order_id, OrderEvent.action, OrderEvent.unit_id, OrderEvent.at)
-        .where(OrderEvent.action.in_(("dispatch", "reassign", "accept")),
-               OrderEvent.at >= start, OrderEvent.at < end + dt.timedelta(hours=response_h))
-        .order_by(OrderEvent.at, OrderEvent.id)).all()  # fmt: skip
     waiting: dict[int, tuple[int | None, dt.datetime]] = {}  # order -> its last dispatch
     limit = dt.timedelta(hours=response_h)
     for order_id, action, unit, at in events:
@@ -96,18 +104,10 @@ def three_rates(db_session: Session, start: dt.datetime, end: dt.datetime, by: s
             to, sent = waiting.pop(order_id)
             if at - sent <= limit and (k := key(order_id, to)) is not None:
                 rows[k].accepted_in_time += 1
-    due = db_session.execute(
-        select(WorkOrder.id, WorkOrder.unit_id, WorkOrder.due_at, WorkOrder.closed_at)
-        .where(WorkOrder.due_at >= start, WorkOrder.due_at < end,
-               WorkOrder.state != "merged"))  # fmt: skip
     for order_id, unit, due_at, closed_at in due:
         if (k := key(order_id, unit)) is not None:
             rows[k].due += 1
             rows[k].closed_in_time += bool(closed_at and due_at and closed_at <= due_at)
-    callbacks = db_session.execute(
-        select(CallbackTask.order_id, CallbackTask.unit_id, CallbackTask.verdict)
-        .where(CallbackTask.done_at >= start, CallbackTask.done_at < end,
-               CallbackTask.verdict.is_not(None)))  # fmt: skip
     for order_id, unit, verdict in callbacks:
         if (k := key(order_id, unit)) is not None:
             rows[k].evaluated += 1
@@ -118,6 +118,20 @@ def three_rates(db_session: Session, start: dt.datetime, end: dt.datetime, by: s
             setattr(total, name, getattr(total, name) + getattr(figures, name))
     return {"by": by, "rows": [{"key": k, **v.as_dict()} for k, v in sorted(rows.items())],
             "total": total.as_dict()}  # fmt: skip
+
+
+def _facts(db_session: Session, order_ids: set[int], by: str) -> dict[int, str | None]:
+    """Order id -> its subject (or its address, by area), 1,000 ids a query."""
+    if by == "unit":
+        return {}
+    column = WorkOrder.address if by == "area" else WorkOrder.subject_code
+    ids = sorted(order_ids)
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        query = select(WorkOrder.id, column).where(WorkOrder.id.in_(chunk))
+        found.update(db_session.execute(query).all())
+    return found
 
 
 def missed_callbacks(db_session: Session, start: dt.datetime, end: dt.datetime) -> dict:

@@ -45,6 +45,13 @@ async def queue_status(manager: Any) -> list:
     return reply if isinstance(reply, list) else [reply]
 
 
+async def channels(manager: Any) -> list:
+    """CoreShowChannel events of every channel up (with their channelvars)."""
+    reply = await _send(manager, {"Action": "CoreShowChannels"}, as_list=True)
+    events = reply if isinstance(reply, list) else [reply]
+    return [e for e in events if e.get("Event") == "CoreShowChannel"]
+
+
 async def hangup(manager: Any, channel: str) -> None:
     await _send(manager, {"Action": "Hangup", "Channel": channel, "Cause": "16"})
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 
 from acd import ami
-from acd.core import AcdCore, CallActionRefused, conference_of
+from acd.core import AGENT_CHANNEL, AcdCore, CallActionRefused, conference_of  # noqa: F401
 from acd.states import AgentState
 from acd.store import Seat
 from yht import channelvars as cv
 
 TRANSFER_QUEUES = ("hotline", "dialect")
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
-AGENT_CHANNEL = re.compile(r"^PJSIP/agent([0-9]+)-")
 OUTSIDE_PARTY = re.compile(r"^Local/([0-9]+)\*([0-9]+)@yht-conf-out")
 
 

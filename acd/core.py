@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,12 +20,15 @@ from acd.states import AgentState, Signal, next_state
 from acd.store import AcdStore, QueueFigures, Seat
 from yht.ami import agent_of, call_context  # noqa: F401 (acd modules import them from here)
 from yht.dialling import OutboundRule
+from yht.events import CallOffered
 
 log = logging.getLogger("acd")
 WRAPUP_REASON = "wrapup"
 # The SOS line rings every logged-in seat that is not on a call: a pause or a
 # wrap-up holds back ordinary calls only, never an emergency
 SOS_QUEUE = "sos"
+# a seat's own leg: PJSIP/agent1001-00000012
+AGENT_CHANNEL = re.compile(r"^PJSIP/agent([0-9]+)-")
 UNREACHABLE = ("4", "5")  # QueueMemberStatus: AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
 
 
@@ -82,6 +86,8 @@ class AcdCore:
         self.sos_member_status: dict[str, str] = {}  # seat -> last device status in "sos"
         # recorded calls answered: call id -> (first seat, answer time ISO)
         self.recorded: dict[str, tuple[str, str | None]] = {}
+        # each seat's screen-pop for its current (or last) call
+        self.offers: dict[str, CallOffered] = {}
         self._timers: dict[str, asyncio.Task] = {}
 
     def skills_of(self, agent_id: str) -> dict[str, int]:
@@ -133,6 +139,19 @@ class AcdCore:
         figures.oldest_join = min(waiting.values(), default=0.0)
         await self.store.save_queue(figures)
 
+    async def _offer(self, agent_id: str, event: Any, context: dict[str, str]) -> None:
+        """The screen-pop of the call ringing or bridged to the seat: the
+        call's context as the IVR left it (its channel variables)."""
+        offer = CallOffered(agent_id=agent_id, queue=event.get("Queue", ""),
+                            call_id=event.get("Uniqueid", ""), channel=event.get("Channel", ""),
+                            context=context, at=self.clock())  # fmt: skip
+        self.offers[agent_id] = offer
+        await self.store.offer(offer)
+
+    def offered(self, agent_id: str, call_id: str) -> bool:
+        offer = self.offers.get(agent_id)
+        return offer is not None and offer.call_id == call_id
+
     async def rewrite_store(self) -> None:
         """Write every seat and queue figure as this process holds them (an
         emptied live Redis): nothing is reset, times in state are kept."""
@@ -140,6 +159,8 @@ class AcdCore:
             await self.store.save_seat(seat)
         for queue in list(self.queues):
             await self._save_queue(queue)
+        for offer in list(self.offers.values()):
+            await self.store.offer(offer)
 
     def _cancel_timer(self, agent_id: str) -> None:
         task = self._timers.pop(agent_id, None)

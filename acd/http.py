@@ -82,6 +82,13 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
     async def queues() -> list[dict]:
         return [asdict(runner.acd.queues[q]) for q in sorted(runner.acd.queues)]
 
+    @app.get("/offers", dependencies=guard)
+    async def offers() -> list[dict]:
+        """The screen-pop of every seat on a call (a desk that reconnects gets it again)."""
+        acd = runner.acd
+        return [acd.offers[a].model_dump() for a in sorted(acd.offers)
+                if acd.offered(a, acd.seat(a).call_id) and acd.seat(a).call_id]  # fmt: skip
+
     async def run(command, *args, audit: tuple[str, str, str] | None = None,
                   call_of: str = "") -> dict:  # fmt: skip
         """Carry out a command; `audit` (user, action, target) records a call

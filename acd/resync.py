@@ -6,8 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from acd import ami
-from acd.core import SOS_QUEUE, UNREACHABLE, WRAPUP_REASON, AcdCore, agent_of, log
+from acd.core import (
+    AGENT_CHANNEL,
+    SOS_QUEUE,
+    UNREACHABLE,
+    WRAPUP_REASON,
+    AcdCore,
+    agent_of,
+    call_context,
+    log,
+)
 from acd.states import AgentState
+from yht import channelvars as cv
 
 
 class Resync(AcdCore):
@@ -52,10 +62,47 @@ class Resync(AcdCore):
                 self._wrapup_timer(agent_id)  # a wrap-up whose timer this process never had
             await self.store.save_seat(seat)
         self.waiting = waiting
+        talking = [a for a, s in self.seats.items() if s.state == AgentState.talking]
+        if talking:
+            await self._recover_calls(talking)
         for queue in self.queues:
             await self._save_queue(queue)
         log.info("resynced: %d seats logged in, %d callers waiting", len(members),
                  sum(len(w) for w in waiting.values()))  # fmt: skip
+
+    async def _recover_calls(self, agent_ids: list[str]) -> None:
+        """The call each talking seat is on (the other channel in the seat's
+        bridge, with its context) from CoreShowChannels: a call taken while
+        this process was down replaces the one remembered, and its desk gets
+        the screen-pop it never had."""
+        channels = await ami.channels(self.manager)
+        for agent_id in agent_ids:
+            mine = [c for c in channels if AGENT_CHANNEL.match(c.get("Channel", "") or "")
+                    and AGENT_CHANNEL.match(c["Channel"]).group(1) == agent_id
+                    and c.get("BridgeId")]  # fmt: skip
+            if not mine:
+                continue
+            # the citizen's leg: in the seat's bridge, carrying the IVR's context
+            callers = [c for c in channels if c.get("BridgeId") == mine[0]["BridgeId"]
+                       and call_context(c).get(cv.CALL_ID)
+                       and not AGENT_CHANNEL.match(c.get("Channel", "") or "")]  # fmt: skip
+            if not callers:
+                continue
+            # the channel the IVR answered (its YHT_CALL_ID is its own uniqueid) first
+            callers.sort(key=lambda c: call_context(c).get(cv.CALL_ID) != c.get("Uniqueid"))
+            caller, context = callers[0], call_context(callers[0])
+            seat = self.seat(agent_id)
+            if seat.call_id == caller.get("Uniqueid") and self.offered(agent_id, seat.call_id):
+                continue
+            if seat.call_id != caller.get("Uniqueid"):
+                seat.call_since = self.clock()
+            seat.call_id = caller.get("Uniqueid", "")
+            seat.caller_channel, seat.agent_channel = caller.get("Channel", ""), mine[0]["Channel"]
+            seat.sos = context.get(cv.CATEGORY) == "sos"
+            await self.store.save_seat(seat)
+            log.info("seat %s: call %s taken while the ACD was down; its pop is sent now",
+                     agent_id, seat.call_id)  # fmt: skip
+            await self._offer(agent_id, {**caller, "Queue": context.get(cv.QUEUE, "")}, context)
 
 
 def _state_of(member: Any) -> tuple[AgentState, str]:

@@ -129,6 +129,8 @@ class AcdRunner:
         try:
             for seat in await self.acd.store.seats():
                 self.acd.seats[seat.agent_id] = seat
+            for offer in await self.acd.store.offers():
+                self.acd.offers[offer.agent_id] = offer
         except RedisError as error:
             log.warning("previous seats unavailable (%s); times in state restart", error)
 

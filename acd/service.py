@@ -31,7 +31,7 @@ from acd.sos import SosTimeline, _party
 from acd.states import AgentState, Signal
 from acd.store import Seat
 from yht import channelvars as cv
-from yht.events import AlarmClear, CallOffered, SosState
+from yht.events import AlarmClear, SosState
 
 __all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
@@ -119,11 +119,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
             seat.agent_channel = event.get("DestChannel", "")
             seat.sos = context.get(cv.CATEGORY) == "sos"
             await self._move(seat, Signal.called, force_save=True)
-            # the screen-pop's source: the call's context as the IVR left it
-            await self.store.publish(CallOffered(
-                agent_id=agent_id, queue=event.get("Queue", ""), call_id=seat.call_id,
-                channel=seat.caller_channel, context=context, at=self.clock(),
-            ))  # fmt: skip
+            await self._offer(agent_id, event, context)
             sos = self.sos.get(context.get(cv.CONF, ""))
             if sos is not None:
                 await self._timeline(sos, "offered", f"座席 {agent_id} 振铃", seat=agent_id)
@@ -155,6 +151,9 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         # a seat answering an escalated SOS call is in the conference already
         seat.conference = context.get(cv.CONF, "") if context.get(cv.SOS_JOIN) == "1" else ""
         await self._move(seat, Signal.connected, force_save=True)
+        if not self.offered(agent_id, seat.call_id):
+            # rung while this process was down (a restart): the desk gets its pop now
+            await self._offer(agent_id, event, context)
         sos = self.sos.get(context.get(cv.CONF, ""))
         if sos is not None:
             sos.answered_by = sos.answered_by or agent_id

@@ -5,12 +5,13 @@ memory is a cache of it."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from yht.events import QueueChanged, SeatChanged, encode
+from yht.events import CallOffered, QueueChanged, SeatChanged, decode, encode
 from yht.outbox import Outbox
 
 
@@ -57,6 +58,25 @@ class AcdStore:
                               mapping={k: str(v) for k, v in data.items()})  # fmt: skip
         await self.redis.sadd(f"{self.prefix}:seats", seat.agent_id)
         await self.publish(SeatChanged(**asdict(seat)))
+
+    async def offer(self, offer: CallOffered) -> None:
+        """A seat's screen-pop: kept (live, for six hours at most) so a desk
+        that (re)connects during the call gets it again, then published."""
+        await self.redis.set(f"{self.prefix}:offer:{offer.agent_id}", encode(offer), ex=6 * 3600)
+        await self.publish(offer)
+
+    async def offers(self) -> list[CallOffered]:
+        """The pops kept for the seats the store knows."""
+        names = sorted(_s(n) for n in await self.redis.smembers(f"{self.prefix}:seats"))
+        if not names:
+            return []
+        found = await self.redis.mget([f"{self.prefix}:offer:{n}" for n in names])
+        offers = []
+        for raw in found:
+            with contextlib.suppress(ValidationError):  # not a pop: left to expire
+                if raw and isinstance(event := decode(raw), CallOffered):
+                    offers.append(event)
+        return offers
 
     async def save_queue(self, figures: QueueFigures) -> None:
         await self.redis.hset(f"{self.prefix}:queue:{figures.name}",

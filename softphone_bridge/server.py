@@ -87,6 +87,9 @@ class Bridge(AlarmFeed, CaptionFeed):
     pushed: dict[str, str] = field(default_factory=dict)
     # SOS calls waiting for a seat: every agent's desk shows them (no number)
     sos_waiting: dict[str, bool] = field(default_factory=dict)  # call id -> escalated
+    # each seat's screen-pop (the ACD's CallOffered) for its current call: a
+    # desk that connects, or comes back, during the call gets it again
+    offers: dict[str, dict] = field(default_factory=dict)
     _tasks: set[asyncio.Task] = field(default_factory=set)
     resnapshots: int = 0
 
@@ -104,6 +107,7 @@ class Bridge(AlarmFeed, CaptionFeed):
             await session.send({"type": "hello", "user": session.username, "role": session.role,
                                 "seat": session.seat})  # fmt: skip
             await session.send(self._snapshot(session))
+            await self._pop_again(session)
             async for raw in ws:
                 if await self.workorders.still_valid(session.token) is False:
                     await refuse(ws, 4401, EXPIRED)
@@ -176,18 +180,25 @@ class Bridge(AlarmFeed, CaptionFeed):
     async def load_state(self) -> None:
         """Seats and queues as the ACD holds them, before following its events."""
         headers = {"Authorization": f"Bearer {self.settings.acd_token}"}
-        for path, store in (("seats", self.seats), ("queues", self.queues)):
+        kinds = (("seats", self.seats, "agent_id", "seat"),
+                 ("queues", self.queues, "name", "queue"),
+                 ("offers", self.offers, "agent_id", "offer"))  # fmt: skip
+        for path, store, key, kind in kinds:
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 response = await self.http.get(f"{self.settings.acd_url}/{path}", headers=headers)
                 if response.status_code == 200:
-                    key = "agent_id" if path == "seats" else "name"
-                    store.update({item[key]: {"type": path[:-1], **item}
-                                  for item in response.json()})  # fmt: skip
+                    private = PRIVATE_SEAT_FIELDS if kind == "seat" else ()
+                    store.update({
+                        item[key]: {**{k: v for k, v in item.items() if k not in private},
+                                    "type": kind}
+                        for item in response.json()
+                    })  # fmt: skip
 
     async def resnapshot(self) -> None:
         await self.load_state()
         for session in list(self.sessions):
             await session.send(self._snapshot(session))
+            await self._pop_again(session)
         self.resnapshots += 1
 
     async def flush(self) -> None:
@@ -249,10 +260,24 @@ class Bridge(AlarmFeed, CaptionFeed):
                 self.staffing = event.model_dump()
                 await self._send_where(self.staffing, lambda s: s.is_lead)
             case CallOffered():
+                self.offers[event.agent_id] = event.model_dump()
                 for session in [s for s in self.sessions if s.seat == event.agent_id]:
-                    task = asyncio.create_task(self._pop(session, event.model_dump()))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._in_background(self._pop(session, event.model_dump()))
+
+    async def _pop_again(self, session: Session) -> None:
+        """The pop of the call the agent's seat is on now, if any (a desk that
+        connected, or whose events were lost, during the call). The desk
+        takes a pop it already shows as the same call (static/desk.js)."""
+        seat, offer = self.seats.get(session.seat or ""), self.offers.get(session.seat or "")
+        if seat is None or offer is None or not offer.get("call_id"):
+            return
+        if seat.get("call_id") == offer["call_id"] and seat.get("state") in ("ringing", "talking"):
+            self._in_background(self._pop(session, offer))
+
+    def _in_background(self, job) -> None:
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _pop(self, session: Session, offer: dict) -> None:
         """Send the pop at once; the caller's history follows when it arrives,

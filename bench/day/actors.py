@@ -174,6 +174,8 @@ class Desk:
         if self.ws is not None:
             with contextlib.suppress(websockets.WebSocketException):
                 await self.ws.send(json.dumps({"type": "hangup"}))
+        # a pop that came during the call (the desk or the ACD was back meanwhile)
+        pop = self.pops.pop(call_id, pop)
         if pop and not pop.get("sos"):
             await self.write_order(pop)
 

@@ -9,6 +9,8 @@ function showSeat(s) {
 }
 
 function showPop(pop) {
+  // the same call again (the desk reconnected during it): keep what the agent typed
+  if (currentPop && currentPop.call_id === pop.call_id) { currentPop = pop; return; }
   currentPop = pop;
   document.getElementById("pop").hidden = false;
   document.getElementById("sos").hidden = true;

@@ -165,3 +165,32 @@ async def test_after_a_kill_9_of_the_acd_and_the_bridge_the_seat_map_shows_the_t
         await page.send(type="logout", ref="out")
         await page.expect(lambda m: m.get("ref") == "out")
         await page.ws.close()
+
+
+async def test_a_call_taken_while_the_acd_was_down_still_pops_up_on_the_desk(
+    pbx, live_desk, ticketing_service, seat_phones, ami, workdir
+):
+    """Found by the day (issue 15): the ACD killed while a seat was rung left
+    the agent talking without a screen-pop, so no work order was written."""
+    seat_phones("1003")
+    agent = ticketing_service.user("desk1003", "agent", seat="1003")
+    page = await open_page(live_desk["ws"], agent)
+    caller = new_caller()
+    try:
+        await page.send(type="login", ref="in")
+        await page.expect(lambda m: m["type"] == "seat" and m["state"] == "ready")
+        await page.ws.close()
+        live_desk["acd"].kill()
+        call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=15000)
+        connect = await ami.wait_for("AgentConnect", is_caller(caller), timeout=40)
+        live_desk["acd"].start()
+        # the desk comes back during the call: the pop of the call it is on
+        page = await open_page(live_desk["ws"], agent)
+        pop = await page.expect(lambda m: m["type"] == "screen_pop", timeout=30)
+        assert pop["call_id"] == connect["Uniqueid"]
+        assert pop["caller"] == caller and pop["draft"]["call"]["call_id"] == pop["call_id"]
+        assert await call.finished() in (0, 1)
+    finally:
+        await page.send(type="logout", ref="out")
+        await page.expect(lambda m: m.get("ref") == "out")
+        await page.ws.close()

@@ -11,7 +11,7 @@ STAMP := .local/setup-$(shell cat pyproject.toml | sha256sum | cut -c1-12).stamp
 APT_PACKAGES := debootstrap sip-tester espeak-ng sox redis-server redis-tools postgresql-client \
 	chromium chromium-driver fonts-noto-cjk fonts-wqy-zenhei poppler-utils
 
-.PHONY: setup system-packages asterisk prompts redis postgres run test test-unit test-ticketing test-integration bench day lint demo-call demo-sos clean
+.PHONY: setup system-packages asterisk prompts redis postgres run test test-unit test-ticketing test-integration bench day soak lint demo-call demo-sos clean
 
 setup: $(STAMP) prompts asterisk redis $(NPM_STAMP)
 
@@ -102,6 +102,9 @@ bench: setup postgres
 # (docs/day.md): about 30 minutes of calls plus set-up and the account.
 day: setup
 	$(PY) -m bench.day --report docs/day-latest.md
+
+soak: setup
+	$(PY) -m bench.soak --report docs/soak-latest.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -40,8 +40,9 @@ FIRST_NUMBER = 13_700_000_000
 
 
 def scenario(work: Path, calls: int) -> tuple[Path, Path]:
-    """The citizen scenario with a number of its own per call ([field0])."""
-    path = citizen_scenario(work, None, 0, voice_ms=1000)
+    """The front-end benchmark's call (no key, no voice: bench/front_end_cps.py)
+    with a number of its own per call ([field0])."""
+    path = citizen_scenario(work, None, 0)
     path.write_text(path.read_text().replace("[caller]", "[field0]"))
     numbers = work / "callers.csv"
     numbers.write_text("SEQUENTIAL\n" + "".join(f"{FIRST_NUMBER + n};\n" for n in range(calls)))

@@ -289,8 +289,8 @@ class Pbx:
         """Stop the instance started by this object, by its process id."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.cli("core stop now", check=False, timeout=timeout)
         try:
+            self.cli("core stop now", check=False, timeout=timeout)
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)

@@ -173,15 +173,20 @@ class Stack:
         return time.monotonic() - began
 
     def stop(self) -> None:
-        for service in reversed(list(self.services.values())):
-            service.stop()
-        if self.pbx is not None:
-            self.pbx.stop()
-        for server in (self.outbox, self.live):
-            if server is not None:
-                server.stop()
-        if self.pg is not None:
-            self.pg.remove()
+        """Everything the stack started, by process id; one part failing to
+        stop never leaves the others running."""
+        parts = [service.stop for service in reversed(list(self.services.values()))]
+        parts += [self.pbx.stop] if self.pbx is not None else []
+        parts += [server.stop for server in (self.outbox, self.live) if server is not None]
+        parts += [self.pg.remove] if self.pg is not None else []
+        failed = None
+        for stop in parts:
+            try:
+                stop()
+            except Exception as error:  # reported after the rest is down
+                failed = failed or error
+        if failed is not None:
+            raise failed
 
 
 def _asterisk_pid(chroot_pid: int) -> int:

@@ -246,6 +246,18 @@ def test_one_call_can_raise_several_unrelated_orders(api: Api):
         assert api.get("agent", f"/orders/{order['id']}").json()["calls"] == [call["call_id"]]
 
 
+def test_the_create_answer_shows_what_reading_the_order_back_shows(api: Api):
+    """The create answers from what it made (bench (p)), never a different picture."""
+    call = {"call_id": "1732512345.77", "recording": "1732512345.77.wav", "transcript": "暖气不热"}
+    api.new_order(caller={"phone": "13900000077", "address": "和平街 3 号"})
+    api.new_order(caller={"phone": "13900000077", "address": "和平街3号"})
+    made = api.new_order(call=call, caller={"phone": "13900000077", "address": "和平街3号"})
+    read = api.get("agent", f"/orders/{made['id']}").json()
+    assert len(made["related"]) == 4  # two orders, each by caller and by address
+    for field in ("number", "related", "calls", "transcripts", "assist_unit_ids", "actions"):
+        assert made[field] == read[field], field
+
+
 def test_related_requests_are_linked_and_duplicates_merge_keeping_both_histories(api: Api):
     first = api.new_order()
     second = api.new_order(caller={"phone": "13900000000", "address": "幸福路 12 号"})

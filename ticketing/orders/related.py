@@ -8,7 +8,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ticketing.orders.enums import State
@@ -28,12 +28,12 @@ def address_key(address: str | None) -> str | None:
 
 
 def find_related(db_session: Session, order: WorkOrder,
-                 policy: RelatedPolicy) -> list[tuple[str, int]]:  # fmt: skip
-    """(reason, id) of the recent orders related to `order`, which is not yet
+                 policy: RelatedPolicy) -> list[tuple[str, int, str]]:  # fmt: skip
+    """(reason, id, number) of the recent orders related to `order`, which is not yet
     stored: the queries run before the order takes its number, so the day's
     number counter stays locked only for the inserts."""
     since = order.created_at - dt.timedelta(days=policy.window_days)
-    recent = select(WorkOrder.id).where(
+    recent = select(WorkOrder.id, WorkOrder.number).where(
         WorkOrder.created_at >= since,
         WorkOrder.state != State.merged,
     )
@@ -56,15 +56,23 @@ def find_related(db_session: Session, order: WorkOrder,
                     ),
                 )
             )
-    found: list[tuple[str, int]] = []
-    for reason, query in rules:
-        ids = db_session.scalars(
-            query.order_by(WorkOrder.created_at.desc()).limit(policy.max_links_per_reason)  # type: ignore[attr-defined]
-        ).all()
-        found.extend((reason, related_id) for related_id in ids)
-    return found
+    if not rules:
+        return []
+    # one round trip: each rule its newest few, in one UNION ALL
+    parts = [
+        (reason, query.order_by(WorkOrder.created_at.desc())  # type: ignore[attr-defined]
+         .limit(policy.max_links_per_reason).subquery())
+        for reason, query in rules
+    ]  # fmt: skip
+    union = union_all(*(select(part.c.id, part.c.number, literal(reason).label("reason"))
+                        for reason, part in parts))  # fmt: skip
+    return [(row.reason, row.id, row.number) for row in db_session.execute(union)]
 
 
-def link(db_session: Session, order_id: int, related: list[tuple[str, int]]) -> None:
-    db_session.add_all(OrderLink(order_id=order_id, related_id=related_id, reason=reason)
-                       for reason, related_id in related)  # fmt: skip
+def link(db_session: Session, order_id: int, related: list[tuple[str, int, str]]) -> None:
+    """The links of a new order, in one multi-row INSERT (no ORM objects)."""
+    if related:
+        db_session.execute(insert(OrderLink), [
+            {"order_id": order_id, "related_id": related_id, "reason": reason}
+            for reason, related_id, _ in related
+        ])  # fmt: skip

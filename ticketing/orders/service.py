@@ -36,22 +36,28 @@ from ticketing.supervision.policy import due_at
 from yht.phones import canonical
 from yht.privacy import number_key
 
+# Session.info key: orders created in this session -> (related, calls) as created
+NEW_ORDERS = "yht_new_orders"
 OPEN_STATES = (State.intake, State.case, State.dispatched, State.processing, State.feedback)
 
 
 def next_number(db_session: Session, day: dt.date) -> str:
-    """YYYYMMDD-NNNNNN, counting per day in one atomic UPDATE ... RETURNING."""
+    """YYYYMMDD-NNNNNN, counting per day in one atomic INSERT ... ON CONFLICT
+    DO UPDATE ... RETURNING (the day's first order makes its row)."""
     key = day.strftime("%Y%m%d")
-
     insert = (postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    db_session.execute(insert(DailyCounter).values(day=key, last=0).on_conflict_do_nothing())
     last = db_session.scalar(
-        update(DailyCounter)
-        .where(DailyCounter.day == key)
-        .values(last=DailyCounter.last + 1)
+        insert(DailyCounter)
+        .values(day=key, last=1)
+        .on_conflict_do_update(index_elements=[DailyCounter.day],
+                               set_={"last": DailyCounter.last + 1})
         .returning(DailyCounter.last)
-    )
+    )  # fmt: skip
     return f"{key}-{last:06d}"
+
+
+def _by_id(found: tuple[str, int, str]) -> tuple[int, str]:
+    return found[1], found[0]
 
 
 def phone_key(ctx: Context, phone: str | None) -> str | None:
@@ -104,6 +110,11 @@ def create_order(
         db_session.add(OrderCall(order_id=order.id, **call))
     link(db_session, order.id, related)
     db_session.flush()
+    # what the answer shows is known here: present() need not read it back
+    db_session.info.setdefault(NEW_ORDERS, {})[order.id] = (
+        [RelatedOut(order_id=i, number=n, reason=r) for r, i, n in sorted(related, key=_by_id)],
+        [(data.call.call_id, call["transcript"])] if data.call else [],
+    )
     number = next_number(db_session, now.astimezone(ctx.policy.tz).date())
     # a plain UPDATE: taking the number is part of creating, not a new version
     db_session.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(number=number))
@@ -226,6 +237,7 @@ def present(
     *,
     detail: bool = False,
     assists: list[int] | None = None,
+    new: bool = False,
 ) -> OrderOut:
     phone = phone_for(actor.role, order.caller_phone)
     if assists is None:
@@ -265,12 +277,16 @@ def present(
         ),
     )
     if detail:
-        out.related = related_of(db_session, order.id)
-        calls = db_session.execute(select(OrderCall.call_id, OrderCall.transcript)
-                                   .where(OrderCall.order_id == order.id)).all()  # fmt: skip
-        out.calls = [c.call_id for c in calls]
-        out.transcripts = {c.call_id: text_for(actor.role, c.transcript)
-                           for c in calls if c.transcript}  # fmt: skip
+        known = db_session.info.get(NEW_ORDERS, {}).get(order.id) if new else None
+        if known is not None:  # created in this request, answered from what it made
+            out.related, calls = known
+        else:
+            out.related = related_of(db_session, order.id)
+            calls = db_session.execute(select(OrderCall.call_id, OrderCall.transcript)
+                                       .where(OrderCall.order_id == order.id)).all()  # fmt: skip
+        out.calls = [call_id for call_id, _ in calls]
+        out.transcripts = {call_id: text_for(actor.role, transcript)
+                           for call_id, transcript in calls if transcript}  # fmt: skip
     return out
 
 
@@ -285,7 +301,7 @@ def related_of(db_session: Session, order_id: int) -> list[RelatedOut]:
     rows = db_session.execute(
         select(links.c.other, links.c.reason, WorkOrder.number)
         .join(WorkOrder, WorkOrder.id == links.c.other)
-        .order_by(links.c.other)
+        .order_by(links.c.other, links.c.reason)
     ).all()
     return [RelatedOut(order_id=r.other, number=r.number, reason=r.reason) for r in rows]
 

@@ -71,8 +71,9 @@ def create_order(
             response.status_code = status.HTTP_200_OK
             return service.present(db_session, order, actor, detail=True)
     audit(db_session, actor, "create", f"order:{order.id}")
-    # a new order has no assisting unit yet: not looked up (bench (p))
-    return service.present(db_session, order, actor, detail=True, assists=[])
+    # a new order has no assisting unit yet, and the create knows its related
+    # orders and calls: nothing is read back (bench (p))
+    return service.present(db_session, order, actor, detail=True, assists=[], new=True)
 
 
 @router.get("", response_model=OrderPage)

@@ -95,6 +95,7 @@ async def the_day(
     tasks.append(asyncio.create_task(_sample(stack, rss, started, stop)))
     scenarios = _scenarios(work)
     calls: list = []
+    redial: list[list] = []  # calls just placed: [index, how, when, tries]
     schedule = sorted(FAULTS[args.faults])
     length_s = args.hours * 3600 / args.compress
     print(
@@ -107,6 +108,7 @@ async def the_day(
     for caller in callers:
         due = started + 3 + caller.at_s / args.compress
         while time.monotonic() < due:
+            _redial(calls, redial, tally)
             now = time.monotonic()
             if schedule and now - started - 3 >= schedule[0][0] * length_s:
                 _, name = schedule.pop(0)
@@ -118,17 +120,21 @@ async def the_day(
         hold_s = (caller.patience_s + caller.talk_s) / args.compress
         number = ("12345" if caller.registered else "12349") if caller.sos else caller.hotline
         placed_at[caller.number] = time.monotonic()
-        calls.append(
-            place_call(
-                stack.pbx.settings.sip_port,
-                number,
-                caller.number,
-                work,
-                hold_ms=max(2000, int(hold_s * 1000)),
-                scenario=str(scenarios[(caller.key, caller.speaks)]),
-                timeout_s=int(hold_s + 120),
-            )
+        dial = dict(
+            sip_port=stack.pbx.settings.sip_port,
+            number=number,
+            caller=caller.number,
+            workdir=work,
+            hold_ms=max(2000, int(hold_s * 1000)),
+            scenario=str(scenarios[(caller.key, caller.speaks)]),
+            timeout_s=int(hold_s + 120),
         )
+        calls.append(place_call(**dial))
+        redial.append([len(calls) - 1, dial, time.monotonic(), 0])
+        _redial(calls, redial, tally)
+    while redial:
+        _redial(calls, redial, tally)
+        await asyncio.sleep(0.2)
     while schedule:  # faults scheduled past the last call
         _, name = schedule.pop(0)
         faults.append(await _fault(stack, name, started, restart_window))
@@ -172,6 +178,23 @@ async def the_day(
         "sipp_exits": exits,
         "length_s": time.monotonic() - started,
     }
+
+
+def _redial(calls: list, recent: list[list], tally: Tally) -> None:
+    """A sipp that could not bind its ports (exit 254: the free port it was
+    given was taken meanwhile, by another sipp or an RTP stream) placed no
+    call: the citizen dials again, at once (up to three times). Calls up for
+    3 s are no longer watched."""
+    now = time.monotonic()
+    for entry in list(recent):
+        index, dial, since, tries = entry
+        code = calls[index].proc.poll()
+        if code == 254 and tries < 3:
+            calls[index] = place_call(**dial)
+            entry[2:] = [now, tries + 1]
+            tally.counts["sipp could not bind a port: dialled again"] += 1
+        elif code is not None or now - since > 3:
+            recent.remove(entry)
 
 
 async def _fault(stack: Stack, name: str, started: float, window: list[float]) -> dict:

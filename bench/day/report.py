@@ -63,7 +63,8 @@ def render(args, callers: list, result: dict) -> str:
         f"- **answered without a work order**: {len(a.answered_without_order)}",
         f"- **abandoned without a missed-call task**: {len(a.missed_without_task)}",
         f"- sipp exit codes: {dict(result['sipp_exits'])} (1: the caller's scenario saw the"
-        " far end hang up first, as an agent ending the call does)",
+        " far end hang up first, as an agent ending the call does; 254: sipp could not bind"
+        " its ports and placed no call, after three redials)",
         "",
         "## The center's figures (the reports API)",
         "",

@@ -111,3 +111,23 @@ async def citizen_call(pbx, workdir, scenario, number: str, caller: str, hold_ms
         f"127.0.0.1:{pbx.settings.sip_port}",
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+async def highest_passing(passes, start: float, maximum: float, whole: bool = False) -> float:
+    """The highest rate for which `await passes(rate)` holds: doubled from
+    `start` until a rate fails (or `maximum` passes), then bisected until the
+    last pass and the first failure are within 10 % (whole: integer rates)."""
+    good, bad = 0.0, None
+    rate = start
+    while rate <= maximum:
+        if not await passes(rate):
+            bad = rate
+            break
+        good, rate = rate, rate * 2
+    while bad is not None and good and bad - good > max(1 if whole else 0, good / 10):
+        middle = int((good + bad) // 2) if whole else round((good + bad) / 2, 1)
+        if await passes(middle):
+            good = middle
+        else:
+            bad = middle
+    return good

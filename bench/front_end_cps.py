@@ -26,7 +26,14 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import ami_for, bench_system, machine, median, stop_on_sigterm
+from bench.common import (
+    ami_for,
+    bench_system,
+    highest_passing,
+    machine,
+    median,
+    stop_on_sigterm,
+)
 from ivr.menu import MENU_FILE
 from testkit.ami import chan_vars
 from testkit.sipp import citizen_scenario
@@ -66,22 +73,7 @@ async def highest_rate(pbx, ami, number: str, seconds: int, workdir: Path) -> in
         await asyncio.sleep(HOLD_MS / 1000 + 3)  # let the step's calls end
         return ok
 
-    good, bad = 0, 0
-    rate = START_RATE
-    while rate <= MAX_RATE:
-        if not await passes(rate):
-            bad = rate
-            break
-        good, rate = rate, rate * 2
-    if not bad:
-        return good
-    while bad - good > max(1, good // 10):
-        middle = (good + bad) // 2
-        if await passes(middle):
-            good = middle
-        else:
-            bad = middle
-    return good
+    return int(await highest_passing(passes, START_RATE, MAX_RATE, whole=True))
 
 
 async def run(seconds: int, repeats: int) -> None:

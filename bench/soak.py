@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench.common import git_rev, machine, stop_on_sigterm
+from bench.common import git_rev, highest_passing, machine, stop_on_sigterm
 from bench.day.account import growth
 from bench.day.stack import Stack, rss_kb, workdir
 from testkit.sipp import citizen_scenario
@@ -146,20 +146,7 @@ async def search(stack: Stack, work: Path, hold: float) -> tuple[float, list[tup
         await drained(stack)  # the step's callers gone before the next
         return ok
 
-    good, bad = 0.0, None
-    rate = START_RATE
-    while rate <= MAX_RATE:
-        if not await passes(rate):
-            bad = rate
-            break
-        good, rate = rate, rate * 2
-    while bad is not None and good and (bad - good) / good > 0.1:
-        middle = round((good + bad) / 2, 1)
-        if await passes(middle):
-            good = middle
-        else:
-            bad = middle
-    return good, steps
+    return await highest_passing(passes, START_RATE, MAX_RATE), steps
 
 
 async def drained(stack: Stack, timeout_s: float = 300) -> None:

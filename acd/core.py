@@ -159,8 +159,8 @@ class AcdCore:
             await self.store.save_seat(seat)
         for queue in list(self.queues):
             await self._save_queue(queue)
-        for offer in list(self.offers.values()):
-            await self.store.offer(offer)
+        for offer in list(self.offers.values()):  # kept, never popped up again
+            await self.store.offer(offer, publish=False)
 
     def _cancel_timer(self, agent_id: str) -> None:
         task = self._timers.pop(agent_id, None)

@@ -59,11 +59,13 @@ class AcdStore:
         await self.redis.sadd(f"{self.prefix}:seats", seat.agent_id)
         await self.publish(SeatChanged(**asdict(seat)))
 
-    async def offer(self, offer: CallOffered) -> None:
+    async def offer(self, offer: CallOffered, publish: bool = True) -> None:
         """A seat's screen-pop: kept (live, for six hours at most) so a desk
-        that (re)connects during the call gets it again, then published."""
+        that (re)connects during the call gets it again, and published
+        (not when only written back to an emptied Redis)."""
         await self.redis.set(f"{self.prefix}:offer:{offer.agent_id}", encode(offer), ex=6 * 3600)
-        await self.publish(offer)
+        if publish:
+            await self.publish(offer)
 
     async def offers(self) -> list[CallOffered]:
         """The pops kept for the seats the store knows."""

@@ -39,8 +39,9 @@ class MemoryStore:
         # what a follower of the channel gets back: the typed event, encoded and decoded
         self.published.append(decode(encode(event)).model_dump())
 
-    async def offer(self, offer) -> None:
-        await self.publish(offer)
+    async def offer(self, offer, publish: bool = True) -> None:
+        if publish:
+            await self.publish(offer)
 
     async def enqueue_missed(self, missed: dict) -> None:
         self.missed.append(missed)

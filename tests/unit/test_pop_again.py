@@ -121,3 +121,12 @@ async def test_a_desk_that_comes_back_during_its_call_gets_the_pop_again_and_onl
     for session in (desk, elsewhere):
         await session.close()
     await bridge.http.aclose()
+
+
+async def test_a_live_redis_written_back_after_an_outage_pops_nothing_up_again():
+    acd, _, store = controller()
+    await acd.on_event({"Event": "AgentCalled", "Queue": "hotline", "Uniqueid": "1795.9",
+                        "Interface": "PJSIP/agent1002", "ChanVariable": CONTEXT})  # fmt: skip
+    assert len(offers(store)) == 1
+    await acd.rewrite_store()  # the live Redis came back empty
+    assert len(offers(store)) == 1  # the pop is kept, not sent to the desk again

@@ -150,14 +150,23 @@ async def search(stack: Stack, work: Path, hold: float) -> tuple[float, list[tup
 
 
 async def drained(stack: Stack, timeout_s: float = 300) -> None:
-    """Until Asterisk has no channel up (an overloaded step leaves many)."""
+    """Until Asterisk has no channel up, or the count stops falling for 20 s:
+    an overloaded step can leave callers whose BYE Asterisk never took (sipp
+    gave up on it); they stay in the queue until the queue's timeout."""
     deadline = time.monotonic() + timeout_s
+    last, since = None, time.monotonic()
     while time.monotonic() < deadline:
         shown = await asyncio.to_thread(stack.pbx.cli, "core show channels count", False, 15)
-        if shown.stdout.strip().startswith("0 active channels"):
+        count = int(shown.stdout.split()[0]) if shown.stdout.strip()[:1].isdigit() else None
+        if count == 0:
+            return
+        if count != last:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since > 20:
+            print(f"  ({count} channels left up: callers whose hang-up Asterisk never took)",
+                  flush=True)  # fmt: skip
             return
         await asyncio.sleep(2)
-    print("  (Asterisk still had channels up after the wait)", flush=True)
 
 
 def cpu_seconds(pid: int) -> float | None:

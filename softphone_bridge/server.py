@@ -178,7 +178,8 @@ class Bridge(AlarmFeed, CaptionFeed):
 
     # ---------------------------------------------------------------- events
     async def load_state(self) -> None:
-        """Seats and queues as the ACD holds them, before following its events."""
+        """Seats, queues and screen-pops as the ACD holds them, before following
+        its events (AMI channel names of the seats are dropped here too)."""
         headers = {"Authorization": f"Bearer {self.settings.acd_token}"}
         kinds = (("seats", self.seats, "agent_id", "seat"),
                  ("queues", self.queues, "name", "queue"),

@@ -41,6 +41,9 @@ class Outbox:
     buffer_max: int = 10_000
     _buffer: deque[tuple[str, str]] = field(default_factory=deque)
     lost: int = 0
+    # one flush at a time: two (a put's and keep_flushing's) would each
+    # remove the head after writing theirs, and drop an item never written
+    _flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def stream(self, kind: str) -> str:
         return f"{self.prefix}:outbox:{kind}"
@@ -58,15 +61,16 @@ class Outbox:
 
     async def flush(self) -> None:
         """Write buffered items to Redis, oldest first; keep them on failure."""
-        while self._buffer:
-            kind, payload = self._buffer[0]
-            try:
-                await self.redis.xadd(self.stream(kind), {"item": payload})
-            except RedisError as error:
-                log.warning("outbox: Redis unavailable (%s); %d item(s) wait in memory",
-                            type(error).__name__, len(self._buffer))  # fmt: skip
-                return
-            self._buffer.popleft()
+        async with self._flushing:
+            while self._buffer:
+                kind, payload = self._buffer[0]
+                try:
+                    await self.redis.xadd(self.stream(kind), {"item": payload})
+                except RedisError as error:
+                    log.warning("outbox: Redis unavailable (%s); %d item(s) wait in memory",
+                                type(error).__name__, len(self._buffer))  # fmt: skip
+                    return
+                self._buffer.popleft()
 
     async def keep_flushing(self, interval_s: float = 1.0) -> None:
         while True:

@@ -125,3 +125,30 @@ async def test_a_refused_item_is_set_aside_not_dropped(redis_server):
 
 async def _rejected(redis: Redis, outbox: Outbox) -> bool:
     return await redis.xlen(outbox.stream("audit") + ":rejected") == 1
+
+
+async def test_puts_while_the_flusher_runs_lose_nothing_and_raise_nothing(redis_server):
+    """Found by the day (issue 15): a put's flush and keep_flushing's flush
+    ran at once; each removed the buffer's head after writing its own, so an
+    item could be dropped unwritten, and the handler of a Hangup event failed
+    with IndexError. Items put in bursts while Redis is slow to answer (every
+    put awaits its write) and the flusher runs: all written once, in order."""
+    redis = client(redis_server)
+    outbox = Outbox(redis, "yht:t")
+    flusher = asyncio.create_task(outbox.keep_flushing(interval_s=0.001))
+    try:
+        for burst in range(40):
+            await asyncio.gather(*(outbox.put("missed", {"call_id": f"c{burst}-{n}"})
+                                   for n in range(10)))  # fmt: skip
+        await until(lambda: _backlog_is(outbox, redis, 400))
+        written = [json.loads(fields[b"item"])["call_id"]
+                   for _, fields in await redis.xrange(outbox.stream("missed"))]  # fmt: skip
+        assert written == [f"c{b}-{n}" for b in range(40) for n in range(10)]
+        assert not flusher.done()  # the flusher never failed
+    finally:
+        flusher.cancel()
+        await redis.aclose()
+
+
+async def _backlog_is(outbox: Outbox, redis: Redis, count: int) -> bool:
+    return not outbox._buffer and await redis.xlen(outbox.stream("missed")) == count

@@ -64,6 +64,10 @@ async def the_day(
     ]
     for phone in phones:
         phone.start()
+    calls: list = []
+    # a day stopped early (Ctrl-C, SIGTERM) still stops its phones and callers
+    stack.extras += [center.stop, *(phone.stop for phone in phones),
+                     lambda: [c.stop() for c in calls if c.proc.poll() is None]]  # fmt: skip
     talk = talk_times(callers)
     desks = [
         Desk(
@@ -94,7 +98,6 @@ async def the_day(
     )
     tasks.append(asyncio.create_task(_sample(stack, rss, started, stop)))
     scenarios = _scenarios(work)
-    calls: list = []
     redial: list[list] = []  # calls just placed: [index, how, when, tries]
     schedule = sorted(FAULTS[args.faults])
     length_s = args.hours * 3600 / args.compress

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ class Stack:
     live: RedisServer | None = None
     outbox: RedisServer | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    # what else the run started (phones, callers): stopped first, whatever ends the run
+    extras: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def ticketing(self) -> str:
@@ -175,7 +178,8 @@ class Stack:
     def stop(self) -> None:
         """Everything the stack started, by process id; one part failing to
         stop never leaves the others running."""
-        parts = [service.stop for service in reversed(list(self.services.values()))]
+        parts = list(reversed(self.extras))
+        parts += [service.stop for service in reversed(list(self.services.values()))]
         parts += [self.pbx.stop] if self.pbx is not None else []
         parts += [server.stop for server in (self.outbox, self.live) if server is not None]
         parts += [self.pg.remove] if self.pg is not None else []

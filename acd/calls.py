@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from acd import ami
-from acd.core import AGENT_CHANNEL, AcdCore, CallActionRefused, conference_of  # noqa: F401
+from acd.core import AcdCore, CallActionRefused, conference_of
 from acd.states import AgentState
 from acd.store import Seat
 from yht import channelvars as cv

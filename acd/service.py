@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from acd import ami
-from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY, CallControl
+from acd.calls import OUTSIDE_PARTY, CallControl
 from acd.core import (
+    AGENT_CHANNEL,
     SOS_QUEUE,
     UNREACHABLE,
     WRAPUP_REASON,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from acd import ami
-from acd.calls import AGENT_CHANNEL, OUTSIDE_PARTY
-from acd.core import AcdCore, SosCall, call_context, conference_of, log
+from acd.calls import OUTSIDE_PARTY
+from acd.core import AGENT_CHANNEL, AcdCore, SosCall, call_context, conference_of, log
 from yht import channelvars as cv
 from yht.events import AlarmClear, AlarmSet, SosState
 

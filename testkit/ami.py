@@ -61,3 +61,28 @@ class AmiRecorder:
     def close(self) -> None:
         if self.manager is not None:
             self.manager.close()
+
+
+CONCISE = ("channel", "context", "exten", "priority", "state", "application", "data", "caller")
+
+
+def channels_of(pbx, caller: str) -> list[dict[str, str]]:
+    """Where `caller`'s channels are in the dialplan right now, from the CLI's
+    `core show channels concise` (Asterisk generates no Newexten event:
+    manager.conf `disabledevents`)."""
+    out = pbx.cli("core show channels concise", check=False).stdout
+    rows = [dict(zip(CONCISE, line.split("!"), strict=False)) for line in out.splitlines()]
+    return [row for row in rows if row.get("caller") == caller]
+
+
+async def channel_at(pbx, caller: str, predicate, timeout: float = 30.0) -> dict[str, str]:
+    """The first of `caller`'s channels seen where predicate(row) holds,
+    polled until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = await asyncio.to_thread(channels_of, pbx, caller)
+        for row in rows:
+            if predicate(row):
+                return row
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no channel of {caller} matching within {timeout}s")

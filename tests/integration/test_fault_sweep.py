@@ -18,7 +18,7 @@ import httpx
 import pytest
 import redis
 
-from testkit.ami import chan_vars
+from testkit.ami import chan_vars, channel_at
 from testkit.services import PostgresServer, RedisServer, ServiceProcess
 from testkit.sipp import place_call
 from testkit.waiting import free_tcp_port, until
@@ -143,9 +143,8 @@ async def test_one_fault_at_a_time_the_stack_recovers_by_itself(
         keying, start = new_caller(), len(ami.events)
         calls.append(place_call(pbx.settings.sip_port, "12345", keying, workdir, hold_ms=8000,
                                 dtmf="1"))  # fmt: skip
-        await new_events_from(ami, start, "Newexten", lambda e: e.get("CallerIDNum") == keying
-                              and e.get("Context") == "yht-queue-key"
-                              and e.get("Application") == "AGI")  # fmt: skip
+        await channel_at(pbx, keying, lambda c: c["context"] == "yht-queue-key"
+                         and c["application"] == "AGI")  # fmt: skip
         killed_at = time.time()
         agi_server.kill()
         back = await new_events_from(

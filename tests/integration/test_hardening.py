@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from scripts.pbx import Pbx, PbxSettings, agent_password
 from scripts.pbx_account import SERVICE_ACCOUNT
+from testkit.ami import channel_at
 from testkit.sipp import SIPP_DIR, place_call
 from testkit.waiting import free_port, free_tcp_port, until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
@@ -146,6 +147,21 @@ def test_call_detail_records_are_written(pbx, workdir):
     wait_until(lambda: any(caller in line for line in cdr_lines(pbx)), 10, "the CDR line")
 
 
+async def test_asterisk_generates_no_event_that_nobody_reads(pbx, agi_server, ami, workdir):
+    """manager.conf `disabledevents`: not even the observer, who may read the
+    dialplan class, gets a Newexten or VarSet for a call through the menu's
+    FastAGI (the manager's one thread formatted thousands of them a second
+    at the day's peak and fell behind), while call events still arrive."""
+    caller = new_caller()
+    start = len(ami.events)
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=3000)
+    assert await asyncio.to_thread(call.wait, 30) == 0
+    hangup = await new_events_from(ami, start, "Hangup", lambda e: e.get("CallerIDNum") == caller)
+    names = {e.get("Event") for e in ami.events[start:] if e.get("Uniqueid") == hangup["Uniqueid"]}
+    assert {"Newchannel", "Newstate", "Hangup"} <= names, names
+    assert not names & {"Newexten", "VarSet", "RTCPSent", "RTCPReceived"}, names
+
+
 async def new_events_from(ami, start: int, name: str, predicate, timeout: float = 30):
     """The first `name` event after index `start` of the recording."""
     deadline = time.monotonic() + timeout
@@ -157,18 +173,14 @@ async def new_events_from(ami, start: int, name: str, predicate, timeout: float 
     raise AssertionError(f"no {name} event after #{start} within {timeout}s")
 
 
-async def hotline_call_routes_to(pbx, ami, workdir, number: str) -> str:
+async def hotline_call_routes_to(pbx, workdir, number: str) -> str:
     """Call 12345 from `number`; return where the dialplan sent it: the
     voice menu (yht-hotline) or the SOS line (yht-sos)."""
-    start = len(ami.events)
     call = place_call(pbx.settings.sip_port, "12345", number, workdir, hold_ms=2000)
     try:
-        entered = await new_events_from(
-            ami, start, "Newexten",
-            lambda e: e.get("CallerIDNum") == number
-            and e.get("Context") in ("yht-hotline", "yht-sos"),
-        )  # fmt: skip
-        return {"yht-hotline": "menu", "yht-sos": "sos"}[entered["Context"]]
+        entered = await channel_at(
+            pbx, number, lambda c: c["context"] in ("yht-hotline", "yht-sos"))  # fmt: skip
+        return {"yht-hotline": "menu", "yht-sos": "sos"}[entered["context"]]
     finally:
         await asyncio.to_thread(call.wait, 40)
 
@@ -199,17 +211,17 @@ async def test_a_one_time_sos_caller_routes_as_sos_only_once_a_shift_lead_confir
     assert registered.status_code == 201
     await until(lambda: in_astdb(pbx, marker), 15, "the confirmed device in AstDB")
     assert not in_astdb(pbx, stranger)
-    assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "menu"
+    assert await hotline_call_routes_to(pbx, workdir, stranger) == "menu"
     # confirmed by a shift lead: from the next sync on it is an SOS device
     confirm = await post(f"{ticketing_service.base}/elders/{elder_id}/confirm", lead)
     assert confirm.status_code == 200
     await until(lambda: in_astdb(pbx, stranger), 15, "the confirmed number in AstDB")
-    assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "sos"
+    assert await hotline_call_routes_to(pbx, workdir, stranger) == "sos"
     # deactivated: it stops routing as SOS within the sync interval
     off = await post(f"{ticketing_service.base}/elders/{elder_id}/deactivate", lead)
     assert off.status_code == 200
     await until(lambda: not in_astdb(pbx, stranger), 15, "the number gone from AstDB")
-    assert await hotline_call_routes_to(pbx, ami, workdir, stranger) == "menu"
+    assert await hotline_call_routes_to(pbx, workdir, stranger) == "menu"
     await until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10, "an empty SOS queue")
 
 

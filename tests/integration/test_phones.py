@@ -8,7 +8,7 @@ import asyncio
 
 import httpx
 
-from testkit.ami import chan_vars
+from testkit.ami import chan_vars, channel_at
 from testkit.sipp import place_call
 from testkit.waiting import until
 from tests.integration.test_hardening import in_astdb, new_events_from
@@ -40,9 +40,8 @@ async def test_a_registered_sos_phone_is_recognised_in_its_international_form(
     await until(lambda: in_astdb(pbx, "13900007777"), 15, "the device in AstDB")
     start = len(ami.events)
     call = place_call(pbx.settings.sip_port, "12345", "+8613900007777", workdir, hold_ms=500)
-    entered = await new_events_from(
-        ami, start, "Newexten", lambda e: e.get("CallerIDNum") == "+8613900007777"
-        and e.get("Context") in ("yht-hotline", "yht-sos"))  # fmt: skip
-    assert entered["Context"] == "yht-sos"
+    entered = await channel_at(
+        pbx, "+8613900007777", lambda c: c["context"] in ("yht-hotline", "yht-sos"))  # fmt: skip
+    assert entered["context"] == "yht-sos"
     assert await asyncio.to_thread(call.wait, 30) == 0
     await until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10, "an empty SOS queue")

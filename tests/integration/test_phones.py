@@ -30,7 +30,7 @@ async def test_the_dialplan_normalises_caller_ids_like_the_services(pbx, ami, wo
 
 
 async def test_a_registered_sos_phone_is_recognised_in_its_international_form(
-    pbx, live_desk, ticketing_service, ami, workdir
+    pbx, live_desk, ticketing_service, workdir
 ):
     lead = ticketing_service.user("lead1", "shift_lead")
     profile = {"name": "周淑珍", "numbers": ["13900007777"], "community": "幸福社区"}
@@ -38,7 +38,6 @@ async def test_a_registered_sos_phone_is_recognised_in_its_international_form(
                                        headers=lead, json=profile)  # fmt: skip
     assert response.status_code == 201
     await until(lambda: in_astdb(pbx, "13900007777"), 15, "the device in AstDB")
-    start = len(ami.events)
     call = place_call(pbx.settings.sip_port, "12345", "+8613900007777", workdir, hold_ms=500)
     entered = await channel_at(
         pbx, "+8613900007777", lambda c: c["context"] in ("yht-hotline", "yht-sos"))  # fmt: skip

@@ -27,8 +27,9 @@ from bench.day import report
 from bench.day.account import account, unfinished
 from bench.day.actors import Desk, Tally, back_office, shift_plan, talk_times
 from bench.day.people import prepare, seats_by_hour
-from bench.day.stack import SEATS, Stack, rss_kb, workdir
+from bench.day.stack import Stack, rss_kb, seat_names, workdir
 from bench.day.traffic import KEYS, Caller, day_plan
+from bench.day.waits import Waits, figures, stays
 from testkit.sipp import SippAgent, SippCenter, citizen_scenario, place_call
 
 FAULTS = {  # when (share of the day), what
@@ -60,7 +61,7 @@ async def the_day(
 
     phones = [
         SippAgent(seat, agent_password(seat), _free(), stack.pbx.settings.sip_port, work)
-        for seat in SEATS
+        for seat in stack.seats
     ]
     for phone in phones:
         phone.start()
@@ -68,6 +69,10 @@ async def the_day(
     # a day stopped early (Ctrl-C, SIGTERM) still stops its phones and callers
     stack.extras += [center.stop, *(phone.stop for phone in phones),
                      lambda: [c.stop() for c in calls if c.proc.poll() is None]]  # fmt: skip
+    waits = Waits()
+    settings = stack.pbx.settings
+    await waits.connect(settings.ami_port, settings.ami_observer, stack.pbx.ami_observer_secret)
+    stack.extras.append(waits.close)
     talk = talk_times(callers)
     desks = [
         Desk(
@@ -80,11 +85,11 @@ async def the_day(
             tally,
             random.Random(rng.random()),
         )
-        for seat in SEATS
+        for seat in stack.seats
     ]
     stop = asyncio.Event()
     started = time.monotonic()
-    plan = seats_by_hour(callers, args.hours)
+    plan = stack.plan
     rss: dict[str, list[tuple[float, int]]] = {}
     placed_at: dict[str, float] = {}
     faults: list[dict] = []
@@ -171,6 +176,8 @@ async def the_day(
     found = account(
         stack.env["YHT_TICKETING_DATABASE_URL"], base, admin, callers, window, placed_at
     )
+    found.waits = figures(stays(waits.events), args.compress)
+    waits.close()
     exits = Counter(c.proc.returncode for c in calls)
     return {
         "account": found,
@@ -260,6 +267,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.day")
     parser.add_argument("--calls", type=int, default=2500)
     parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--start-hour", type=int, default=0, help="the hour of day it begins")
     parser.add_argument("--compress", type=float, default=48.0)
     parser.add_argument("--sos", type=int, default=4)
     parser.add_argument("--faults", choices=sorted(FAULTS), default="day")
@@ -283,9 +291,14 @@ def main() -> None:
         args.sos,
         talk_median_s=args.talk_median,
         patience_mean_s=args.patience_mean,
+        start_hour=args.start_hour,
     )
     work = workdir()
     stack = Stack(work, compress=args.compress)
+    stack.plan = seats_by_hour(
+        callers, args.hours, stack.wrapup_s * args.compress, start_hour=args.start_hour
+    )
+    stack.seats = seat_names(max(n for _, n in stack.plan))
     print(f"bringing the stack up in {work}", flush=True)
     try:
         stack.start()

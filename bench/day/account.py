@@ -31,6 +31,7 @@ class Account:
     orders: Counter = field(default_factory=Counter)
     reports: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
+    waits: dict = field(default_factory=dict)  # from Asterisk's event times (bench/day/waits.py)
 
 
 def unfinished(database_url: str) -> int:

@@ -8,27 +8,31 @@ from __future__ import annotations
 import httpx
 
 from bench.day.actors import Api, Tally
-from bench.day.stack import SEATS, Stack, admin_headers
+from bench.day.stack import MOST_SEATS, Stack, admin_headers
 from bench.day.traffic import Caller
 
 PASSWORD = "day-password-1"
 
 
-def seats_by_hour(callers: list[Caller], hours: float) -> list[tuple[float, int]]:
+def seats_by_hour(
+    callers: list[Caller], hours: float, wrapup_s: float, goal: float = 0.95, start_hour: int = 0
+) -> list[tuple[float, int]]:
     """The shift plan (6 seats 08-20, 2 at night), raised to what Erlang C
-    needs for each hour's calls and handle time (80 % in 15 s), at most the
-    seats there are."""
+    needs for each hour's calls to answer `goal` of them within 15 s, at
+    most MOST_SEATS. The handle time is the hour's mean talk plus the
+    wrap-up the ACD really gives a seat (`wrapup_s`, simulated seconds:
+    a compressed day's whole-second wrap-up is longer than a real one)."""
     from ticketing.reports.staffing import seats_needed
 
     plan = []
     for hour in range(int(hours + 0.999)):
         calls = [c for c in callers if hour * 3600 <= c.at_s < (hour + 1) * 3600 and not c.sos]
-        planned = 6 if 8 <= hour % 24 < 20 else 2
-        handle = (sum(c.talk_s for c in calls) / len(calls) + 10) if calls else 190.0
+        planned = 6 if 8 <= (start_hour + hour) % 24 < 20 else 2
+        talk = sum(c.talk_s for c in calls) / len(calls) if calls else 180.0
         span_h = min(1.0, hours - hour)  # a short day's last hour is a part of one
         per_half_hour = len(calls) / (2 * span_h)
-        needed = seats_needed(per_half_hour, handle).seats if calls else 0
-        plan.append((hour * 3600.0, min(len(SEATS), max(planned, needed))))
+        needed = seats_needed(per_half_hour, talk + wrapup_s, goal=goal).seats if calls else 0
+        plan.append((hour * 3600.0, min(MOST_SEATS, max(planned, needed))))
     return plan
 
 
@@ -57,7 +61,7 @@ def prepare(stack: Stack, callers: list[Caller], tally: Tally) -> dict:
         )
         return Api(base, name, PASSWORD, tally)
 
-    desks_api = {seat: user(f"desk{seat}", "agent", seat=seat) for seat in SEATS}
+    desks_api = {seat: user(f"desk{seat}", "agent", seat=seat) for seat in stack.seats}
     apis = {"lead": user("lead", "shift_lead"), "callbacks": user("callbacks", "agent")}
     handlers = {
         u["id"]: user(f"unit-{u['code']}", "unit_handler", unit_id=u["id"])

@@ -14,6 +14,11 @@ def _pct(value) -> str:
     return "-" if value is None else f"{value * 100:.1f} %"
 
 
+def _real(waits: dict, name: str) -> str:
+    found = waits.get(name) or {}
+    return " / ".join("-" if found.get(k) is None else f"{found[k]:.3f} s" for k in ("p50", "p95"))
+
+
 def render(args, callers: list, result: dict) -> str:
     a, tally = result["account"], result["tally"]
     calls = a.reports.get("calls", {})
@@ -28,8 +33,13 @@ def render(args, callers: list, result: dict) -> str:
         if (s["answered_s"] is not None and s["answered_s"] <= sos_timeout + 1)
         or (s["center_s"] is not None and s["center_s"] <= sos_timeout + 1 + 30)
     ]
+    waits = a.waits or {}
     targets = [
-        ("15-second answer rate ≥ 95 %", total.get("rate_in_target"), 0.95),
+        (
+            "15-second answer rate ≥ 95 % (Asterisk's event times)",
+            waits.get("rate_in_target"),
+            0.95,
+        ),
         ("接通率 ≥ 99 %", total.get("connect_rate"), 0.99),
         (
             "missed calls with a callback task = 100 %",
@@ -48,6 +58,7 @@ def render(args, callers: list, result: dict) -> str:
         "# A hotline day through the real stack",
         "",
         f"Command: `python -m bench.day --calls {args.calls} --hours {args.hours:g} "
+        f"--start-hour {args.start_hour} "
         f"--compress {args.compress:g} --sos {args.sos} --faults {args.faults} --seed {args.seed}`",
         f"Machine: {machine()}. Date: {dt.date.today()}. The day took "
         f"{result['length_s'] / 60:.1f} minutes; call times are compressed {args.compress:g}x,"
@@ -71,7 +82,8 @@ def render(args, callers: list, result: dict) -> str:
         "| figure | value |",
         "|---|---|",
         f"| offered / answered | {total.get('offered')} / {total.get('answered')} |",
-        f"| 15-second answer rate | {_pct(total.get('rate_in_target'))} |",
+        f"| 15-second answer rate (queue_log's whole seconds)"
+        f" | {_pct(total.get('rate_in_target'))} |",
         f"| 接通率 | {_pct(total.get('connect_rate'))} |",
         f"| abandoned (short) | {total.get('abandoned')} ({total.get('short_abandoned')}) |",
         f"| hung up in the menu | {total.get('menu_hangups')} |",
@@ -79,6 +91,22 @@ def render(args, callers: list, result: dict) -> str:
         f"{_pct(rates.get('closure_rate'))} / {_pct(rates.get('satisfaction_rate'))} |",
         f"| missed calls called back | {_pct(missed.get('called_back_share'))} of "
         f"{missed.get('missed')} |",
+        "",
+        "## Waiting, from Asterisk's event times",
+        "",
+        "queue_log, which the reports read, gives each wait in whole seconds: a real"
+        f" center's resolution, but {args.compress:g}x compressed one second of real waiting"
+        f" is {args.compress:g} s of the day. The AMI events' own timestamps"
+        " (QueueCallerJoin → AgentConnect / QueueCallerAbandon) give it to the microsecond:",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| queue stays offered / answered / short abandons | {waits.get('offered')} /"
+        f" {waits.get('answered')} / {waits.get('short_abandoned')} |",
+        f"| answered within 15 s of the day | {waits.get('answered_in_target')} |",
+        f"| 15-second answer rate | {_pct(waits.get('rate_in_target'))} |",
+        f"| answered calls' real wait p50 / p95 | {_real(waits, 'wait_real_s')} |",
+        f"| the answering seat's real ringing p50 / p95 | {_real(waits, 'ring_real_s')} |",
         "",
         "## Targets",
         "",
@@ -157,6 +185,7 @@ def as_json(result: dict) -> dict:
         "offered": total.get("offered"),
         "answered": total.get("answered"),
         "rate_in_target": total.get("rate_in_target"),
+        "waits": a.waits,
         "connect_rate": total.get("connect_rate"),
         "faults": result["faults"],
         "errors": dict(result["tally"].errors),

@@ -21,13 +21,19 @@ from scripts import secrets
 from testkit.services import AgiServerProcess, PostgresServer, RedisServer, ServiceProcess
 from testkit.waiting import free_port, free_tcp_port
 
-SEATS = [str(n) for n in range(1001, 1017)]  # the peak hour needs 14 by Erlang C
+MOST_SEATS = 32  # the full day's peak hour needs 24 by Erlang C (95 % in 15 s)
+
+
+def seat_names(count: int) -> list[str]:
+    return [str(n) for n in range(1001, 1001 + max(1, min(count, MOST_SEATS)))]
 
 
 @dataclass
 class Stack:
     workdir: Path
     compress: float = 1.0
+    seats: list[str] = field(default_factory=lambda: seat_names(16))
+    plan: list[tuple[float, int]] = field(default_factory=list)  # (simulated s, seats)
     menu_missed_s: float = 10.0
     env: dict[str, str] = field(default_factory=dict)
     pbx: Any = None
@@ -37,6 +43,12 @@ class Stack:
     services: dict[str, Any] = field(default_factory=dict)
     # what else the run started (phones, callers): stopped first, whatever ends the run
     extras: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def wrapup_s(self) -> float:
+        """The ACD's wrap-up after each call, in real seconds: 10 s compressed,
+        but whole seconds and at least one (so longer than 10 s of the day)."""
+        return max(1.0, round(10.0 / self.compress))
 
     @property
     def ticketing(self) -> str:
@@ -71,7 +83,7 @@ class Stack:
             "YHT_PBX_PARTNER_PORT": str(free_port()),
             "YHT_PBX_RTP_START": "30000",
             "YHT_PBX_RTP_END": "39999",
-            "YHT_PBX_AGENTS": ",".join(SEATS),
+            "YHT_PBX_AGENTS": ",".join(self.seats),
             "YHT_PBX_STATIC_MEMBERS": "",
             "YHT_PBX_MENU_MISSED_S": str(max(1, round(self.menu_missed_s / self.compress))),
             "YHT_PBX_SOS_ANSWER_S": "15",
@@ -90,7 +102,7 @@ class Stack:
             "YHT_ACD_TICKETING_URL": f"http://127.0.0.1:{tcp['ticketing']}",
             "YHT_ACD_SOS_SYNC_INTERVAL_S": "2",
             "YHT_ACD_STAFFING_INTERVAL_S": "5",
-            "YHT_ACD_WRAPUP_SECONDS": f"{max(1.0, 10.0 / self.compress):.0f}",
+            "YHT_ACD_WRAPUP_SECONDS": f"{self.wrapup_s:.0f}",
             "YHT_BRIDGE_PORT": tcp["bridge"],
             "YHT_BRIDGE_REDIS_URL": self.live.url,
             "YHT_BRIDGE_ACD_PREFIX": "yht:day",

@@ -70,15 +70,18 @@ def day_plan(
     talk_median_s: float = 180.0,
     patience_mean_s: float = 90.0,
     speaking_share: float = 0.2,
+    start_hour: int = 0,
 ) -> list[Caller]:
-    """`calls` ordinary callers over `hours` (the day's first hours when less
-    than 24: the profile's own weights, scaled so the calls asked for come),
+    """`calls` ordinary callers over `hours` from `start_hour` (the profile's
+    own weights for those hours, scaled so the calls asked for come; times
+    count from the start),
     and `sos_calls` SOS calls at random moments, half from registered
     devices. Handle times are lognormal around `talk_median_s`; patience is
     exponential with `patience_mean_s`, at least 5 s."""
     rng = random.Random(seed)
     whole = int(hours)
-    weights = HOURLY[:whole] + ([HOURLY[whole] * (hours - whole)] if hours % 1 else [])
+    profile = [HOURLY[(start_hour + h) % 24] for h in range(whole + 1)]
+    weights = profile[:whole] + ([profile[whole] * (hours - whole)] if hours % 1 else [])
     scale = calls / sum(weights)
     found: list[Caller] = []
     serial = 0

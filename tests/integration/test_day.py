@@ -33,6 +33,9 @@ def test_a_short_day_with_a_fault_loses_no_call_and_no_order(tmp_path):
     assert [f["what"] for f in account["faults"]] == ["acd"]
     assert sum(account["outcomes"].values()) == account["placed"]
     assert account["outcomes"].get("answered", 0) >= 1
+    # Asterisk's own event times saw every answered stay the queue_log saw
+    assert account["waits"]["answered"] == account["outcomes"]["answered"], account["waits"]
+    assert account["waits"]["wait_real_s"]["p50"] is not None
     [sos] = account["sos"]
     assert sos["order"] and (sos["answered_s"] is not None or sos["center_s"] is not None)
     # every recording transcribed or failed with its reason

@@ -91,6 +91,30 @@ def test_asterisk_runs_unprivileged_with_ami_on_loopback(pbx):
     }
 
 
+def udp_addresses(pid: int) -> set[str]:
+    """The local addresses of the UDP sockets process `pid` holds."""
+    out = subprocess.run(["ss", "-Hunap"], capture_output=True, text=True, check=True).stdout
+    return {line.split()[3] for line in out.splitlines() if f"pid={pid}," in line}
+
+
+async def test_a_calls_media_listens_on_the_sip_address_only(pbx, agi_server, workdir):
+    """RTP bound to the SIP address (pjsip.conf media_address), not to every
+    interface: nothing of Asterisk's listens beyond what is configured."""
+    caller = new_caller()
+    call = place_call(pbx.settings.sip_port, "12345", caller, workdir, hold_ms=4000)
+    try:
+        rtp = range(pbx.settings.rtp_start, pbx.settings.rtp_end + 1)
+
+        def media() -> set[str]:
+            found = udp_addresses(pbx.process.pid)
+            return {a for a in found if int(a.rsplit(":", 1)[1]) in rtp}
+
+        sockets = await asyncio.to_thread(wait_until, media, 15, "the call's RTP sockets")
+        assert {a.rsplit(":", 1)[0] for a in sockets} == {"127.0.0.1"}, sockets
+    finally:
+        assert await asyncio.to_thread(call.wait, 30) == 0
+
+
 def seat_dials(pbx, workdir: Path, number: str, hold_ms: int = 1000) -> subprocess.Popen:
     seat = f"agent{DIALLING_SEAT}"
     return subprocess.Popen(

@@ -1,0 +1,43 @@
+"""The day's waits from Asterisk's event times (bench/day/waits.py): each
+queue stay paired with how it ended, and the 15-second rate in the day's
+compressed seconds."""
+
+from __future__ import annotations
+
+from bench.day.waits import figures, stays
+
+
+def test_each_stay_ends_with_its_own_connect_abandon_or_next_join():
+    events = [
+        ("a", "QueueCallerJoin", "hotline", 100.0),
+        ("a", "AgentCalled", "hotline", 100.05),
+        ("a", "AgentConnect", "hotline", 100.25),
+        ("b", "QueueCallerJoin", "hotline", 101.0),
+        ("b", "QueueCallerAbandon", "hotline", 101.05),
+        ("c", "QueueCallerJoin", "hotline", 102.0),  # left with a key, came back
+        ("c", "QueueCallerJoin", "dialect", 103.0),
+        ("c", "AgentConnect", "dialect", 104.0),
+        ("s", "QueueCallerJoin", "sos", 105.0),
+        ("s", "AgentConnect", "sos", 105.1),
+        ("x", "AgentConnect", "hotline", 99.0),  # joined before the recording began
+    ]
+    found = stays(events)
+    assert [(s.queue, s.outcome, round(s.wait_s, 2)) for s in found] == [
+        ("hotline", "answered", 0.25), ("hotline", "abandoned", 0.05),
+        ("hotline", "other", 1.0), ("dialect", "answered", 1.0),
+    ]  # fmt: skip
+    assert round(found[0].ring_s, 2) == 0.2 and found[3].ring_s is None
+
+
+def test_the_rate_counts_the_days_seconds_and_leaves_out_short_abandons():
+    events = [
+        ("a", "QueueCallerJoin", "hotline", 0.0), ("a", "AgentConnect", "hotline", 0.3),
+        ("b", "QueueCallerJoin", "hotline", 0.0), ("b", "AgentConnect", "hotline", 0.32),
+        ("c", "QueueCallerJoin", "hotline", 0.0), ("c", "QueueCallerAbandon", "hotline", 0.1),
+        ("d", "QueueCallerJoin", "hotline", 0.0), ("d", "QueueCallerAbandon", "hotline", 2.0),
+    ]  # fmt: skip
+    result = figures(stays(events), compress=48)  # 15 s of the day: 0.3125 s
+    assert result["offered"] == 4 and result["answered"] == 2
+    assert result["short_abandoned"] == 1  # 0.1 s is 4.8 s of the day: short
+    assert result["answered_in_target"] == 1
+    assert result["rate_in_target"] == 1 / 3

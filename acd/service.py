@@ -175,7 +175,10 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         agent_id = seat.agent_id
         seat.call_id, seat.call_since, seat.sos = "", 0.0, False
         seat.agent_channel = seat.caller_channel = seat.conference = ""
-        if self.wrapup_seconds > 0:
+        if not seat.queues:  # logged out during the call: out now, nothing to pause
+            await self._move(seat, Signal.completed)
+            await self._move(seat, Signal.member_removed, force_save=True)
+        elif self.wrapup_seconds > 0:
             await self._move(seat, Signal.completed, force_save=True)
             await self._pause(agent_id, WRAPUP_REASON)
             self._cancel_timer(agent_id)

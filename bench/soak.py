@@ -100,8 +100,12 @@ def records(database_url: str, first: int, calls: int) -> dict[str, int]:
 
 
 async def place(stack: Stack, work: Path, rate: float, calls: int, hold: float,
-                first: int, stat_file: Path, timeout_s: float, progress: bool) -> dict:  # fmt: skip
-    """`calls` calls at `rate` through one sipp; its final counts and exit code."""
+                first: int, stat_file: Path, timeout_s: float, progress: bool,
+                stop_on_failure: bool = False) -> dict:  # fmt: skip
+    """`calls` calls at `rate` through one sipp; its final counts and exit code,
+    and (with `progress`) its counts minute by minute. `stop_on_failure`: a
+    minute with a failed call ends the run there (the soak has failed)."""
+    timeline: list[tuple[float, dict[str, int]]] = []
     path, numbers = scenario(work, calls, first)
     proc = await asyncio.create_subprocess_exec(
         "sipp", "-sf", str(path), "-inf", str(numbers), "-i", "127.0.0.1",
@@ -120,13 +124,17 @@ async def place(stack: Stack, work: Path, rate: float, calls: int, hold: float,
                 await asyncio.wait_for(proc.wait(), 60)
             except TimeoutError:
                 if progress:
-                    print(f"  {(time.monotonic() - started) / 60:5.1f} min:"
-                          f" {sipp_counts(stat_file)}", flush=True)  # fmt: skip
+                    minute, counts = (time.monotonic() - started) / 60, sipp_counts(stat_file)
+                    timeline.append((round(minute, 1), counts))
+                    print(f"  {minute:5.1f} min: {counts}", flush=True)
+                    if stop_on_failure and counts["FailedCall"]:
+                        print("  a call failed: the soak stops here", flush=True)
+                        break
     finally:
         if proc.returncode is None:  # stopped by its pid, like everything the soak starts
             proc.kill()
             await proc.wait()
-    return {**sipp_counts(stat_file), "exit": proc.returncode}
+    return {**sipp_counts(stat_file), "exit": proc.returncode, "timeline": timeline}
 
 
 async def search(stack: Stack, work: Path, hold: float) -> tuple[float, list[tuple]]:
@@ -192,7 +200,8 @@ async def soak(args, stack: Stack, work: Path) -> dict:
     print(f"soak: {calls} calls at {rate:g}/s for {args.minutes:g} minutes, each"
           f" holding {args.hold:g} s", flush=True)  # fmt: skip
     counts = await place(stack, work, rate, calls, args.hold, FIRST_NUMBER,
-                         work / "soak-stat.csv", args.minutes * 60 + 300, True)  # fmt: skip
+                         work / "soak-stat.csv", args.minutes * 60 + 300, True,
+                         stop_on_failure=not args.keep_going)  # fmt: skip
     cpu = {name: cpu_seconds(pid) for name, pid in stack.pids().items()}
     cpu = {name: round(c - cpu_before[name], 1) for name, c in cpu.items()
            if c is not None and cpu_before.get(name) is not None}  # fmt: skip
@@ -248,6 +257,10 @@ def render(args, result: dict) -> str:
         f"| the soak's calls in queue_log (ENTERQUEUE, ingested) | {found['entered']} |",
         f"| missed-call tasks for the soak's callers | {found['tasks']} |",
         f"| length of the soak | {result['cpu_s'] / 60:.1f} min |", "",
+        "## Minute by minute (sipp's counts)", "",
+        "| minute | placed | succeeded | failed |", "|---|---|---|---|",
+        *[f"| {m:g} | {c['OutgoingCall']} | {c['SuccessfulCall']} | {c['FailedCall']} |"
+          for m, c in counts.get("timeline", [])], "",
         "## CPU and memory (RSS) per process", "",
         "CPU: seconds used during the soak (two cores: at most"
         f" {2 * result['cpu_s']:.0f} s). RSS sampled every 10 s; 'after warm-up' is the median"
@@ -270,6 +283,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=None, help="calls/s (no search)")
     parser.add_argument("--hold", type=float, default=6.0, help="seconds in the queue")
     parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="go on after a minute with a failed call (default: stop there)",
+    )
     args = parser.parse_args()
     stop_on_sigterm()
     work = workdir()

@@ -157,7 +157,7 @@ async def the_day(
     print("calls ended; the back office finishes the day, transcription catches up", flush=True)
     await asyncio.sleep(max(20.0, 4 * args.office_every / args.compress))
     database = stack.env["YHT_TICKETING_DATABASE_URL"]
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + args.asr_wait
     while time.monotonic() < deadline:
         left = await asyncio.to_thread(unfinished, database)
         if not left:
@@ -174,8 +174,9 @@ async def the_day(
         await api.close()
     window = (restart_window[0], restart_window[1]) if len(restart_window) == 2 else None
     found = account(
-        stack.env["YHT_TICKETING_DATABASE_URL"], base, admin, callers, window, placed_at
-    )
+        stack.env["YHT_TICKETING_DATABASE_URL"], base, admin, callers, window, placed_at,
+        outbox_url=stack.outbox.url, prefix=stack.env["YHT_ACD_REDIS_PREFIX"],
+    )  # fmt: skip
     found.waits = figures(stays(waits.events), args.compress)
     waits.close()
     exits = Counter(c.proc.returncode for c in calls)
@@ -279,6 +280,12 @@ def main() -> None:
     )
     parser.add_argument("--talk-median", type=float, default=180.0, help="simulated seconds")
     parser.add_argument("--patience-mean", type=float, default=90.0, help="simulated seconds")
+    parser.add_argument(
+        "--asr-wait",
+        type=float,
+        default=600.0,
+        help="real seconds to let transcription catch up after the calls",
+    )
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="the account as JSON too")
     parser.add_argument("--seed", type=int, default=12345)

@@ -28,6 +28,9 @@ class Account:
     sos: list[dict] = field(default_factory=list)
     recordings: Counter = field(default_factory=Counter)
     recordings_failed: list[str] = field(default_factory=list)
+    # pending at the end: their job still in the outbox stream (queued), or not (stranded)
+    recordings_queued: int = 0
+    recordings_stranded: list[str] = field(default_factory=list)
     orders: Counter = field(default_factory=Counter)
     reports: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
@@ -72,9 +75,13 @@ def account(
     callers: list[Caller],
     restart_window: tuple[float, float] | None,
     placed_at: dict[str, float],
+    outbox_url: str = "",
+    prefix: str = "",
 ) -> Account:
     """`placed_at`: each caller's number -> the monotonic-clock moment the
-    call was placed; `restart_window`: Asterisk's restart, same clock."""
+    call was placed; `restart_window`: Asterisk's restart, same clock.
+    `outbox_url`, `prefix`: the durable outbox whose stream holds the
+    transcription jobs not yet done."""
     out = Account(placed=len(callers))
     engine = create_engine(database_url)
     with engine.connect() as conn:
@@ -101,12 +108,17 @@ def account(
         ):
             name = "center" if kind == "joined" and detail.startswith("120 ") else kind
             sos_steps.setdefault(sos_id, {}).setdefault(name, at)
-        for status, asr, note in conn.execute(
-            text("SELECT status, asr_status, asr_note FROM recordings")
+        queued = queued_jobs(outbox_url, prefix) if outbox_url else set()
+        for call_id, status, asr, note in conn.execute(
+            text("SELECT call_id, status, asr_status, asr_note FROM recordings")
         ):
             out.recordings[f"{status}/{asr}"] += 1
             if asr in ("failed", "skipped"):
                 out.recordings_failed.append(note or "(no reason given)")
+            elif asr == "pending" and call_id in queued:
+                out.recordings_queued += 1
+            elif asr == "pending":
+                out.recordings_stranded.append(call_id)
         for state, count in conn.execute(
             text("SELECT state, count(*) FROM work_orders GROUP BY state")
         ):
@@ -144,6 +156,25 @@ def account(
             out.missed_without_task.append(found[-1])
     out.reports = _reports(api, headers)
     return out
+
+
+def queued_jobs(url: str, prefix: str) -> set[str]:
+    """The calls whose transcription job is still in the outbox stream (not
+    yet taken, or taken and not finished: an entry leaves the stream only
+    when its delivery is done)."""
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=10)
+    try:
+        found = set()
+        for _, fields in client.xrange(f"{prefix}:outbox:transcribe"):
+            item = json.loads(fields[b"item"])
+            found.add(str(item.get("call_id", "")))
+        return found
+    finally:
+        client.close()
 
 
 def _lost(out: Account, caller: Caller, window, placed_at: dict[str, float]) -> None:

@@ -176,7 +176,9 @@ class Desk:
                 await self.ws.send(json.dumps({"type": "hangup"}))
         # a pop that came during the call (the desk or the ACD was back meanwhile)
         pop = self.pops.pop(call_id, pop)
-        if pop and not pop.get("sos"):
+        if not pop:
+            self.tally.error("call without a screen-pop: no order written")
+        elif not pop.get("sos"):
             await self.write_order(pop)
 
     async def write_order(self, pop: dict) -> None:

@@ -71,7 +71,8 @@ def render(args, callers: list, result: dict) -> str:
         f"- **lost** (in no record): {len(a.lost)}"
         + (f" — {', '.join(n[-4:] for n in a.lost[:20])}" if a.lost else ""),
         f"- lost to the Asterisk restart (placed in its window): {len(a.lost_to_restart)}",
-        f"- **answered without a work order**: {len(a.answered_without_order)}",
+        f"- **answered without a work order**: {len(a.answered_without_order)}"
+        + (f" — {', '.join(a.answered_without_order[:20])}" if a.answered_without_order else ""),
         f"- **abandoned without a missed-call task**: {len(a.missed_without_task)}",
         f"- sipp exit codes: {dict(result['sipp_exits'])} (1: the caller's scenario saw the"
         " far end hang up first, as an agent ending the call does; 254: sipp could not bind"
@@ -125,6 +126,9 @@ def render(args, callers: list, result: dict) -> str:
         + (", ".join(f"{k} {v}" for k, v in sorted(tally.errors.items())) or "none"),
         "- recordings (status/transcription): "
         + (", ".join(f"{k} {v}" for k, v in sorted(a.recordings.items())) or "none"),
+        f"- recordings still pending at the end: {a.recordings_queued} with their job queued"
+        f" in the outbox stream (not lost: a worker takes them), **{len(a.recordings_stranded)}"
+        " with no job** (lost)",
         *(
             [f"- transcription failures: {', '.join(sorted(set(a.recordings_failed))[:5])}"]
             if a.recordings_failed
@@ -181,6 +185,8 @@ def as_json(result: dict) -> dict:
         "sos": a.sos,
         "recordings": dict(a.recordings),
         "recordings_failed": a.recordings_failed,
+        "recordings_queued": a.recordings_queued,
+        "recordings_stranded": a.recordings_stranded,
         "orders": dict(a.orders),
         "offered": total.get("offered"),
         "answered": total.get("answered"),

@@ -40,3 +40,4 @@ def test_a_short_day_with_a_fault_loses_no_call_and_no_order(tmp_path):
     assert sos["order"] and (sos["answered_s"] is not None or sos["center_s"] is not None)
     # every recording transcribed or failed with its reason
     assert all(k.split("/")[1] in ("done", "failed", "skipped") for k in account["recordings"])
+    assert account["recordings_stranded"] == [] and account["recordings_queued"] == 0

@@ -122,15 +122,64 @@ async def test_a_seat_that_is_not_logged_in_cannot_pause():
     assert manager.actions == []
 
 
-def test_leaving_the_queues_always_logs_out_and_only_joining_logs_in():
+def test_leaving_the_queues_logs_out_all_but_a_call_and_only_joining_or_answering_logs_in():
     for state in AgentState:
-        assert next_state(state, Signal.member_removed) in (AgentState.logged_out,)
+        left = next_state(state, Signal.member_removed)
+        assert left == (AgentState.talking if state == AgentState.talking
+                        else AgentState.logged_out)  # fmt: skip
         if state == AgentState.logged_out:
             continue
         assert next_state(state, Signal.member_added) == state
     leaving_logged_out = {s for (sig, frm), s in TRANSITIONS.items()
                           if frm == AgentState.logged_out}  # fmt: skip
-    assert leaving_logged_out == {AgentState.ready}
+    assert leaving_logged_out == {AgentState.ready, AgentState.talking}
+
+
+def member(event: str, queue: str = "hotline") -> dict:
+    return {"Event": event, "Queue": queue, "Interface": "PJSIP/agent1002",
+            "MemberName": "agent1002", "StateInterface": "PJSIP/agent1002"}  # fmt: skip
+
+
+def agent_event(event: str) -> dict:
+    return {
+        **member(event),
+        "Uniqueid": "7.1",
+        "Channel": "PJSIP/citizen-trunk-1",
+        "DestChannel": "PJSIP/agent1002-2",
+        "ChanVariable": ["YHT_CALLER=13912345678"],
+    }
+
+
+async def test_a_seat_logged_out_while_its_phone_rang_that_answers_is_talking_then_logged_out():
+    """Found by the day: the shift plan logged a desk out while its phone
+    rang; app_queue went on ringing the removed member, the agent answered,
+    and the seat stayed "logged_out": its desk never saw the call, wrote no
+    work order, and AgentComplete's wrap-up pause failed (Interface not found)."""
+    acd, manager, store = controller()
+    await acd.on_event(member("QueueMemberAdded"))
+    await acd.on_event(agent_event("AgentCalled"))
+    await acd.on_event(member("QueueMemberRemoved"))
+    assert acd.seat("1002").state == AgentState.logged_out
+    await acd.on_event(agent_event("AgentConnect"))
+    assert acd.seat("1002").state == AgentState.talking
+    assert store.seat_states[-1] == ("1002", "talking")  # the desk is told
+    assert acd.seat("1002").call_id == "7.1"
+    await acd.on_event(agent_event("AgentComplete"))  # raises if it pauses a non-member
+    assert acd.seat("1002").state == AgentState.logged_out
+    assert not [a for a in manager.actions if a["Action"] == "QueuePause"]
+
+
+async def test_a_seat_logged_out_during_a_call_stays_on_it_until_it_ends():
+    acd, manager, _ = controller()
+    await acd.on_event(member("QueueMemberAdded"))
+    await acd.on_event(agent_event("AgentCalled"))
+    await acd.on_event(agent_event("AgentConnect"))
+    await acd.on_event(member("QueueMemberRemoved"))
+    assert acd.seat("1002").state == AgentState.talking
+    assert acd.seat("1002").call_id == "7.1"
+    await acd.on_event(agent_event("AgentComplete"))
+    assert acd.seat("1002").state == AgentState.logged_out
+    assert not [a for a in manager.actions if a["Action"] == "QueuePause"]
 
 
 def test_the_shift_plan_covers_the_day_and_counts_open_seats(tmp_path):

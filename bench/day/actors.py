@@ -148,15 +148,23 @@ class Desk:
             kind = message.get("type")
             if kind == "screen_pop":
                 self.pops[message["call_id"]] = message
-            elif kind == "seat" and message.get("agent_id") == self.seat:
-                call = message.get("call_id") or ""
-                if message.get("state") == "talking" and call and call not in self.handled:
-                    self.handled.add(call)
-                    task = asyncio.create_task(self._handle(call))
-                    self.calls.add(task)
-                    task.add_done_callback(self.calls.discard)
-                if message.get("state") == "logged_out" and self.on_shift:
+            # the seat's state comes as its own message, or, on (re)connecting,
+            # in the snapshot (as the desk page reads it): a call that began
+            # while the bridge was away is seen there
+            seats = message.get("seats", []) if kind == "snapshot" else [message]
+            for seat in seats if kind in ("seat", "snapshot") else []:
+                if seat.get("agent_id") == self.seat and self._seat(seat) and self.on_shift:
                     logged_in = None  # logged out behind our back (a restart): again
+
+    def _seat(self, seat: dict) -> bool:
+        """Take up a call the seat is talking on; whether it is logged out."""
+        call = seat.get("call_id") or ""
+        if seat.get("state") == "talking" and call and call not in self.handled:
+            self.handled.add(call)
+            task = asyncio.create_task(self._handle(call))
+            self.calls.add(task)
+            task.add_done_callback(self.calls.discard)
+        return seat.get("state") == "logged_out"
 
     async def _handle(self, call_id: str) -> None:
         try:

@@ -175,7 +175,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         agent_id = seat.agent_id
         seat.call_id, seat.call_since, seat.sos = "", 0.0, False
         seat.agent_channel = seat.caller_channel = seat.conference = ""
-        if not seat.queues:  # logged out during the call: out now, nothing to pause
+        if not seat.queues:  # logged out during the call: nothing to pause
             await self._move(seat, Signal.completed)
             await self._move(seat, Signal.member_removed, force_save=True)
         elif self.wrapup_seconds > 0:

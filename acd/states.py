@@ -44,11 +44,11 @@ ANY_LOGGED_IN = (S.ready, S.ringing, S.talking, S.wrapup, S.paused, S.unreachabl
 TRANSITIONS: dict[tuple[Signal, AgentState], AgentState] = {
     (G.member_added, S.logged_out): S.ready,
     **{(G.member_removed, s): S.logged_out for s in ANY_LOGGED_IN},
-    # an agent who logs out during a call is still on it: out of the queues,
-    # on the phone until the call ends (then logged out, no wrap-up); and a
-    # seat logged out while it rang (app_queue goes on ringing a removed
-    # member) that answers is talking: what Asterisk reports decides
-    (G.member_removed, S.talking): S.talking,
+    # a seat logged out while it rang (app_queue goes on ringing a removed
+    # member) that answers is talking: what Asterisk reports decides. (A
+    # seat logged out during a call is logged out at once: its desk has the
+    # call already, and a seat may stay in an SOS conference with 120 long
+    # after it left the queues.)
     (G.connected, S.logged_out): S.talking,
     (G.paused, S.ready): S.paused,
     (G.paused, S.wrapup): S.paused,

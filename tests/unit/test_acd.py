@@ -122,11 +122,9 @@ async def test_a_seat_that_is_not_logged_in_cannot_pause():
     assert manager.actions == []
 
 
-def test_leaving_the_queues_logs_out_all_but_a_call_and_only_joining_or_answering_logs_in():
+def test_leaving_the_queues_always_logs_out_and_only_joining_or_answering_logs_in():
     for state in AgentState:
-        left = next_state(state, Signal.member_removed)
-        assert left == (AgentState.talking if state == AgentState.talking
-                        else AgentState.logged_out)  # fmt: skip
+        assert next_state(state, Signal.member_removed) == AgentState.logged_out
         if state == AgentState.logged_out:
             continue
         assert next_state(state, Signal.member_added) == state
@@ -169,15 +167,14 @@ async def test_a_seat_logged_out_while_its_phone_rang_that_answers_is_talking_th
     assert not [a for a in manager.actions if a["Action"] == "QueuePause"]
 
 
-async def test_a_seat_logged_out_during_a_call_stays_on_it_until_it_ends():
+async def test_a_seat_logged_out_during_a_call_is_out_and_its_end_pauses_nothing():
     acd, manager, _ = controller()
     await acd.on_event(member("QueueMemberAdded"))
     await acd.on_event(agent_event("AgentCalled"))
     await acd.on_event(agent_event("AgentConnect"))
     await acd.on_event(member("QueueMemberRemoved"))
-    assert acd.seat("1002").state == AgentState.talking
-    assert acd.seat("1002").call_id == "7.1"
-    await acd.on_event(agent_event("AgentComplete"))
+    assert acd.seat("1002").state == AgentState.logged_out
+    await acd.on_event(agent_event("AgentComplete"))  # raised: QueuePause of a non-member
     assert acd.seat("1002").state == AgentState.logged_out
     assert not [a for a in manager.actions if a["Action"] == "QueuePause"]
 

@@ -7,11 +7,13 @@ up: a placed call found in no record is lost."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
+import redis
 from sqlalchemy import create_engine, text
 
 from bench.day.traffic import Caller
@@ -162,10 +164,6 @@ def queued_jobs(url: str, prefix: str) -> set[str]:
     """The calls whose transcription job is still in the outbox stream (not
     yet taken, or taken and not finished: an entry leaves the stream only
     when its delivery is done)."""
-    import json
-
-    import redis
-
     client = redis.Redis.from_url(url, socket_timeout=10)
     try:
         found = set()

@@ -258,6 +258,33 @@ def test_the_create_answer_shows_what_reading_the_order_back_shows(api: Api):
         assert made[field] == read[field], field
 
 
+def test_each_related_rule_links_what_it_should_and_nothing_else(api: Api):
+    """Same caller, same address, and the same subject at the same place (the
+    first characters of the address name the compound) with another address."""
+
+    def order(phone: str, address: str, subject: str = "heating") -> dict:
+        return api.new_order(subject_code=subject, caller={"phone": phone, "address": address})
+
+    def reasons(made: dict) -> set[tuple[int, str]]:
+        return {(r["order_id"], r["reason"]) for r in made["related"]}
+
+    first = order("13911110001", "幸福家园小区3号楼2单元")
+    assert first["related"] == []
+    neighbour = order("13911110002", "幸福家园小区3号楼5单元")
+    assert reasons(neighbour) == {(first["id"], "same_subject")}
+    assert reasons(order("13911110003", "幸福家园小区3号楼6单元", "water")) == set()
+    assert reasons(order("13911110004", "和平里小区1号楼")) == set()
+    again = order("13911110001", "别处大街1号", "water")
+    assert reasons(again) == {(first["id"], "same_caller")}
+    # a wildcard in the address is text, never a pattern: the key drops it
+    odd = order("13911110005", "幸福家园小%3号楼7单元")
+    assert (first["id"], "same_subject") not in reasons(odd)
+    many = [order(f"1391111{n:04d}", "光明路1号") for n in range(12)]
+    links = reasons(order("13911119999", "光明路1号"))
+    assert len(links) == 10  # the policy's newest ten per reason
+    assert links == {(m["id"], "same_address") for m in many[-10:]}
+
+
 def test_related_requests_are_linked_and_duplicates_merge_keeping_both_histories(api: Api):
     first = api.new_order()
     second = api.new_order(caller={"phone": "13900000000", "address": "幸福路 12 号"})

@@ -134,6 +134,8 @@ def test_users_change_their_own_password_and_admins_reset_one(api: Api):
 
     first, second = log_in(PASSWORD).json()["access_token"], log_in(PASSWORD).json()["access_token"]
     mine = {"Authorization": f"Bearer {first}"}
+    other = {"Authorization": f"Bearer {second}"}
+    assert api.client.get("/auth/me", headers=other).status_code == 200  # now in the token cache
     wrong = api.client.post(
         "/auth/password",
         headers=mine,
@@ -150,12 +152,10 @@ def test_users_change_their_own_password_and_admins_reset_one(api: Api):
         json={"old_password": PASSWORD, "new_password": "新的密码-2026-11"},
     )
     assert changed.status_code == 204
-    assert log_in(PASSWORD).status_code == 401 and log_in("新的密码-2026-11").status_code == 200
-    # this session goes on; the other one ended
+    # this session goes on; the other one ended, at once
+    assert api.client.get("/auth/me", headers=other).status_code == 401
     assert api.client.get("/auth/me", headers=mine).status_code == 200
-    assert (
-        api.client.get("/auth/me", headers={"Authorization": f"Bearer {second}"}).status_code == 401
-    )
+    assert log_in(PASSWORD).status_code == 401 and log_in("新的密码-2026-11").status_code == 200
     user_id = created.json()["id"]
     reset = api.post("admin", f"/users/{user_id}/password", json={"password": "管理员重置-123456"})
     assert reset.status_code == 204

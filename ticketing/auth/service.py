@@ -17,10 +17,15 @@ from sqlalchemy.orm import Session
 
 from ticketing.auth.models import ApiToken, AuditEntry, User
 from ticketing.auth.roles import STAFF, Role
+from ticketing.cache import WriteClearedCache
 from ticketing.database import DbSession, utcnow
 from ticketing.errors import Forbidden, Unauthorized
 
 _hasher = PasswordHash.recommended()
+# token digest -> (actor, expiry): a desk's every request need not read its
+# token and user again; emptied by any committed change to users or tokens
+# (deactivation, password change or reset, log-out), bounded in size and age
+_tokens = WriteClearedCache("tokens", {"users", "api_tokens"}, maxsize=4096, ttl_s=30)
 # verified against when the user does not exist, so timing does not tell
 _DUMMY_HASH = _hasher.hash("yihaotong-no-such-user")
 
@@ -85,15 +90,22 @@ def current_actor(
             credentials.credentials.encode(), service_token.encode()
         ):
             return Actor(None, role.value, role, None)
-    row = db_session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _digest(credentials.credentials))
-    ).first()
-    if row is None or row.ApiToken.expires_at < utcnow() or not row.User.active:
+    digest = _digest(credentials.credentials)
+    found = _tokens.get(digest, lambda: _token_actor(db_session, digest))
+    if found is None or found[1] < utcnow():
         raise Unauthorized("令牌无效或已过期")
-    user = row.User
-    return Actor(user.id, user.username, Role(user.role), user.unit_id)
+    return found[0]
+
+
+def _token_actor(db_session: Session, digest: str) -> tuple[Actor, dt.datetime] | None:
+    row = db_session.execute(
+        select(ApiToken.expires_at, User.id, User.username, User.role, User.unit_id)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == digest, User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    return Actor(row.id, row.username, Role(row.role), row.unit_id), row.expires_at
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

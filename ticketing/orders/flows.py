@@ -22,7 +22,8 @@ from ticketing.orders.models import OrderEvent, OrderUnit, ReassignRequest, Work
 from ticketing.orders.related import address_key
 from ticketing.orders.schemas import OrderUpdate, TransitionIn
 from ticketing.orders.service import get_order, phone_key
-from ticketing.orgs.models import Subject, Unit, UnitKind
+from ticketing.orgs.models import Unit, UnitKind
+from ticketing.orgs.service import subject_exists
 from ticketing.supervision.models import Supervision
 from ticketing.supervision.policy import due_at
 
@@ -241,7 +242,7 @@ def update(
     if order.state not in (State.intake, State.case):
         raise Conflict(f"工单处于 {order.state} 状态, 派遣后不能修改内容")
     changes = body.model_dump(exclude_unset=True, exclude={"version", "caller"})
-    if changes.get("subject_code") and db_session.get(Subject, changes["subject_code"]) is None:
+    if changes.get("subject_code") and not subject_exists(db_session, changes["subject_code"]):
         raise NotFound(f"没有这个诉求分类: {changes['subject_code']}")
     for key, value in changes.items():
         setattr(order, key, value)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, func, or_, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,7 +30,7 @@ from ticketing.orders.models import (
 )
 from ticketing.orders.related import address_key, find_related, link
 from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOut
-from ticketing.orgs.models import Subject
+from ticketing.orgs.service import subject_exists
 from ticketing.recordings.text import transcript_text
 from ticketing.supervision.policy import due_at
 from yht.phones import canonical
@@ -41,19 +41,42 @@ NEW_ORDERS = "yht_new_orders"
 OPEN_STATES = (State.intake, State.case, State.dispatched, State.processing, State.feedback)
 
 
-def next_number(db_session: Session, day: dt.date) -> str:
-    """YYYYMMDD-NNNNNN, counting per day in one atomic INSERT ... ON CONFLICT
-    DO UPDATE ... RETURNING (the day's first order makes its row)."""
+# PostgreSQL: the day's counter counted up and the order numbered in one
+# statement (a data-modifying CTE; a constant text, compiled once)
+_TAKE_NUMBER_PG = text(
+    "WITH counted AS (INSERT INTO daily_counters (day, last) VALUES (:day, 1)"
+    " ON CONFLICT (day) DO UPDATE SET last = daily_counters.last + 1 RETURNING last)"
+    " UPDATE work_orders"
+    " SET number = :day || '-' || lpad((SELECT last FROM counted)::text, 6, '0'),"
+    " updated_at = :now WHERE id = :id RETURNING number"
+)
+
+
+def take_number(db_session: Session, order_id: int, day: dt.date) -> str:
+    """Give the order the day's next number, YYYYMMDD-NNNNNN, and answer it.
+
+    The day's counter row is counted up in one atomic INSERT ... ON CONFLICT
+    DO UPDATE ... RETURNING (the day's first order makes its row); on
+    PostgreSQL that and the order's UPDATE are one statement, on SQLite two.
+    A plain UPDATE of the table: taking the number is part of creating, not
+    a new version of the order."""
     key = day.strftime("%Y%m%d")
-    insert = (postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    if db_session.get_bind().dialect.name == "postgresql":
+        return (
+            db_session.connection()
+            .execute(_TAKE_NUMBER_PG, {"day": key, "now": utcnow(), "id": order_id})
+            .scalar_one()
+        )
     last = db_session.scalar(
-        insert(DailyCounter)
+        sqlite.insert(DailyCounter)
         .values(day=key, last=1)
         .on_conflict_do_update(index_elements=[DailyCounter.day],
                                set_={"last": DailyCounter.last + 1})
         .returning(DailyCounter.last)
     )  # fmt: skip
-    return f"{key}-{last:06d}"
+    number = f"{key}-{last:06d}"
+    db_session.execute(update(WorkOrder).where(WorkOrder.id == order_id).values(number=number))
+    return number
 
 
 def _by_id(found: tuple[str, int, str]) -> tuple[int, str]:
@@ -67,7 +90,7 @@ def phone_key(ctx: Context, phone: str | None) -> str | None:
 def create_order(
     *, db_session: Session, ctx: Context, data: OrderCreate, actor: Actor
 ) -> WorkOrder:
-    if data.subject_code and db_session.get(Subject, data.subject_code) is None:
+    if data.subject_code and not subject_exists(db_session, data.subject_code):
         raise NotFound(f"没有这个诉求分类: {data.subject_code}")
     now = utcnow()
     order = WorkOrder(
@@ -115,9 +138,7 @@ def create_order(
         [RelatedOut(order_id=i, number=n, reason=r) for r, i, n in sorted(related, key=_by_id)],
         [(data.call.call_id, call["transcript"])] if data.call else [],
     )
-    number = next_number(db_session, now.astimezone(ctx.policy.tz).date())
-    # a plain UPDATE: taking the number is part of creating, not a new version
-    db_session.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(number=number))
+    number = take_number(db_session, order.id, now.astimezone(ctx.policy.tz).date())
     set_committed_value(order, "number", number)
     return order
 

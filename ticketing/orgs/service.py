@@ -10,8 +10,18 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ticketing.cache import WriteClearedCache
 from ticketing.callbacks.models import CallbackTask
 from ticketing.orgs.models import Subject, Unit, UnitKind
+
+# the subject codes known to exist (the taxonomy changes a few times a year)
+_subjects = WriteClearedCache("subjects", {"subjects"}, maxsize=2048, ttl_s=300)
+
+
+def subject_exists(db_session: Session, code: str) -> bool:
+    """Whether the taxonomy has `code`; read from the database once per code
+    (and again after any change to the taxonomy)."""
+    return bool(_subjects.get(code, lambda: db_session.get(Subject, code) and True))
 
 
 def load_reference_data(db_session: Session, org_file: Path, subjects_file: Path) -> None:

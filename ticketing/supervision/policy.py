@@ -70,8 +70,19 @@ class WorkingCalendar:
         self.tz = policy.tz
         self.holidays = set(policy.calendar.holidays)
         self.workdays = set(policy.calendar.workdays)
+        # day -> working? (every create counts days forward: bench (p)); a few
+        # years of days at most, emptied if it ever grows past that
+        self._known: dict[dt.date, bool] = {}
 
     def is_working_day(self, day: dt.date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            if len(self._known) > 4096:
+                self._known.clear()
+            known = self._known[day] = self._look_up(day)
+        return known
+
+    def _look_up(self, day: dt.date) -> bool:
         if day in self.workdays:
             return True
         if day in self.holidays:

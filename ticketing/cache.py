@@ -6,8 +6,9 @@ Each cache is bounded in size and in age, and is emptied after any commit in
 this process that wrote a row of one of its tables (an ORM flush or a bulk
 UPDATE/DELETE): an administrator's change through the API takes effect at
 once. A change made outside this process (psql) takes effect within the
-cache's age. The service runs as one process (README), so "this process" is
-the whole service.
+cache's age. `python -m ticketing` serves from one uvicorn process, so "this
+process" is the whole service; more processes would each need the others'
+writes (a Redis notice) before caching like this.
 """
 
 from __future__ import annotations

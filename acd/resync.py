@@ -77,9 +77,9 @@ class Resync(AcdCore):
         the screen-pop it never had."""
         channels = await ami.channels(self.manager)
         for agent_id in agent_ids:
-            mine = [c for c in channels if AGENT_CHANNEL.match(c.get("Channel", "") or "")
-                    and AGENT_CHANNEL.match(c["Channel"]).group(1) == agent_id
-                    and c.get("BridgeId")]  # fmt: skip
+            mine = [c for c in channels
+                    if (m := AGENT_CHANNEL.match(c.get("Channel", "") or ""))
+                    and m.group(1) == agent_id and c.get("BridgeId")]  # fmt: skip
             if not mine:
                 continue
             # the citizen's leg: in the seat's bridge, carrying the IVR's context

@@ -31,6 +31,9 @@ log = logging.getLogger("acd")
 # outbox kind -> the work-order service's endpoint (each idempotent by its key)
 DELIVERIES = {"missed": "/missed-calls", "sos": "/sos-calls/events", "audit": "/call-actions",
               "recording": "/recordings"}  # fmt: skip
+# kinds whose items are independent and received idempotently: posted a batch
+# at once (SOS steps and call actions keep their order, one at a time)
+PARALLEL = {"missed": 8, "recording": 8}
 
 
 def staffing(plan: ShiftPlan, seats, now: dt.datetime) -> Staffing:
@@ -73,7 +76,7 @@ class AcdRunner:
         self.http = httpx.AsyncClient(base_url=settings.ticketing_url,
                                       timeout=settings.http_timeout_s)  # fmt: skip
         self.deliveries = [
-            Delivery(self.outbox, kind, self._poster(path), consumer="acd")
+            Delivery(self.outbox, kind, self._poster(path), "acd", parallel=PARALLEL.get(kind, 1))
             for kind, path in DELIVERIES.items()
         ]
         self.resyncs = 0

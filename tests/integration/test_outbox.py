@@ -152,3 +152,56 @@ async def test_puts_while_the_flusher_runs_lose_nothing_and_raise_nothing(redis_
 
 async def _backlog_is(outbox: Outbox, redis: Redis, count: int) -> bool:
     return not outbox._buffer and await redis.xlen(outbox.stream("missed")) == count
+
+
+async def test_a_parallel_delivery_posts_a_batch_at_once_and_loses_nothing(redis_server):
+    """Missed calls and ended recordings are posted a batch at once (the soak
+    found one at a time falling behind 51 calls/s): several posts are in
+    flight together, an item the receiver fails is posted again, one it
+    refuses is set aside, and the stream ends empty with every item taken."""
+    redis = client(redis_server)
+    outbox = Outbox(redis, "yht:t")
+    for n in range(50):
+        await outbox.put("missed", {"call_id": f"c{n}"})
+    taken: list[str] = []
+    tried: dict[str, int] = {}
+    in_flight, most = 0, 0
+
+    async def post(payload: bytes) -> int:
+        nonlocal in_flight, most
+        call_id = json.loads(payload)["call_id"]
+        tried[call_id] = tried.get(call_id, 0) + 1
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        if call_id == "c13":
+            return 422
+        if call_id.endswith("7") and tried[call_id] == 1:
+            return 503  # fails once, taken the second time
+        taken.append(call_id)
+        return 201
+
+    delivery = Delivery(outbox, "missed", post, consumer="acd", parallel=8)
+    delivery.max_backoff_s = 0.1
+    task = asyncio.create_task(delivery.run())
+    try:
+        await until(lambda: _received_ids(taken, 49))
+        await until(lambda: _stream_empty(redis, outbox))
+        assert sorted(taken) == sorted(f"c{n}" for n in range(50) if n != 13)
+        assert len(taken) == 49  # each taken once: a finished item is not posted again
+        assert all(tried[f"c{n}"] == 2 for n in (7, 17, 27, 37, 47))
+        assert await redis.xlen(outbox.stream("missed") + ":rejected") == 1
+        assert most > 1, "posts went one at a time"
+        assert not task.done()
+    finally:
+        task.cancel()
+        await redis.aclose()
+
+
+async def _received_ids(taken: list[str], count: int) -> bool:
+    return len(taken) >= count
+
+
+async def _stream_empty(redis: Redis, outbox: Outbox) -> bool:
+    return await redis.xlen(outbox.stream("missed")) == 0

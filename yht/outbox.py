@@ -120,12 +120,8 @@ class Delivery:
         while True:
             try:
                 entries = await self._next(redis)
-                if self.parallel > 1:
-                    for start in range(0, len(entries), self.parallel):
-                        await self._deliver_together(redis, entries[start : start + self.parallel])
-                else:
-                    for entry_id, fields in entries:
-                        await self._deliver(redis, entry_id, fields)
+                for start in range(0, len(entries), self.parallel):
+                    await self._deliver(redis, entries[start : start + self.parallel])
                 self.failures = 0
             except RedisError as error:
                 await self._pause(f"Redis: {type(error).__name__}")
@@ -157,16 +153,10 @@ class Delivery:
         return _entries(await redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"},
                                                count=10, block=self.idle_ms))  # fmt: skip
 
-    async def _deliver(self, redis: Redis, entry_id, fields: dict) -> None:
-        payload = _payload(fields)
-        status = await self.post(payload)
-        if not await self._settle(redis, payload, status):
-            raise _Retry(f"receiver answered {status}")
-        await self._done(redis, [entry_id])
-
-    async def _deliver_together(self, redis: Redis, entries: list) -> None:
-        """Post `entries` at once; those the receiver took (or refused) are
-        finished, the others stay pending and are posted again."""
+    async def _deliver(self, redis: Redis, entries: list) -> None:
+        """Post `entries` at once (one, in order, unless `parallel`); those the
+        receiver took (or refused) are finished, the others stay pending and
+        are posted again."""
         payloads = [_payload(fields) for _, fields in entries]
         statuses = await asyncio.gather(*(self.post(p) for p in payloads))
         done = []

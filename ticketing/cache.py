@@ -36,6 +36,12 @@ class WriteClearedCache:
         self._generation = 0
         _caches.append(self)
 
+    def peek(self, key: Hashable) -> Any:
+        """The cached value of `key`, or None: a lookup that never loads (and
+        so never blocks an event loop)."""
+        with self._lock:
+            return self._data.get(key)
+
     def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
         """The cached value of `key`, or `load()`'s (cached unless None). A value
         loaded while a write committed is not kept: it may predate the write."""

@@ -23,7 +23,8 @@ class Context:
         return cls(settings, policy, WorkingCalendar(policy))
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
+    # async: a sync dependency costs a hop to the thread pool (bench (p))
     return request.app.state.context
 
 

@@ -9,7 +9,16 @@ import functools
 import re
 import unicodedata
 
-from sqlalchemy import Integer, Select, bindparam, insert, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ticketing.orders.enums import State
@@ -33,10 +42,19 @@ def find_related(db_session: Session, order: WorkOrder,
     """(reason, id, number) of the recent orders related to `order`, which is not yet
     stored: the queries run before the order takes its number, so the day's
     number counter stays locked only for the inserts."""
+    statement, params = lookup(order, policy)
+    if statement is None:
+        return []
+    return [(row.reason, row.id, row.number) for row in db_session.execute(statement, params)]
+
+
+def lookup(order: WorkOrder, policy: RelatedPolicy) -> tuple[CompoundSelect | None, dict]:
+    """The related-request query for `order` and its parameters (None: the
+    order names neither a caller nor an address)."""
     caller, address = order.caller_key, order.address_key
     nearby = bool(address and order.subject_code)
     if not (caller or address):
-        return []
+        return None, {}
     params = {
         "since": order.created_at - dt.timedelta(days=policy.window_days),
         "caller": caller,
@@ -46,12 +64,11 @@ def find_related(db_session: Session, order: WorkOrder,
         "place": _like_prefix(address[:PLACE_PREFIX]) if address else None,
         "limit": policy.max_links_per_reason,
     }
-    statement = _related_statement(bool(caller), bool(address), nearby)
-    return [(row.reason, row.id, row.number) for row in db_session.execute(statement, params)]
+    return _related_statement(bool(caller), bool(address), nearby), params
 
 
 @functools.cache
-def _related_statement(caller: bool, address: bool, nearby: bool) -> Select:
+def _related_statement(caller: bool, address: bool, nearby: bool) -> CompoundSelect:
     """The lookup for one shape of order, built once with bound parameters
     (building the statement cost more than running it: bench (p)). One round
     trip: each rule its newest few, in one UNION ALL."""
@@ -78,7 +95,7 @@ def _related_statement(caller: bool, address: bool, nearby: bool) -> Select:
               .limit(bindparam("limit", type_=Integer)).subquery())
              for reason, query in rules]  # fmt: skip
     return union_all(*(select(part.c.id, part.c.number, literal(reason).label("reason"))
-                       for reason, part in parts))  # type: ignore[return-value]  # fmt: skip
+                       for reason, part in parts))  # fmt: skip
 
 
 def _like_prefix(prefix: str) -> str:
@@ -90,11 +107,13 @@ def _like_prefix(prefix: str) -> str:
 _INSERT_LINK = insert(OrderLink)  # run on the connection: Core, no ORM unit of work
 
 
-def link(db_session: Session, order_id: int, related: list[tuple[str, int, str]]) -> None:
+def link(
+    db_session: Session, order_id: int, related: list[tuple[str, int, str]], at: dt.datetime
+) -> None:
     """The links of a new order, in one Core executemany (no ORM objects; one
     compiled statement whatever the number of links, sent as one batch)."""
     if related:
         db_session.connection().execute(_INSERT_LINK, [
-            {"order_id": order_id, "related_id": related_id, "reason": reason}
+            {"order_id": order_id, "related_id": related_id, "reason": reason, "created_at": at}
             for reason, related_id, _ in related
         ])  # fmt: skip

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.roles import Role, phone_for, text_for
-from ticketing.auth.service import Actor
+from ticketing.auth.service import Actor, audit
 from ticketing.context import Context
 from ticketing.database import utcnow
 from ticketing.errors import NotFound
-from ticketing.orders import workflow
+from ticketing.orders import create_pg, workflow
 from ticketing.orders.enums import Channel, OrderType, State, Urgency, Verdict
 from ticketing.orders.models import (
     DailyCounter,
@@ -28,7 +29,7 @@ from ticketing.orders.models import (
     OrderUnit,
     WorkOrder,
 )
-from ticketing.orders.related import address_key, find_related, link
+from ticketing.orders.related import address_key, link, lookup
 from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOut
 from ticketing.orgs.service import subject_exists
 from ticketing.recordings.text import transcript_text
@@ -41,32 +42,14 @@ NEW_ORDERS = "yht_new_orders"
 OPEN_STATES = (State.intake, State.case, State.dispatched, State.processing, State.feedback)
 
 
-# PostgreSQL: the day's counter counted up and the order numbered in one
-# statement (a data-modifying CTE; a constant text, compiled once)
-_TAKE_NUMBER_PG = text(
-    "WITH counted AS (INSERT INTO daily_counters (day, last) VALUES (:day, 1)"
-    " ON CONFLICT (day) DO UPDATE SET last = daily_counters.last + 1 RETURNING last)"
-    " UPDATE work_orders"
-    " SET number = :day || '-' || lpad((SELECT last FROM counted)::text, 6, '0'),"
-    " updated_at = :now WHERE id = :id RETURNING number"
-)
-
-
-def take_number(db_session: Session, order_id: int, day: dt.date) -> str:
-    """Give the order the day's next number, YYYYMMDD-NNNNNN, and answer it.
+def take_number(db_session: Session, order_id: int, key: str) -> str:
+    """Give the order the day's next number, YYYYMMDD-NNNNNN, and answer it
+    (SQLite; PostgreSQL numbers in the create statement, create_pg.py).
 
     The day's counter row is counted up in one atomic INSERT ... ON CONFLICT
-    DO UPDATE ... RETURNING (the day's first order makes its row); on
-    PostgreSQL that and the order's UPDATE are one statement, on SQLite two.
-    A plain UPDATE of the table: taking the number is part of creating, not
-    a new version of the order."""
-    key = day.strftime("%Y%m%d")
-    if db_session.get_bind().dialect.name == "postgresql":
-        return (
-            db_session.connection()
-            .execute(_TAKE_NUMBER_PG, {"day": key, "now": utcnow(), "id": order_id})
-            .scalar_one()
-        )
+    DO UPDATE ... RETURNING (the day's first order makes its row). A plain
+    UPDATE of the table: taking the number is part of creating, not a new
+    version of the order."""
     last = db_session.scalar(
         sqlite.insert(DailyCounter)
         .values(day=key, last=1)
@@ -75,7 +58,9 @@ def take_number(db_session: Session, order_id: int, day: dt.date) -> str:
         .returning(DailyCounter.last)
     )  # fmt: skip
     number = f"{key}-{last:06d}"
-    db_session.execute(update(WorkOrder).where(WorkOrder.id == order_id).values(number=number))
+    # the column's onupdate would move updated_at: the order is still as created
+    db_session.execute(update(WorkOrder).where(WorkOrder.id == order_id)
+                       .values(number=number, updated_at=WorkOrder.created_at))  # fmt: skip
     return number
 
 
@@ -90,57 +75,71 @@ def phone_key(ctx: Context, phone: str | None) -> str | None:
 def create_order(
     *, db_session: Session, ctx: Context, data: OrderCreate, actor: Actor
 ) -> WorkOrder:
+    """受理: store a new order with its intake event, related links, call and
+    audit entry, numbered YYYYMMDD-NNNNNN by the day (China time)."""
     if data.subject_code and not subject_exists(db_session, data.subject_code):
         raise NotFound(f"没有这个诉求分类: {data.subject_code}")
     now = utcnow()
-    order = WorkOrder(
-        channel=data.channel,
-        type=data.type,
-        subject_code=data.subject_code,
-        urgency=data.urgency,
-        content=data.content,
-        caller_phone=data.caller.phone,
-        caller_key=phone_key(ctx, data.caller.phone),
-        caller_name=data.caller.name,
-        address=data.caller.address,
-        address_key=address_key(data.caller.address),
-        latitude=data.caller.latitude,
-        longitude=data.caller.longitude,
-        state=State.intake,
-        created_by=actor.id,
-        created_at=now,
-        due_at=due_at(ctx.policy, ctx.calendar, now, data.type, data.urgency),
+    values = {
+        "channel": data.channel.value, "type": data.type.value, "subject_code": data.subject_code,
+        "urgency": data.urgency.value, "content": data.content, "caller_phone": data.caller.phone,
+        "caller_key": phone_key(ctx, data.caller.phone), "caller_name": data.caller.name,
+        "address": data.caller.address, "address_key": address_key(data.caller.address),
+        "latitude": data.caller.latitude, "longitude": data.caller.longitude,
+        "state": State.intake.value, "unit_id": None, "created_by": actor.id, "created_at": now,
+        "updated_at": now, "due_at": due_at(ctx.policy, ctx.calendar, now, data.type, data.urgency),
+        "closed_at": None, "verdict": None, "reopen_count": 0, "merged_into_id": None,
+        "version": 1,
+    }  # fmt: skip
+    call = data.call.model_dump() if data.call else None
+    if call:
+        call["transcript"] = call["transcript"] or transcript_text(db_session, call["call_id"])
+    day = now.astimezone(ctx.policy.tz).date().strftime("%Y%m%d")
+    order = WorkOrder(**values)
+    statement, params = lookup(order, ctx.policy.related)
+    if db_session.get_bind().dialect.name == "postgresql":
+        order.id, order.number, related = create_pg.create(db_session, values, day, statement,
+                                                           params, call)  # fmt: skip
+        # stored as it is: a persistent object without reading it back
+        make_transient_to_detached(order)
+        db_session.add(order)
+    else:
+        related = _create_portable(db_session, order, day, statement, params, call, actor)
+    # what the answer shows is known here: present() need not read it back
+    db_session.info.setdefault(NEW_ORDERS, {})[order.id] = (
+        [RelatedOut(order_id=i, number=n, reason=r) for r, i, n in sorted(related, key=_by_id)],
+        [(call["call_id"], call["transcript"])] if call else [],
     )
-    related = find_related(db_session, order, ctx.policy.related)
+    return order
+
+
+def _create_portable(
+    db_session: Session,
+    order: WorkOrder,
+    day: str,
+    statement: Any,
+    params: dict,
+    call: dict | None,
+    actor: Actor,
+) -> list[tuple[str, int, str]]:
+    """The same rows as ticketing/orders/create_pg.py, statement by statement."""
+    related = ([(r.reason, r.id, r.number) for r in db_session.execute(statement, params)]
+               if statement is not None else [])  # fmt: skip
     # a unique stand-in until the end: the day's counter row is locked from
     # taking a number to the commit, so the number is taken last
     order.number = f"p-{uuid.uuid4().hex[:16]}"
     db_session.add(order)
     db_session.flush()
-    db_session.add(
-        OrderEvent(
-            order_id=order.id,
-            actor_id=actor.id,
-            action="intake",
-            from_state=None,
-            to_state=State.intake,
-            note=data.channel,
-        )
-    )
-    if data.call:
-        call = data.call.model_dump()
-        call["transcript"] = call["transcript"] or transcript_text(db_session, call["call_id"])
+    db_session.add(OrderEvent(order_id=order.id, at=order.created_at, actor_id=actor.id,
+                              action="intake", from_state=None, to_state=State.intake,
+                              note=order.channel))  # fmt: skip
+    if call:
         db_session.add(OrderCall(order_id=order.id, **call))
-    link(db_session, order.id, related)
+    link(db_session, order.id, related, order.created_at)
+    audit(db_session, actor, "create", f"order:{order.id}")
     db_session.flush()
-    # what the answer shows is known here: present() need not read it back
-    db_session.info.setdefault(NEW_ORDERS, {})[order.id] = (
-        [RelatedOut(order_id=i, number=n, reason=r) for r, i, n in sorted(related, key=_by_id)],
-        [(data.call.call_id, call["transcript"])] if data.call else [],
-    )
-    number = take_number(db_session, order.id, now.astimezone(ctx.policy.tz).date())
-    set_committed_value(order, "number", number)
-    return order
+    set_committed_value(order, "number", take_number(db_session, order.id, day))
+    return related
 
 
 def visible(query: Select, actor: Actor) -> Select:

@@ -70,8 +70,7 @@ def create_order(
         if not created:
             response.status_code = status.HTTP_200_OK
             return service.present(db_session, order, actor, detail=True)
-    audit(db_session, actor, "create", f"order:{order.id}")
-    # a new order has no assisting unit yet, and the create knows its related
+    # audited by the create; a new order has no assisting unit yet, and the create knows its related
     # orders and calls: nothing is read back (bench (p))
     return service.present(db_session, order, actor, detail=True, assists=[], new=True)
 

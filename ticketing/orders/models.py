@@ -40,10 +40,17 @@ class WorkOrder(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
-    # related-request lookups: the newest orders of one caller / one address
+    # related-request lookups: the newest orders of one caller / one address,
+    # one subject at one place (a LIKE 'prefix%' on the address: migration 0009)
     __table_args__ = (
         Index("ix_work_orders_caller_recent", "caller_key", "created_at"),
         Index("ix_work_orders_address_recent", "address_key", "created_at"),
+        Index(
+            "ix_work_orders_subject_place",
+            "subject_code",
+            "address_key",
+            postgresql_ops={"address_key": "varchar_pattern_ops"},
+        ),
     )
 
 

@@ -53,11 +53,10 @@ def create_order(
     db_session: DbSession,
     ctx: Ctx,
     actor: Center,
-    response: Response,
     key: Annotated[
         str | None, Header(min_length=8, max_length=128, alias="Idempotency-Key")
     ] = None,
-) -> OrderOut:
+) -> Response:
     """受理: a new work order from a call or a walk-in; related requests are linked.
     With an `Idempotency-Key` (the desk sends one per draft and retries while
     the service is down) a retry answers 200 with the order the first made."""
@@ -68,11 +67,17 @@ def create_order(
                                      channel="desk", key=key,
                                      digest=body_hash(body.model_dump_json()))  # fmt: skip
         if not created:
-            response.status_code = status.HTTP_200_OK
-            return service.present(db_session, order, actor, detail=True)
-    # audited by the create; a new order has no assisting unit yet, and the create knows its related
-    # orders and calls: nothing is read back (bench (p))
-    return service.present(db_session, order, actor, detail=True, assists=[], new=True)
+            return _json(service.present(db_session, order, actor, detail=True), status.HTTP_200_OK)
+    # audited by the create; a new order has no assisting unit yet, and the
+    # create knows its related orders and calls: nothing is read back
+    out = service.present(db_session, order, actor, detail=True, assists=[], new=True)
+    return _json(out, status.HTTP_201_CREATED)
+
+
+def _json(out: BaseModel, status_code: int) -> Response:
+    """The answer as the response model already made it: FastAPI would
+    validate and serialise it once more (bench (p))."""
+    return Response(out.model_dump_json(), status_code, media_type="application/json")
 
 
 @router.get("", response_model=OrderPage)

@@ -31,7 +31,7 @@ def test_sigusr2_writes_the_largest_sites_and_then_the_growth(tmp_path, monkeypa
         os.kill(os.getpid(), signal.SIGUSR2)
         second = tmp_path / f"unit-{os.getpid()}-2.txt"
         wait_until(second.exists, 5, "the second dump")
-        growth = second.read_text().split("## growth since the previous dump")[1]
+        growth = second.read_text().split("## growth since the previous dump (by line)")[1]
         top = growth.strip().splitlines()[0]
         assert "test_memory_trace.py" in top and top.lstrip().startswith("+"), top
         assert float(top.split()[0]) > 2000  # KiB: the 3 MB this test added

@@ -8,6 +8,9 @@ allocation sites now, and what grew most since the previous dump. Every
 service calls install() through yht.logs.setup().
 
     YHT_MEMORY_TRACE=/tmp/mem make run ...;  kill -USR2 <pid of the ACD>
+
+`YHT_MEMORY_TRACE_SERVICES=acd,ticketing` limits tracing to those services
+(the name of the package a service runs as: `python -m acd` is "acd").
 """
 
 from __future__ import annotations
@@ -61,7 +64,11 @@ def install(name: str | None = None) -> MemoryTrace | None:
     directory = os.environ.get("YHT_MEMORY_TRACE")
     if not directory:
         return None
-    trace = MemoryTrace(Path(directory), name or Path(sys.argv[0]).parent.name or "python")
+    name = name or Path(sys.argv[0]).parent.name or "python"
+    only = os.environ.get("YHT_MEMORY_TRACE_SERVICES", "")
+    if only and name not in {s.strip() for s in only.split(",")}:
+        return None
+    trace = MemoryTrace(Path(directory), name)
     if not tracemalloc.is_tracing():
         tracemalloc.start(FRAMES)
 

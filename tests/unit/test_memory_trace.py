@@ -42,6 +42,10 @@ def test_sigusr2_writes_the_largest_sites_and_then_the_growth(tmp_path, monkeypa
             tracemalloc.stop()
 
 
-def test_without_the_setting_nothing_is_traced(monkeypatch):
+def test_without_the_setting_nothing_is_traced(monkeypatch, tmp_path):
     monkeypatch.delenv("YHT_MEMORY_TRACE", raising=False)
+    assert memory.install("unit") is None
+    # traced only in the services named, where some are
+    monkeypatch.setenv("YHT_MEMORY_TRACE", str(tmp_path))
+    monkeypatch.setenv("YHT_MEMORY_TRACE_SERVICES", "acd, ticketing")
     assert memory.install("unit") is None

@@ -219,6 +219,8 @@ class AcdRunner:
             "backlog": backlog,
             "outbox_lost": self.outbox.lost,
             "events_dropped": self.events_dropped,
+            # AMI events read but not yet handled (bounded: event_queue_size)
+            "events_waiting": self._events.qsize(),
         }
 
     async def metrics(self) -> dict:
@@ -249,6 +251,8 @@ class AcdRunner:
                                      [({"kind": k}, float(v)) for k, v in backlog.items()]),
             "yht_acd_events_dropped": ("counter", "AMI events dropped (queue full)",
                                        [({}, float(self.events_dropped))]),
+            "yht_acd_events_waiting": ("gauge", "AMI events read, not yet handled",
+                                       [({}, float(self._events.qsize()))]),
         }  # fmt: skip
 
     async def _sync_sos_devices(self) -> None:

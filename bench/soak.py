@@ -33,6 +33,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 
 from bench.common import git_rev, highest_passing, machine, stop_on_sigterm
@@ -72,13 +73,25 @@ def sipp_counts(stat_file: Path) -> dict[str, int]:
     return {name: int(row.get(f"{name}(C)", "0") or 0) for name in SIPP_COUNTS}
 
 
-async def sample(stack: Stack, rss: dict, started: float, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        for name, pid in stack.pids().items():
-            kb = rss_kb(pid)
-            if kb is not None:
-                rss.setdefault(name, []).append((time.monotonic() - started, kb))
-        await asyncio.sleep(10)
+async def sample(stack: Stack, rss: dict, started: float, stop: asyncio.Event,
+                 acd: list | None = None) -> None:  # fmt: skip
+    """Every 10 s: each process's RSS, and (into `acd`) the ACD's AMI events
+    waiting to be handled and its deliveries not yet made, from its /health."""
+    url = f"http://127.0.0.1:{stack.env['YHT_ACD_HTTP_PORT']}/health"
+    async with httpx.AsyncClient(timeout=5) as client:
+        while not stop.is_set():
+            at = time.monotonic() - started
+            for name, pid in stack.pids().items():
+                kb = rss_kb(pid)
+                if kb is not None:
+                    rss.setdefault(name, []).append((at, kb))
+            if acd is not None:
+                try:
+                    health = (await client.get(url)).json()
+                except (httpx.HTTPError, ValueError):
+                    health = {}
+                acd.append((at, health.get("events_waiting"), health.get("backlog", {})))
+            await asyncio.sleep(10)
 
 
 def records(database_url: str, first: int, calls: int) -> dict[str, int]:
@@ -196,7 +209,8 @@ async def soak(args, stack: Stack, work: Path) -> dict:
     stop = asyncio.Event()
     started = time.monotonic()
     cpu_before = {name: cpu_seconds(pid) for name, pid in stack.pids().items()}
-    sampler = asyncio.create_task(sample(stack, rss, started, stop))
+    acd: list[tuple] = []
+    sampler = asyncio.create_task(sample(stack, rss, started, stop, acd))
     print(f"soak: {calls} calls at {rate:g}/s for {args.minutes:g} minutes, each"
           f" holding {args.hold:g} s", flush=True)  # fmt: skip
     counts = await place(stack, work, rate, calls, args.hold, FIRST_NUMBER,
@@ -216,7 +230,7 @@ async def soak(args, stack: Stack, work: Path) -> dict:
     await sampler
     return {"calls": calls, "rate": rate, "highest": highest, "steps": steps, "sipp": counts,
             "sipp_exit": counts["exit"], "records": found, "rss": rss, "cpu": cpu,
-            "cpu_s": time.monotonic() - started}  # fmt: skip
+            "cpu_s": time.monotonic() - started, "acd": acd}  # fmt: skip
 
 
 def render(args, result: dict) -> str:
@@ -273,7 +287,30 @@ def render(args, result: dict) -> str:
             early, late, percent = grown
             lines.append(f"| {name} | {result['cpu'].get(name, '-')} | {early / 1024:.0f} MB |"
                          f" {late / 1024:.0f} MB | {percent:+.1f} % |")  # fmt: skip
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + acd_lines(result.get("acd", []))) + "\n"
+
+
+def acd_lines(samples: list[tuple]) -> list[str]:
+    """What the ACD had not yet done, minute by minute: the AMI events read
+    but not handled (its bounded queue) and the deliveries to the work-order
+    service not yet made (its durable outbox)."""
+    if not samples:
+        return []
+    lines = ["", "## The ACD's backlog (its /health, sampled every 10 s)", "",
+             "| minute | AMI events waiting | missed calls to deliver | recordings to deliver |",
+             "|---|---|---|---|"]  # fmt: skip
+    shown = -1
+    for at, events, backlog in samples:
+        if int(at // 60) == shown:
+            continue
+        shown = int(at // 60)
+        missed, recording = backlog.get("missed", "-"), backlog.get("recording", "-")
+        shown_events = events if events is not None else "-"
+        lines.append(f"| {at / 60:.1f} | {shown_events} | {missed} | {recording} |")
+    waiting = [e for _, e, _ in samples if e is not None]
+    if waiting:
+        lines += ["", f"AMI events waiting: at most {max(waiting)}, at the end {waiting[-1]}."]
+    return lines
 
 
 def main() -> None:

@@ -3,7 +3,9 @@ calls through the real call path (answered at once, answered after more
 than 15 seconds, abandoned after 7 seconds) and one that hung up keying an
 order number out of the queue, the real ingester process
 reading the instance's queue_log into the work-order database, and the
-report API giving the 15-second rate, 接通率 and abandonment they made."""
+report API giving the 15-second rate, 接通率 and abandonment they made; and,
+with no ACD running, the callers who gave up are callback tasks from the
+dialplan's own YHTMISSED lines."""
 
 from __future__ import annotations
 
@@ -83,5 +85,21 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
             httpx.get, f"{ticketing_service.base}/reports/seats", headers=leader,
             params={k: params[k] for k in ("start", "end")}, timeout=5)).json()  # fmt: skip
         assert {s["agent"]: s for s in seats["seats"]}["agent1001"]["answered"] >= 2
+
+        # no ACD runs here: the two who gave up past the threshold are callback
+        # tasks all the same, from the YHTMISSED lines the dialplan's hangup
+        # handler wrote to queue_log; the two answered are not
+        def missed() -> dict[str, str]:
+            response = httpx.get(f"{ticketing_service.base}/missed-calls", timeout=5,
+                                 headers=ticketing_service.agent,
+                                 params={"limit": 500})  # fmt: skip
+            response.raise_for_status()
+            return {m["caller"]: m["reason"] for m in response.json()}
+
+        await until(lambda: gives_up in missed() and keying in missed(), 20,
+                    "the two who gave up among the missed calls")  # fmt: skip
+        found = missed()
+        assert (found[gives_up], found[keying]) == ("abandoned", "menu")
+        assert late not in found and prompt not in found
     finally:
         ingester.stop()

@@ -17,6 +17,7 @@ from ticketing.reports.calls import Rules, call_figures
 from ticketing.reports.ingest import ingest, parse
 from ticketing.reports.models import QueueLogCursor
 
+ACD_TOKEN = "acd-test-token-0123456789"  # the test settings' (conftest.py)
 T0 = 1795680000  # 2026-11-26 16:00 Beijing time
 DAY = dt.date(2026, 11, 26)
 
@@ -143,6 +144,40 @@ def test_a_seats_occupancy_is_its_handle_time_over_its_available_time(api: Api, 
     # the period's end, whichever is first; no calls
     assert seats["agent1002"]["answered"] == 0 and seats["agent1002"]["logged_in_s"] > 0
     assert api.get("agent", "/reports/seats", params=params).status_code == 403
+
+
+def test_a_missed_call_the_dialplan_wrote_is_a_callback_task_once(api: Api, app, queue_log):
+    """YHTMISSED (written by the hotline's hangup handler when a caller leaves
+    unanswered) makes the callback task even when the ACD never reported the
+    call; the ACD's report of the same call, before or after, is the same
+    task; a line with a reason the service does not know is skipped."""
+    acd = {"Authorization": f"Bearer {ACD_TOKEN}"}
+    # the ACD reported c2 already (its realtime path)
+    first = api.client.post("/missed-calls", headers=acd, json={
+        "call_id": "c2", "caller": "13800000012", "hotline": "12345", "reason": "abandoned",
+        "waited_s": 9})  # fmt: skip
+    assert first.status_code == 201, first.text
+    queue_log.write_text("".join([
+        line(10, "c1", "hotline", "NONE", "YHTMISSED", "abandoned", "12345", "13800000011", "12"),
+        line(20, "c2", "hotline", "NONE", "YHTMISSED", "abandoned", "12345", "13800000012", "9"),
+        line(30, "c3", "hotline", "NONE", "YHTMISSED", "no_agent", "96010", "+8613800000013", "0"),
+        line(40, "c4", "hotline", "NONE", "YHTMISSED", "menu", "89000", "", "5"),
+        line(50, "c5", "hotline", "NONE", "YHTMISSED", "hacked", "12345", "13800000015", "5"),
+    ]))  # fmt: skip
+    ingest(app.state.sessions, [queue_log])
+    # the ACD reports c1 late (its outbox drained after a restart): still one task
+    late = api.client.post("/missed-calls", headers=acd, json={
+        "call_id": "c1", "caller": "13800000011", "hotline": "12345", "reason": "abandoned",
+        "waited_s": 12})  # fmt: skip
+    assert late.status_code == 200, late.text
+    found = api.get("lead", "/missed-calls", params={"limit": 50}).json()
+    by_call = {m["call_id"]: m for m in found}
+    assert sorted(by_call) == ["c1", "c2", "c3", "c4"]
+    assert [by_call[c]["reason"] for c in ("c1", "c2", "c3", "c4")] == [
+        "abandoned", "abandoned", "no_agent", "menu"]  # fmt: skip
+    assert by_call["c3"]["caller"] == "13800000013"  # normalised like every edge
+    assert by_call["c4"]["caller"] is None and by_call["c3"]["hotline"] == "96010"
+    assert by_call["c1"]["id"] == late.json()["id"]
 
 
 def test_nothing_is_taken_twice_and_nothing_is_lost(api: Api, app, queue_log):

@@ -30,9 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from ticketing.missed.models import MissedCall
 from ticketing.reports.models import QueueCall, QueueLogCursor, QueueLogLine
+from yht.phones import canonical
 
 log = logging.getLogger("ticketing.reports")
 EVENT = re.compile(r"^[A-Z][A-Z_]{1,23}$")
@@ -134,8 +137,6 @@ def _insert_new(db_session: Session, entries: list[Entry]) -> set[str]:
     were new. One statement per batch (PostgreSQL and SQLite alike)."""
     if not entries:
         return set()
-    from sqlalchemy.dialects import postgresql, sqlite
-
     postgres = db_session.get_bind().dialect.name == "postgresql"
     insert = postgresql.insert if postgres else sqlite.insert
     rows = [{"key": e.key, "at": e.at, "call_id": e.call_id, "queue": e.queue, "agent": e.agent,
@@ -174,7 +175,8 @@ def apply(db_session: Session, entry: Entry,
     ENTERQUEUE url|callerid|position; CONNECT holdtime|bridged|ringtime;
     ABANDON / EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime;
     EXITWITHKEY key|position|origposition|waittime; IVRHANGUP (ours)
-    hotline|waited|path|caller; COMPLETECALLER /
+    hotline|waited|path|caller; YHTMISSED (ours) reason|hotline|caller|waited;
+    COMPLETECALLER /
     COMPLETEAGENT holdtime|calltime|origposition; TRANSFER
     extension|context|holdtime|calltime|origposition)."""
     stays = {} if stays is None else stays
@@ -187,6 +189,9 @@ def apply(db_session: Session, entry: Entry,
         return
     if entry.event == "IVRHANGUP":
         _menu_hangup(db_session, entry)
+        return
+    if entry.event == "YHTMISSED":
+        missed_call(db_session, entry)
         return
     if entry.event not in ENDS and entry.event != "CONNECT" and entry.event not in COMPLETE:
         return  # stored; not part of a call's stay (pauses, members, ring-no-answer)
@@ -214,6 +219,34 @@ def _menu_hangup(db_session: Session, entry: Entry) -> None:
     db_session.add(QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
                              entered_at=entry.at, outcome="menu", wait_s=waited, agent="",
                              ended_at=entry.at))  # fmt: skip
+
+
+MISSED_REASONS = ("abandoned", "no_agent", "menu")
+
+
+def missed_call(db_session: Session, entry: Entry) -> None:
+    """A caller who left unanswered, as the dialplan wrote it when the call
+    ended (YHTMISSED reason|hotline|caller|waited, extensions.d/20-hotline.conf):
+    the callback task, unless the ACD reported the call first (one per call
+    id, as POST /missed-calls). The record that holds when the ACD missed the
+    call: down, restarting, or disconnected by Asterisk as a slow reader."""
+    reason = entry.data[0] if entry.data else ""
+    if reason not in MISSED_REASONS:
+        log.warning("queue_log YHTMISSED of call %s: unknown reason %r, skipped",
+                    entry.call_id, reason[:16])  # fmt: skip
+        return
+    hotline = entry.data[1] if len(entry.data) > 1 and entry.data[1].isdigit() else ""
+    caller = canonical(entry.data[2]) if len(entry.data) > 2 and entry.data[2] else None
+    waited = max(int(_number(entry.data, 3) or 0), 0)
+    postgres = db_session.get_bind().dialect.name == "postgresql"
+    insert = postgresql.insert if postgres else sqlite.insert
+    db_session.execute(
+        insert(MissedCall)
+        .values(call_id=entry.call_id, caller_phone=caller, hotline=hotline[:16],
+                queue=entry.queue, waited_s=min(waited, 86_400), reason=reason,
+                status="pending", note="", created_at=entry.at)
+        .on_conflict_do_nothing(index_elements=["call_id"])
+    )  # fmt: skip
 
 
 def ingest(sessions: sessionmaker[Session], paths: list[Path]) -> Taken:

@@ -158,9 +158,13 @@ class AcdRunner:
         except asyncio.QueueFull:
             # the picture may now be wrong: drop the event, rebuild from Asterisk
             self.events_dropped += 1
-            log.error("AMI event queue full (%d): %s dropped, resync follows",
-                      self._events.maxsize, event.get("Event"))  # fmt: skip
             if self.events_dropped % 1000 == 1:
+                # one line per thousand: a line per event at hundreds a second
+                # would slow the very loop that is behind
+                log.error("AMI event queue full (%d): %d events dropped so far (now %s);"
+                          " resync follows; missed calls still come from queue_log",
+                          self._events.maxsize, self.events_dropped,
+                          event.get("Event"))  # fmt: skip
                 self._in_background(self.resync())
 
     def _in_background(self, job: Any) -> None:

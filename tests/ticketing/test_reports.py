@@ -15,7 +15,7 @@ from sqlalchemy import select
 from tests.ticketing.conftest import Api
 from ticketing.reports.calls import Rules, call_figures
 from ticketing.reports.ingest import ingest, parse
-from ticketing.reports.models import QueueLogCursor
+from ticketing.reports.models import QueueCall, QueueLogCursor
 
 ACD_TOKEN = "acd-test-token-0123456789"  # the test settings' (conftest.py)
 T0 = 1795680000  # 2026-11-26 16:00 Beijing time
@@ -144,6 +144,39 @@ def test_a_seats_occupancy_is_its_handle_time_over_its_available_time(api: Api, 
     # the period's end, whichever is first; no calls
     assert seats["agent1002"]["answered"] == 0 and seats["agent1002"]["logged_in_s"] > 0
     assert api.get("agent", "/reports/seats", params=params).status_code == 403
+
+
+def test_a_caller_back_in_the_queue_within_the_second_does_not_stop_the_ingestion(
+    api: Api, app, queue_log
+):
+    """Found by the seventh day: a caller who pressed a key and was back in
+    the queue within the same second had two ENTERQUEUE lines with the same
+    (call, queue, second); the second row broke the stay's unique key, the
+    batch was refused, and every later round failed on the same line, so
+    nothing after it was ingested. The stay goes on instead; the lines
+    after it are taken, in this batch and the next."""
+    queue_log.write_text("".join([
+        line(10, "k1", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000021", "1"),
+        line(12, "k1", "hotline", "NONE", "EXITWITHKEY", "2", "1", "1", "2"),
+        line(12, "k1", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000021", "1"),
+        line(15, "k1", "hotline", "agent1001", "CONNECT", "3", "k1b", "1"),
+        line(20, "k2", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000022", "1"),
+    ]))  # fmt: skip
+    ingest(app.state.sessions, [queue_log])
+    with queue_log.open("a") as out:  # the next round: the same second again, across batches
+        out.write(line(21, "k2", "hotline", "NONE", "EXITWITHKEY", "2", "1", "1", "1"))
+        out.write(line(21, "k2", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000022", "1"))
+        out.write(line(21, "k2", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000022", "1")
+                  .replace("|1\n", "|2\n"))  # fmt: skip
+        out.write(line(25, "k3", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000023", "1"))
+    ingest(app.state.sessions, [queue_log])
+    assert (taken_lines(app).taken, taken_lines(app).malformed) == (9, 0)
+    total = figures(app)["total"]  # k2 and k3 still wait: not yet offered calls
+    assert (total["offered"], total["answered"]) == (1, 1)
+    with app.state.sessions() as db_session:
+        stays = db_session.execute(select(QueueCall.call_id, QueueCall.outcome)).all()
+    assert sorted(stays) == [("k1", "answered"), ("k1", "key"), ("k2", "key"),
+                             ("k2", "waiting"), ("k3", "waiting")]  # fmt: skip
 
 
 def test_a_missed_call_the_dialplan_wrote_is_a_callback_task_once(api: Api, app, queue_log):

@@ -181,6 +181,14 @@ def apply(db_session: Session, entry: Entry,
     extension|context|holdtime|calltime|origposition)."""
     stays = {} if stays is None else stays
     if entry.event == "ENTERQUEUE":
+        again = _open_stay(db_session, entry, stays)
+        if again is not None and again.entered_at == entry.at:
+            # back in the same second (a key pressed, then the queue again):
+            # the stay goes on; a second row would break its natural key and,
+            # refused, would stop the ingestion at this line for good
+            again.outcome, again.ended_at = "waiting", None
+            stays[(entry.call_id, entry.queue)] = again
+            return
         hotline = entry.data[0] if entry.data and entry.data[0].isdigit() else ""
         entered = QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
                             entered_at=entry.at, outcome="waiting", agent="")  # fmt: skip

@@ -19,6 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from acd.ami import AmiError
+from acd.health import health as acd_health
+from acd.health import metrics as acd_metrics
 from acd.runner import AcdRunner
 from acd.service import CallActionRefused, UnknownSeat
 from yht.metrics import exposition
@@ -156,7 +158,7 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
     @app.get("/metrics")
     async def metrics() -> Response:
         """Prometheus: queues, seats, deliveries, the tasks' restarts."""
-        figures = await runner.metrics()
+        figures = await acd_metrics(runner)
         body, kind = exposition(lambda: figures)
         return Response(body, media_type=kind)
 
@@ -164,7 +166,7 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
     async def health() -> JSONResponse:
         """200 when AMI is connected and every loop runs; 503 otherwise, with
         what is wrong, the outbox's backlog and the tasks' restarts."""
-        report = await runner.health()
+        report = await acd_health(runner)
         return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
     return app

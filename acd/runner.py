@@ -20,7 +20,6 @@ from acd.states import AgentState
 from acd.store import AcdStore
 from yht.dialling import OutboundRule
 from yht.events import Staffing
-from yht.metrics import supervised
 from yht.outbox import Delivery, Outbox
 from yht.phones import canonical
 from yht.privacy import mask_number
@@ -229,54 +228,17 @@ class AcdRunner:
 
         return post
 
-    async def health(self) -> dict:
-        backlog = await self.outbox.backlog(list(DELIVERIES))
-        return {
-            "ok": bool(self.manager.ami_up) and self.supervisor.healthy() and self.redis_up,
-            "ami": bool(self.manager.ami_up),
-            "live_redis": self.redis_up,
-            "resyncs": self.resyncs,
-            "tasks": self.supervisor.health(),
-            "backlog": backlog,
-            "outbox_lost": self.outbox.lost,
-            "events_dropped": self.events_dropped,
-            # AMI events read but not yet handled (bounded: event_queue_size)
-            "events_waiting": self._events.qsize(),
-            # deliveries to the work-order service wait while events back up
-            "deliveries_paused": not self._caught_up.is_set(),
-        }
+    async def backlog(self) -> dict[str, int]:
+        """Items in the outbox not yet delivered, per kind."""
+        return await self.outbox.backlog(list(DELIVERIES))
 
-    async def metrics(self) -> dict:
-        """What /metrics reports (yht.metrics): queues, seats, deliveries."""
-        backlog = await self.outbox.backlog(list(DELIVERIES))
-        queues = list(self.acd.queues.values())
-        states: dict[str, int] = {}
-        for seat in self.acd.seats.values():
-            states[str(seat.state)] = states.get(str(seat.state), 0) + 1
+    def events_waiting(self) -> int:
+        """AMI events read but not yet handled (bounded: event_queue_size)."""
+        return self._events.qsize()
 
-        def per_queue(field: str) -> list:
-            return [({"queue": q.name}, float(getattr(q, field))) for q in queues]
-
-        return {
-            **supervised("acd", self.supervisor),
-            "yht_acd_ami_up": ("gauge", "1 while the AMI session is up",
-                               [({}, float(bool(self.manager.ami_up)))]),
-            "yht_queue_waiting": ("gauge", "callers waiting in the queue", per_queue("waiting")),
-            "yht_queue_answered": ("counter", "calls answered since the ACD started",
-                                   per_queue("answered")),
-            "yht_queue_answered_in_target": ("counter", "answered within the service level (15 s)",
-                                             per_queue("answered_in_target")),
-            "yht_queue_abandoned": ("counter", "callers who gave up waiting",
-                                    per_queue("abandoned")),
-            "yht_seats": ("gauge", "seats per state",
-                          [({"state": k}, float(v)) for k, v in states.items()]),
-            "yht_delivery_backlog": ("gauge", "items not yet delivered, per kind",
-                                     [({"kind": k}, float(v)) for k, v in backlog.items()]),
-            "yht_acd_events_dropped": ("counter", "AMI events dropped (queue full)",
-                                       [({}, float(self.events_dropped))]),
-            "yht_acd_events_waiting": ("gauge", "AMI events read, not yet handled",
-                                       [({}, float(self._events.qsize()))]),
-        }  # fmt: skip
+    def caught_up(self) -> bool:
+        """False while events back up (deliveries to the work-order service wait)."""
+        return self._caught_up.is_set()
 
     async def _sync_sos_devices(self) -> None:
         """The confirmed SOS device numbers of active elders into AstDB (family

@@ -30,6 +30,7 @@ from ticketing.intake.views import router as intake_router
 from ticketing.kb.views import router as kb_router
 from ticketing.metrics import figures as service_figures
 from ticketing.missed.views import router as missed_router
+from ticketing.orders.attachments import router as attachments_router
 from ticketing.orders.inbox import router as inbox_router
 from ticketing.orders.views import progress_router
 from ticketing.orders.views import router as orders_router
@@ -109,6 +110,7 @@ def create_app(
         call_actions_router,
         passwords_router,
         orders_router,
+        attachments_router,
         inbox_router,
         callbacks_router,
         dial_router,

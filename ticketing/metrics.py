@@ -47,4 +47,6 @@ def figures(db_session: Session) -> dict:
         "yht_queue_log_duplicates": ("counter", "queue_log lines seen twice",
                                      [({"file": c.source}, float(c.duplicates))
                                       for c in cursors]),
+        "yht_queue_log_rejected": ("counter", "queue_log lines whose effect the database refused",
+                                   [({"file": c.source}, float(c.rejected)) for c in cursors]),
     }  # fmt: skip

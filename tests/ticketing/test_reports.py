@@ -179,6 +179,38 @@ def test_a_caller_back_in_the_queue_within_the_second_does_not_stop_the_ingestio
                              ("k2", "waiting"), ("k3", "waiting")]  # fmt: skip
 
 
+def test_a_line_the_database_refuses_is_set_aside_and_the_rest_go_on(api: Api, app, queue_log):
+    """Whatever rule a line's effect breaks (here two menu hang-ups of one
+    call in one second: the second stay breaks the stays' natural key), the
+    batch is taken again line by line: the refused line is stored, counted
+    and logged, and every other line of the batch and the next is applied."""
+    queue_log.write_text("".join([
+        line(30, "m0", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000030", "1"),
+        line(31, "m1", "hotline", "NONE", "IVRHANGUP", "12345", "40", "menu:1", "13800000031"),
+        line(31, "m1", "hotline", "NONE", "IVRHANGUP", "12345", "41", "menu:2", "13800000031"),
+        line(33, "m0", "hotline", "agent1001", "CONNECT", "3", "m0b", "1"),
+        line(34, "m2", "hotline", "NONE", "YHTMISSED", "abandoned", "12345", "13800000032", "20"),
+    ]))  # fmt: skip
+    taken = ingest(app.state.sessions, [queue_log])
+    assert (taken.lines, taken.rejected, taken.malformed) == (5, 1, 0)
+    with queue_log.open("a") as out:  # the next round goes on as usual
+        out.write(line(40, "m3", "hotline", "NONE", "ENTERQUEUE", "12345", "13800000033", "1"))
+        out.write(line(45, "m3", "hotline", "NONE", "ABANDON", "1", "1", "5"))
+    taken = ingest(app.state.sessions, [queue_log])
+    assert (taken.lines, taken.rejected) == (2, 0)
+    cursor = taken_lines(app)
+    assert (cursor.taken, cursor.rejected) == (7, 1)
+    with app.state.sessions() as db_session:
+        stays = db_session.execute(select(QueueCall.call_id, QueueCall.outcome,
+                                          QueueCall.wait_s)).all()  # fmt: skip
+    assert sorted(stays) == [("m0", "answered", 3.0), ("m1", "menu", 40.0),
+                             ("m3", "abandoned", 5.0)]  # fmt: skip
+    missed = api.get("lead", "/missed-calls", params={"limit": 50}).json()
+    assert [m["call_id"] for m in missed] == ["m2"]
+    metrics = api.client.get("/metrics").text
+    assert f'yht_queue_log_rejected_total{{file="{queue_log}"}} 1.0' in metrics
+
+
 def test_a_missed_call_the_dialplan_wrote_is_a_callback_task_once(api: Api, app, queue_log):
     """YHTMISSED (written by the hotline's hangup handler when a caller leaves
     unanswered) makes the callback task even when the ACD never reported the

@@ -16,6 +16,12 @@ is stored once and counted as a duplicate. A line that is not queue_log
 (too few fields, a time or event that is not one) is skipped and counted.
 A half-written last line waits for its newline. Lines are applied in file
 order, not time order, so a clock jump does not reorder a call's events.
+
+A batch the database refuses (a line whose effect breaks a constraint: a
+rule this module got wrong, a hand-edited file) is taken again line by line,
+each in a savepoint: the refused line stays stored, is counted as rejected
+and logged, and the lines after it go on. The seventh day (docs/day.md) had
+one such line stop the ingestion for good.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketing.missed.models import MissedCall
@@ -81,16 +88,30 @@ class Taken:
     lines: int = 0
     malformed: int = 0
     duplicates: int = 0
+    rejected: int = 0  # stored, but the database refused its effect
+
+    def add(self, other: Taken) -> None:
+        self.lines += other.lines
+        self.malformed += other.malformed
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+
+    def __bool__(self) -> bool:
+        return bool(self.lines or self.malformed or self.duplicates or self.rejected)
 
 
-def ingest_once(db_session: Session, path: Path) -> Taken:
+REFUSED = (IntegrityError, DataError)  # what a line's own effect can raise
+
+
+def ingest_once(db_session: Session, path: Path, one_by_one: bool = False) -> Taken:
     """What is new in one file since the cursor, in one transaction (the
-    caller's); returns what was taken."""
+    caller's); returns what was taken. `one_by_one`: each line's effect in a
+    savepoint, a refused one set aside (after the batch was refused)."""
     source = str(path)
     cursor = db_session.get(QueueLogCursor, source)
     if cursor is None:
         cursor = QueueLogCursor(source=source, inode=0, offset=0, taken=0, malformed=0,
-                                duplicates=0)  # fmt: skip
+                                duplicates=0, rejected=0)  # fmt: skip
         db_session.add(cursor)
     try:
         with open(path, "rb") as handle:
@@ -122,12 +143,25 @@ def ingest_once(db_session: Session, path: Path) -> Taken:
             taken.duplicates += 1
             continue
         inserted.discard(entry.key)  # the same line twice in this batch: applied once
-        apply(db_session, entry, stays)
         taken.lines += 1
+        if not one_by_one:
+            apply(db_session, entry, stays)
+            continue
+        try:
+            with db_session.begin_nested():
+                apply(db_session, entry, stays)
+        except REFUSED as error:
+            # the line itself stays stored (its insert is outside the savepoint)
+            taken.rejected += 1
+            stays.clear()  # objects of the rolled-back savepoint are gone
+            log.error("queue_log %s: line %s (%s of call %s at %s) refused (%s): set aside",
+                      source, entry.key[:12], entry.event, entry.call_id, entry.at.isoformat(),
+                      type(error.orig).__name__)  # fmt: skip
     cursor.offset += end
     cursor.taken += taken.lines
     cursor.malformed += taken.malformed
     cursor.duplicates += taken.duplicates
+    cursor.rejected += taken.rejected
     cursor.updated_at = dt.datetime.now(dt.UTC)
     return taken
 
@@ -262,12 +296,16 @@ def ingest(sessions: sessionmaker[Session], paths: list[Path]) -> Taken:
     total = Taken()
     for path in paths:
         while True:
-            with sessions.begin() as db_session:
-                taken = ingest_once(db_session, path)
-            total.lines += taken.lines
-            total.malformed += taken.malformed
-            total.duplicates += taken.duplicates
-            if not (taken.lines or taken.malformed or taken.duplicates):
+            try:
+                with sessions.begin() as db_session:
+                    taken = ingest_once(db_session, path)
+            except REFUSED as error:
+                log.error("queue_log %s: a batch was refused (%s); taking it line by line",
+                          path, type(error.orig).__name__)  # fmt: skip
+                with sessions.begin() as db_session:
+                    taken = ingest_once(db_session, path, one_by_one=True)
+            total.add(taken)
+            if not taken:
                 break
     return total
 
@@ -279,9 +317,10 @@ def follow(sessions: sessionmaker[Session], paths: list[Path], interval_s: float
     while True:
         try:
             taken = ingest(sessions, paths)
-            if taken.malformed or taken.duplicates:
-                log.warning("queue_log: %d lines taken, %d malformed skipped, %d seen before",
-                            taken.lines, taken.malformed, taken.duplicates)  # fmt: skip
+            if taken.malformed or taken.duplicates or taken.rejected:
+                log.warning("queue_log: %d lines taken, %d malformed skipped, %d seen before,"
+                            " %d refused", taken.lines, taken.malformed, taken.duplicates,
+                            taken.rejected)  # fmt: skip
             pause = interval_s
         except Exception:
             log.exception("queue_log ingestion failed; trying again in %.0f s", pause)

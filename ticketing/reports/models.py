@@ -21,6 +21,8 @@ class QueueLogCursor(Base):
     taken: Mapped[int] = mapped_column(BigInteger, default=0)  # lines stored
     malformed: Mapped[int] = mapped_column(BigInteger, default=0)  # skipped, counted
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0)  # seen before, skipped
+    # stored, but their effect refused by the database (logged; ingest.py)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -263,6 +263,9 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         await self._missed(event, "abandoned", queue, int(event.get("HoldTime") or 0))
 
     async def _user_event(self, event: Any) -> None:
+        """The dialplan's UserEvents the ACD acts on (USER_EVENTS; manager.conf
+        lets only these through to the ACD: a YhtQueueEnter per call, read by
+        the tests and benchmarks, would be parsed here for nothing)."""
         name = event.get("UserEvent")
         if name == "YhtQueueNoAgent":
             context = call_context(event)
@@ -285,6 +288,11 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
             "caller": context.get(cv.CALLER) or None, "hotline": context.get(cv.HOTLINE, ""),
             "queue": queue, "waited_s": waited_s, "reason": reason,
         })  # fmt: skip
+
+    @classmethod
+    def user_events(cls) -> frozenset[str]:
+        """Every UserEvent name _user_event handles."""
+        return frozenset({"YhtQueueNoAgent", "YhtMenuHangup", *cls._sos_events})
 
     _handlers: ClassVar[dict[str, Callable]] = {
         "QueueMemberAdded": _member_added,

@@ -270,8 +270,8 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         if name == "YhtQueueNoAgent":
             context = call_context(event)
             await self._missed(event, "no_agent", context.get(cv.QUEUE, ""), 0)
-        elif name == "YhtMenuHangup" and "order:found" not in event.get("Path", ""):
-            # gave up in the voice menu (one who heard their order's stage was served)
+        elif name == "YhtMenuHangup":
+            # gave up in the voice menu (the dialplan decides who: 20-hotline.conf)
             await self._missed(event, "menu", "", int(event.get("Waited") or 0))
         elif name in self._sos_events:
             await self._sos_events[name](self, event)

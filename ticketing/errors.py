@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+
+log = logging.getLogger("ticketing")
 
 
 class ValidationItem(BaseModel):
@@ -105,3 +108,15 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "输入包含数据库不能保存的内容 (例如 NUL 字符)"}, status_code=422
         )
+
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL restarting, unreachable or past the statement timeout: the
+        # request did nothing (its transaction is rolled back); the desk, the
+        # ACD's outbox and the IVR retry. A 503 that says so, not a traceback.
+        log.warning("database unavailable for %s %s (%s)", request.method, request.url.path,
+                    type(getattr(exc, "orig", None) or exc).__name__)  # fmt: skip
+        return JSONResponse({"detail": "数据库暂时不可用, 请稍后重试"}, status_code=503,
+                            headers={"Retry-After": "1"})  # fmt: skip
+
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DisconnectionError, _database_unavailable)

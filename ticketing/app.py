@@ -22,7 +22,7 @@ from ticketing.auth.views import router as auth_router
 from ticketing.callbacks.dial import router as dial_router
 from ticketing.callbacks.views import router as callbacks_router
 from ticketing.context import Context
-from ticketing.database import make_engine, session_factory, utcnow
+from ticketing.database import make_engine, request_slots, session_factory, utcnow
 from ticketing.elders.sos import sos_router
 from ticketing.elders.views import router as elders_router
 from ticketing.guard import RequestGuard
@@ -90,6 +90,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.db_slots = asyncio.Semaphore(request_slots(engine))
     app.state.context = Context.build(settings)
     app.state.login_throttle = LoginThrottle(
         settings.login_attempts_per_address, settings.login_failures_per_account,

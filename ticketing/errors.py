@@ -9,7 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SaPoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
+
+from ticketing.database import DatabaseBusy
 
 log = logging.getLogger("ticketing")
 
@@ -118,5 +121,13 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"detail": "数据库暂时不可用, 请稍后重试"}, status_code=503,
                             headers={"Retry-After": "1"})  # fmt: skip
 
+    async def _busy(request: Request, _exc: Exception) -> JSONResponse:
+        log.warning("no database slot for %s %s within the pool's timeout",
+                    request.method, request.url.path)  # fmt: skip
+        return JSONResponse({"detail": "服务繁忙, 请稍后重试"}, status_code=503,
+                            headers={"Retry-After": "1"})  # fmt: skip
+
+    app.add_exception_handler(DatabaseBusy, _busy)
+    app.add_exception_handler(SaPoolTimeout, _busy)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(DisconnectionError, _database_unavailable)

@@ -36,6 +36,7 @@ from yht.events import AlarmClear, SosState
 
 __all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
+NOT_A_MEMBER = "Interface not found"  # app_queue's answer about a non-member
 SERVICE_LEVEL_S = 15
 
 
@@ -180,7 +181,17 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
             await self._move(seat, Signal.member_removed, force_save=True)
         elif self.wrapup_seconds > 0:
             await self._move(seat, Signal.completed, force_save=True)
-            await self._pause(agent_id, WRAPUP_REASON)
+            try:
+                await self._pause(agent_id, WRAPUP_REASON)
+            except ami.AmiError as error:
+                if NOT_A_MEMBER not in str(error):
+                    raise
+                # logged out in Asterisk (the shift plan, an agent's log-out)
+                # before its QueueMemberRemoved reached this loop: out, no wrap-up
+                log.info("seat %s left its queues before its call ended: logged out", agent_id)
+                seat.queues = []
+                await self._move(seat, Signal.member_removed, force_save=True)
+                return
             self._cancel_timer(agent_id)
             self._wrapup_timer(agent_id)
         else:

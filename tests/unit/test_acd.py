@@ -167,6 +167,35 @@ async def test_a_seat_logged_out_while_its_phone_rang_that_answers_is_talking_th
     assert not [a for a in manager.actions if a["Action"] == "QueuePause"]
 
 
+class LoggedOutManager(RecordingManager):
+    """Asterisk has removed the member already; its QueueMemberRemoved is still
+    on its way to the ACD."""
+
+    async def send_action(self, action: dict, as_list: bool | None = None):
+        self.actions.append(action)
+        if action["Action"] == "QueuePause":
+            return {"Response": "Error", "Message": "Interface not found"}
+        return {"Response": "Success"}
+
+
+async def test_a_call_that_ends_after_asterisk_logged_the_seat_out_ends_it_logged_out():
+    """Found by the eighth day (6 tracebacks): the shift plan logged a seat out
+    during its call; AgentComplete reached the ACD before QueueMemberRemoved,
+    and the wrap-up pause was refused (Interface not found)."""
+    acd, _, _ = controller()
+    manager = LoggedOutManager()
+    acd.manager = manager
+    await acd.on_event(member("QueueMemberAdded"))
+    await acd.on_event(agent_event("AgentCalled"))
+    await acd.on_event(agent_event("AgentConnect"))
+    await acd.on_event(agent_event("AgentComplete"))  # raised AmiError before the fix
+    assert acd.seat("1002").state == AgentState.logged_out
+    assert acd.seat("1002").queues == []
+    assert [a["Action"] for a in manager.actions] == ["QueuePause"]
+    await acd.on_event(member("QueueMemberRemoved"))  # arrives late: still out
+    assert acd.seat("1002").state == AgentState.logged_out
+
+
 async def test_a_seat_logged_out_during_a_call_is_out_and_its_end_pauses_nothing():
     acd, manager, _ = controller()
     await acd.on_event(member("QueueMemberAdded"))

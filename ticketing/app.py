@@ -91,6 +91,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.db_slots = asyncio.Semaphore(request_slots(engine))
+    app.state.db_waiting = 0
     app.state.context = Context.build(settings)
     app.state.login_throttle = LoginThrottle(
         settings.login_attempts_per_address, settings.login_failures_per_account,
@@ -143,7 +144,9 @@ def create_app(
         `make run` and monitoring."""
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        body: dict = {"status": "ok", "database": engine.dialect.name}
+        # requests waiting for one of the request slots (ticketing/database.py)
+        body: dict = {"status": "ok", "database": engine.dialect.name,
+                      "requests_waiting": app.state.db_waiting}  # fmt: skip
         if settings.recordings_dir:
             room = disk_room(Path(settings.recordings_dir), settings.recordings_min_free_mb)
             body["recordings_disk"] = room

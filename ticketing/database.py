@@ -122,12 +122,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     committed or rolled back and closed in one trip to the thread pool (a sync
     dependency would cost two: bench (p)); one of the request slots held
     from its start to its end (the module's docstring)."""
-    slots: asyncio.Semaphore = request.app.state.db_slots
+    state = request.app.state
+    slots: asyncio.Semaphore = state.db_slots
+    state.db_waiting += 1  # /health: requests waiting for a slot now
     try:
         async with asyncio.timeout(POOL_TIMEOUT_S):
             await slots.acquire()
     except TimeoutError:
         raise DatabaseBusy from None
+    finally:
+        state.db_waiting -= 1
     try:
         session = request.app.state.sessions()
         try:

@@ -51,7 +51,9 @@ def test_more_requests_than_connections_wait_their_turn_instead_of_locking_up(se
         client.portal.call(_two_threads)
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda _: client.get("/orders", headers=headers), range(8)))
+        waiting = client.get("/health").json()["requests_waiting"]
     assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    assert waiting == 0  # every waiter counted out again
     assert engine.pool.checkedout() == 0
     engine.dispose()
 

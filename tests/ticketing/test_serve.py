@@ -40,7 +40,11 @@ def test_the_service_starts_on_sqlite_and_serves_its_openapi_page(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: fetch(f"{base}/health")[0] == 200, 30, "the API to answer")
-        assert json.loads(fetch(f"{base}/health")[1]) == {"status": "ok", "database": "sqlite"}
+        assert json.loads(fetch(f"{base}/health")[1]) == {
+            "status": "ok",
+            "database": "sqlite",
+            "requests_waiting": 0,
+        }
         status, page = fetch(f"{base}/docs")
         assert status == 200 and b"swagger-ui" in page and b"cdn" not in page.lower()
         status, script = fetch(f"{base}/static-offline-docs/swagger-ui-bundle.js")

@@ -30,3 +30,6 @@ class AsrSettings(BaseSettings):
     worker_name: str = ""
     # /metrics on 127.0.0.1 at this port (0: none; `make run` gives one)
     metrics_port: int = 0
+    # the worker's CPU niceness (0-19): transcription is a batch job that may
+    # lag, the calls may not; on a shared machine the call path goes first
+    nice: int = Field(default=10, ge=0, le=19)

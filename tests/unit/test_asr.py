@@ -84,3 +84,20 @@ def test_words_merge_by_time_into_utterances_per_speaker():
     ]  # fmt: skip
     assert merged[1]["start"] == 1.2 and merged[1]["end"] == 2.0
     assert merged[1]["words"][0] == ["路灯", 1.2, 1.6, 0.8]
+
+
+def test_a_transcription_worker_runs_below_the_call_path_and_never_raises_its_priority():
+    """The eighth and ninth days: one worker's decoding took most of a core
+    of two while the morning peak's callers waited. Run in a child process:
+    niceness cannot be lowered again once raised."""
+    import os
+    import sys
+
+    base = os.nice(0)
+    code = ("from recordings.worker import lower_priority as lower; "
+            "print(lower(7), lower(3), lower(7))")  # fmt: skip
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root).stdout.split()  # fmt: skip
+    expected = str(max(base, 7))
+    assert out == [expected, expected, expected]

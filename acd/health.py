@@ -14,10 +14,15 @@ async def health(runner: AcdRunner) -> dict:
     """What /health answers: AMI, the live Redis, the loops, the outbox, the event backlog."""
     backlog = await runner.backlog()
     return {
-        "ok": bool(runner.manager.ami_up) and runner.supervisor.healthy() and runner.redis_up,
+        "ok": bool(runner.manager.ami_up)
+        and runner.supervisor.healthy()
+        and runner.redis_up
+        and not runner.resync_failing,
         "ami": bool(runner.manager.ami_up),
         "live_redis": runner.redis_up,
         "resyncs": runner.resyncs,
+        # a resync failed and is being tried again: the seat map may be stale
+        "resync_failing": runner.resync_failing,
         "tasks": runner.supervisor.health(),
         "backlog": backlog,
         "outbox_lost": runner.outbox.lost,

@@ -84,6 +84,8 @@ class AcdRunner:
             for kind, path in DELIVERIES.items()
         ]
         self.resyncs = 0
+        self._resync_lock = asyncio.Lock()
+        self.resync_failing = False  # /health is not ok while the picture is stale
         self._started = False  # later logins are reconnects: each one resyncs
         self.redis_up = True
         self.redis_rewrites = 0  # the live picture written back into an emptied Redis
@@ -188,14 +190,31 @@ class AcdRunner:
             except Exception:
                 log.exception("handling %s failed", event.get("Event"))
 
-    async def resync(self) -> None:
-        try:
-            await self.acd.resync()
-            await self.acd.reconcile_sos()
-        except ami.AmiError as error:
-            log.warning("resync failed (%s); it runs again on the next login", error)
-            return
-        self.resyncs += 1
+    async def resync(self, first_retry_s: float = 1.0) -> None:
+        """The picture rebuilt from Asterisk, one resync at a time. One that
+        fails while the AMI session is up (an Asterisk still booting leaves
+        QueueStatus unanswered) is tried again, with backoff, until it
+        succeeds or the session drops (the next login resyncs): the ninth day
+        had it given up, the ACD kept every seat "ready" in a restarted
+        Asterisk with no queue member, and every later caller abandoned."""
+        async with self._resync_lock:
+            delay = first_retry_s
+            while True:
+                try:
+                    await self.acd.resync()
+                    await self.acd.reconcile_sos()
+                except ami.AmiError as error:
+                    if not self.manager.ami_up:
+                        log.warning("resync failed (%s); the next login resyncs", error)
+                        return
+                    self.resync_failing = True
+                    log.warning("resync failed (%s); again in %.0f s", error, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                self.resync_failing = False
+                self.resyncs += 1
+                return
 
     async def _wait_authenticated(self, timeout: float = 10.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout

@@ -73,3 +73,50 @@ async def test_deliveries_wait_while_events_back_up_and_go_on_once_handled():
             worker.cancel()
         await runner.http.aclose()
         await redis.aclose()
+
+
+async def test_a_resync_that_fails_while_ami_is_up_is_tried_again_until_it_succeeds(caplog):
+    """Found by the ninth day: the ACD logged in to an Asterisk still booting
+    after its restart, QueueStatus went unanswered, the resync gave up "until
+    the next login" — which never came — and the ACD kept every seat ready in
+    an Asterisk with no queue member: every later caller abandoned."""
+    from acd.ami import AmiError
+    from acd.health import health
+
+    redis = Redis.from_url("redis://127.0.0.1:1/0")
+    runner = AcdRunner(AcdSettings(), redis, redis)
+    runner.manager.ami_up = True
+    tries: list[bool] = []
+    seen_failing: list[bool] = []
+
+    async def resync() -> None:
+        tries.append(True)
+        seen_failing.append(runner.resync_failing)
+        if len(tries) < 3:
+            raise AmiError("QueueStatus: Asterisk 未在 10 秒内应答")
+
+    async def reconcile_sos() -> None:
+        return None
+
+    async def backlog() -> dict[str, int]:
+        return {}
+
+    runner.acd.resync = resync  # type: ignore[method-assign]
+    runner.acd.reconcile_sos = reconcile_sos  # type: ignore[method-assign]
+    runner.backlog = backlog  # type: ignore[method-assign]
+    try:
+        with caplog.at_level(logging.WARNING, logger="acd"):
+            await asyncio.wait_for(runner.resync(first_retry_s=0.01), 5)
+        assert len(tries) == 3 and runner.resyncs == 1
+        assert seen_failing == [False, True, True]  # /health said so meanwhile
+        assert not runner.resync_failing
+        assert (await health(runner))["resync_failing"] is False
+        assert sum("again in" in r.getMessage() for r in caplog.records) == 2
+        # the session dropped: no retry here, the next login resyncs
+        runner.manager.ami_up = False
+        tries.clear()
+        await asyncio.wait_for(runner.resync(first_retry_s=0.01), 5)
+        assert len(tries) == 1 and runner.resyncs == 1
+    finally:
+        await runner.http.aclose()
+        await redis.aclose()

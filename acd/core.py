@@ -30,6 +30,7 @@ SOS_QUEUE = "sos"
 # a seat's own leg: PJSIP/agent1001-00000012
 AGENT_CHANNEL = re.compile(r"^PJSIP/agent([0-9]+)-")
 UNREACHABLE = ("4", "5")  # QueueMemberStatus: AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
+NOT_A_MEMBER = "Interface not found"  # app_queue's answer about a non-member
 
 
 class UnknownSeat(Exception):
@@ -173,16 +174,37 @@ class AcdCore:
         if agent_id not in self._timers:
             self._timers[agent_id] = asyncio.create_task(self._end_wrapup(agent_id))
 
-    async def _end_wrapup(self, agent_id: str) -> None:
+    async def _end_wrapup(self, agent_id: str, first_retry_s: float = 1.0) -> None:
+        """Unpause the seat when its wrap-up time is over; an unpause Asterisk
+        does not take (its AMI busy past the timeout at a peak, a restart) is
+        tried again with backoff while the seat is still in wrap-up: the ninth
+        day's unpauses that timed out at the morning peak left those seats
+        paused, taking no call, for the rest of the shift."""
         await asyncio.sleep(self.wrapup_seconds)
-        self._timers.pop(agent_id, None)
-        seat = self.seat(agent_id)
+        delay = first_retry_s
+        try:
+            while self._wraps_up(self.seat(agent_id)):
+                try:
+                    await ami.queue_pause(self.manager, agent_id, False)
+                    return
+                except ami.AmiError as error:
+                    if NOT_A_MEMBER in str(error):
+                        return  # logged out meanwhile: nothing to unpause
+                    log.warning("ending seat %s's wrap-up failed (%s); again in %.0f s",
+                                agent_id, error, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        finally:
+            if self._timers.get(agent_id) is asyncio.current_task():
+                self._timers.pop(agent_id, None)
+
+    @staticmethod
+    def _wraps_up(seat: Seat) -> bool:
         # a phone that dropped off during wrap-up is still unpaused: Asterisk
         # keeps the pause, and nobody would lift it when the phone returns
-        if seat.state == AgentState.wrapup or (
+        return seat.state == AgentState.wrapup or (
             seat.state == AgentState.unreachable and not seat.reason
-        ):
-            await ami.queue_pause(self.manager, agent_id, False)
+        )
 
     async def _timeline(self, sos: SosCall, kind: str, detail: str, seat: str = "") -> None:
         await self.store.enqueue_sos({"call_id": sos.call_id, "kind": kind, "at": self.clock(),

@@ -16,6 +16,7 @@ from acd import ami
 from acd.calls import OUTSIDE_PARTY, CallControl
 from acd.core import (
     AGENT_CHANNEL,
+    NOT_A_MEMBER,
     SOS_QUEUE,
     UNREACHABLE,
     WRAPUP_REASON,
@@ -36,7 +37,6 @@ from yht.events import AlarmClear, SosState
 
 __all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
-NOT_A_MEMBER = "Interface not found"  # app_queue's answer about a non-member
 SERVICE_LEVEL_S = 15
 
 

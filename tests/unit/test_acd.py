@@ -196,6 +196,39 @@ async def test_a_call_that_ends_after_asterisk_logged_the_seat_out_ends_it_logge
     assert acd.seat("1002").state == AgentState.logged_out
 
 
+class BusyManager(RecordingManager):
+    """Asterisk's AMI does not answer the first two unpauses in time."""
+
+    async def send_action(self, action: dict, as_list: bool | None = None):
+        self.actions.append(action)
+        unpauses = [a for a in self.actions if a["Action"] == "QueuePause"
+                    and a.get("Paused") in (False, "false", "0")]  # fmt: skip
+        if unpauses and len(unpauses) <= 2:
+            return {"Response": "Error", "Message": "Asterisk 未在 10 秒内应答"}
+        return {"Response": "Success"}
+
+
+async def test_an_unpause_asterisk_does_not_take_is_tried_again_while_the_seat_wraps_up(caplog):
+    """Found by the ninth day: at the morning peak Asterisk's AMI took more
+    than 10 s to answer a few wrap-up unpauses; the timer gave up (an
+    exception in a task nobody awaited) and those seats stayed paused,
+    taking no call, for the rest of the shift."""
+    acd, _, _ = controller(wrapup=0.01)
+    manager = BusyManager()
+    acd.manager = manager
+    await acd.on_event(member("QueueMemberAdded"))
+    await acd.on_event(agent_event("AgentCalled"))
+    await acd.on_event(agent_event("AgentConnect"))
+    await acd.on_event(agent_event("AgentComplete"))
+    assert acd.seat("1002").state == AgentState.wrapup
+    acd._cancel_timer("1002")  # its timer never ran: what it runs is awaited here instead
+    await acd._end_wrapup("1002", first_retry_s=0.01)
+    unpauses = [a for a in manager.actions if a["Action"] == "QueuePause"
+                and a.get("Paused") in (False, "false", "0")]  # fmt: skip
+    assert len(unpauses) == 3  # two refused, the third taken
+    assert sum("ending seat 1002's wrap-up failed" in r.getMessage() for r in caplog.records) == 2
+
+
 async def test_a_seat_logged_out_during_a_call_is_out_and_its_end_pauses_nothing():
     acd, manager, _ = controller()
     await acd.on_event(member("QueueMemberAdded"))

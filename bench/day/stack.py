@@ -1,5 +1,6 @@
 """The whole system for a day, on ports and data of its own: Asterisk
-(instance `day`), its own PostgreSQL and Redis servers (so the day can
+(instance `day-<pid>`, removed at the end with its logs kept in the work
+directory), its own PostgreSQL and Redis servers (so the day can
 restart them), and every service as a process it can kill -9 and start
 again: FastAGI, the work-order service, the queue_log ingester, the ACD,
 the bridge, a transcription worker."""
@@ -75,7 +76,9 @@ class Stack:
         self.env = {
             **os.environ,
             **secrets.as_env(),
-            "YHT_PBX_INSTANCE": "day",
+            # its own instance per run: a `make test` (whose short day is a
+            # stack too) beside a `make day` must not clear the other's files
+            "YHT_PBX_INSTANCE": f"day-{os.getpid()}",
             "YHT_PBX_SIP_PORT": str(free_port()),
             "YHT_PBX_AMI_PORT": tcp["ami"],
             "YHT_PBX_HTTP_PORT": tcp["http"],
@@ -192,7 +195,7 @@ class Stack:
         stop never leaves the others running."""
         parts = list(reversed(self.extras))
         parts += [service.stop for service in reversed(list(self.services.values()))]
-        parts += [self.pbx.stop] if self.pbx is not None else []
+        parts += [self.pbx.stop, self._keep_asterisk_logs] if self.pbx is not None else []
         parts += [server.stop for server in (self.outbox, self.live) if server is not None]
         parts += [self.pg.remove] if self.pg is not None else []
         failed = None
@@ -203,6 +206,20 @@ class Stack:
                 failed = failed or error
         if failed is not None:
             raise failed
+
+    def _keep_asterisk_logs(self) -> None:
+        """Asterisk's logs (queue_log, messages, CDR) beside the services'
+        in the work directory; the instance (a per-run directory in the
+        cached root filesystem) is removed."""
+        assert self.pbx is not None
+        _move_logs(self.pbx.dir / "log", self.workdir / "asterisk-log")
+        shutil.rmtree(self.pbx.dir, ignore_errors=True)
+
+
+def _move_logs(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
 
 
 def _asterisk_pid(chroot_pid: int) -> int:

@@ -40,9 +40,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ticketing.missed.models import MissedCall
+from ticketing.reports.hotline_lines import menu_hangup, missed_call, number
 from ticketing.reports.models import QueueCall, QueueLogCursor, QueueLogLine
-from yht.phones import canonical
 
 log = logging.getLogger("ticketing.reports")
 EVENT = re.compile(r"^[A-Z][A-Z_]{1,23}$")
@@ -183,13 +182,6 @@ def _insert_new(db_session: Session, entries: list[Entry]) -> set[str]:
     return new
 
 
-def _number(fields: list[str], index: int) -> float | None:
-    try:
-        return float(fields[index])
-    except (IndexError, ValueError):
-        return None
-
-
 def _open_stay(db_session: Session, entry: Entry,
                stays: dict[tuple[str, str], QueueCall]) -> QueueCall | None:  # fmt: skip
     """The call's latest stay in this queue: from this batch, else the database."""
@@ -230,7 +222,7 @@ def apply(db_session: Session, entry: Entry,
         stays[(entry.call_id, entry.queue)] = entered
         return
     if entry.event == "IVRHANGUP":
-        _menu_hangup(db_session, entry)
+        menu_hangup(db_session, entry)
         return
     if entry.event == "YHTMISSED":
         missed_call(db_session, entry)
@@ -242,53 +234,13 @@ def apply(db_session: Session, entry: Entry,
         return  # its ENTERQUEUE was before this file began: the line is kept, the stay not
     if entry.event == "CONNECT":
         stay.outcome, stay.agent, stay.connected_at = "answered", entry.agent, entry.at
-        stay.wait_s = _number(entry.data, 0)
+        stay.wait_s = number(entry.data, 0)
     elif entry.event in ENDS and stay.outcome == "waiting":
         stay.outcome, stay.ended_at = ENDS[entry.event], entry.at
-        stay.wait_s = _number(entry.data, 3 if entry.event == "EXITWITHKEY" else 2)
+        stay.wait_s = number(entry.data, 3 if entry.event == "EXITWITHKEY" else 2)
     elif entry.event in COMPLETE:
-        stay.talk_s = _number(entry.data, 3 if entry.event == "TRANSFER" else 1)
+        stay.talk_s = number(entry.data, 3 if entry.event == "TRANSFER" else 1)
         stay.ended_at = entry.at
-
-
-def _menu_hangup(db_session: Session, entry: Entry) -> None:
-    """A call that ended out of the queue (written by the hotline's h
-    extension: hotline|waited|path|caller): a stay of its own, outcome `menu`, at
-    the moment of the hang-up (the call's queue stay, if it had one, began
-    in the same second as its answer)."""
-    hotline = entry.data[0] if entry.data and entry.data[0].isdigit() else ""
-    waited = max(_number(entry.data, 1) or 0.0, 0.0)
-    db_session.add(QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
-                             entered_at=entry.at, outcome="menu", wait_s=waited, agent="",
-                             ended_at=entry.at))  # fmt: skip
-
-
-MISSED_REASONS = ("abandoned", "no_agent", "menu")
-
-
-def missed_call(db_session: Session, entry: Entry) -> None:
-    """A caller who left unanswered, as the dialplan wrote it when the call
-    ended (YHTMISSED reason|hotline|caller|waited, extensions.d/20-hotline.conf):
-    the callback task, unless the ACD reported the call first (one per call
-    id, as POST /missed-calls). The record that holds when the ACD missed the
-    call: down, restarting, or disconnected by Asterisk as a slow reader."""
-    reason = entry.data[0] if entry.data else ""
-    if reason not in MISSED_REASONS:
-        log.warning("queue_log YHTMISSED of call %s: unknown reason %r, skipped",
-                    entry.call_id, reason[:16])  # fmt: skip
-        return
-    hotline = entry.data[1] if len(entry.data) > 1 and entry.data[1].isdigit() else ""
-    caller = canonical(entry.data[2]) if len(entry.data) > 2 and entry.data[2] else None
-    waited = max(int(_number(entry.data, 3) or 0), 0)
-    postgres = db_session.get_bind().dialect.name == "postgresql"
-    insert = postgresql.insert if postgres else sqlite.insert
-    db_session.execute(
-        insert(MissedCall)
-        .values(call_id=entry.call_id, caller_phone=caller, hotline=hotline[:16],
-                queue=entry.queue, waited_s=min(waited, 86_400), reason=reason,
-                status="pending", note="", created_at=entry.at)
-        .on_conflict_do_nothing(index_elements=["call_id"])
-    )  # fmt: skip
 
 
 def ingest(sessions: sessionmaker[Session], paths: list[Path]) -> Taken:

@@ -153,15 +153,17 @@ class AcdCore:
         offer = self.offers.get(agent_id)
         return offer is not None and offer.call_id == call_id
 
-    async def rewrite_store(self) -> None:
+    async def rewrite_store(self, publish_offers: bool = False) -> None:
         """Write every seat and queue figure as this process holds them (an
-        emptied live Redis): nothing is reset, times in state are kept."""
+        emptied live Redis): nothing is reset, times in state are kept. The
+        pops are kept, and sent again only when writes were lost (one of
+        them may have been a pop; a desk takes a pop of the call it shows)."""
         for seat in list(self.seats.values()):
             await self.store.save_seat(seat)
         for queue in list(self.queues):
             await self._save_queue(queue)
-        for offer in list(self.offers.values()):  # kept, never popped up again
-            await self.store.offer(offer, publish=False)
+        for offer in list(self.offers.values()):
+            await self.store.offer(offer, publish=publish_offers)
 
     def _cancel_timer(self, agent_id: str) -> None:
         task = self._timers.pop(agent_id, None)

@@ -20,6 +20,8 @@ async def health(runner: AcdRunner) -> dict:
         and not runner.resync_failing,
         "ami": bool(runner.manager.ami_up),
         "live_redis": runner.redis_up,
+        # live writes Redis did not take (each time, the picture is written back)
+        "live_writes_lost": runner.acd.store.lost_writes,
         "resyncs": runner.resyncs,
         # a resync failed and is being tried again: the seat map may be stale
         "resync_failing": runner.resync_failing,
@@ -60,6 +62,9 @@ async def metrics(runner: AcdRunner) -> dict:
                       [({"state": k}, float(v)) for k, v in states.items()]),
         "yht_delivery_backlog": ("gauge", "items not yet delivered, per kind",
                                  [({"kind": k}, float(v)) for k, v in backlog.items()]),
+        "yht_acd_live_writes_lost": ("counter", "live-state writes Redis did not take"
+                                     " (the picture is written back)",
+                                     [({}, float(runner.acd.store.lost_writes))]),
         "yht_acd_events_dropped": ("counter", "AMI events dropped (queue full)",
                                    [({}, float(runner.events_dropped))]),
         "yht_acd_events_waiting": ("gauge", "AMI events read, not yet handled",

@@ -114,12 +114,18 @@ class AcdRunner:
         A marker key tells an emptied Redis from a live one, however short the
         outage; the ACD then writes its whole picture back and resyncs."""
         marker = f"{self.settings.redis_prefix}:live"
+        store = self.acd.store
         while True:
             try:
-                if not await self.redis.exists(marker):
-                    if self.redis_rewrites or not self.redis_up:
-                        log.warning("live Redis came back empty: writing the picture back")
-                    await self.acd.rewrite_store()
+                emptied = not await self.redis.exists(marker)
+                if emptied or store.stale:
+                    # writes lost while it was away: what they published
+                    # (a pop too) never reached anyone; written back and sent
+                    lost, store.stale = store.stale, False
+                    if self.redis_rewrites or not self.redis_up or lost:
+                        log.warning("live Redis %s: writing the picture back",
+                                    "came back empty" if emptied else "lost writes")  # fmt: skip
+                    await self.acd.rewrite_store(publish_offers=lost)
                     await self.redis.set(marker, "1")
                     self.redis_rewrites += 1
                 if not self.redis_up:

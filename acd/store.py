@@ -6,13 +6,43 @@ memory is a cache of it."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from yht.events import CallOffered, QueueChanged, SeatChanged, decode, encode
 from yht.outbox import Outbox
+
+log = logging.getLogger("acd.store")
+
+
+def _live_write(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """A write of the live picture that Redis did not take (restarting,
+    unreachable) is counted and marks the store stale instead of raising:
+    the event being handled goes on, so the ACD's own picture (which the
+    bridge reloads over HTTP) stays right, and the runner writes the whole
+    picture back, published, once Redis answers (runner._watch_live_redis).
+    The eleventh day's live-Redis restart broke an AgentConnect in the
+    middle: the seat stayed "ringing" and its desk never took the call."""
+
+    @functools.wraps(method)
+    async def write(self: AcdStore, *args: Any, **kw: Any) -> None:
+        try:
+            await method(self, *args, **kw)
+        except RedisError as error:
+            if not self.stale:
+                log.warning("live Redis did not take a write (%s): the picture is written"
+                            " back when it answers", type(error).__name__)  # fmt: skip
+            self.stale = True
+            self.lost_writes += 1
+
+    return write
 
 
 @dataclass
@@ -51,7 +81,10 @@ class AcdStore:
         self.prefix = prefix
         self.channel = f"{prefix}:events"
         self.outbox = outbox or Outbox(redis, prefix)
+        self.stale = False  # a live write was lost: the picture is to be written back
+        self.lost_writes = 0
 
+    @_live_write
     async def save_seat(self, seat: Seat) -> None:
         data = {**asdict(seat), "queues": ",".join(seat.queues)}
         # one round trip: the ACD handles events one after another, and at a
@@ -63,6 +96,7 @@ class AcdStore:
             pipe.publish(self.channel, encode(SeatChanged(**asdict(seat))))
             await pipe.execute()
 
+    @_live_write
     async def offer(self, offer: CallOffered, publish: bool = True) -> None:
         """A seat's screen-pop: kept (live, for six hours at most) so a desk
         that (re)connects during the call gets it again, and published
@@ -84,6 +118,7 @@ class AcdStore:
                     offers.append(event)
         return offers
 
+    @_live_write
     async def save_queue(self, figures: QueueFigures) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
             pipe.hset(f"{self.prefix}:queue:{figures.name}",
@@ -112,6 +147,7 @@ class AcdStore:
         """A desk call action, kept until the work-order service's audit log has it."""
         await self.outbox.put("audit", item)
 
+    @_live_write
     async def publish(self, event: BaseModel) -> None:
         """One typed event (yht/events.py) for everyone following the channel."""
         await self.redis.publish(self.channel, encode(event))

@@ -109,6 +109,21 @@ def render(args, callers: list, result: dict) -> str:
         f"| answered calls' real wait p50 / p95 | {_real(waits, 'wait_real_s')} |",
         f"| the answering seat's real ringing p50 / p95 | {_real(waits, 'ring_real_s')} |",
         "",
+        "Why the late answers were late (app_queue looks for a free seat again once a real"
+        f" second, {args.compress:g} s of the day; a seat's phone rings and answers in real"
+        " time too):",
+        "",
+        "| late answers | calls |",
+        "|---|---|",
+        *[
+            f"| {name} | {(waits.get('late') or {}).get(key, '-')} |"
+            for key, name in (
+                ("no_seat_free", "no seat free to ring within 15 s of the day"),
+                ("first_seat_did_not_answer", "a seat rung in time did not answer; another did"),
+                ("seat_answered_late", "the seat rung in time answered, after 15 s of the day"),
+            )
+        ],
+        "",
         "## Targets",
         "",
         "| target | figure | met |",

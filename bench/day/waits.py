@@ -59,6 +59,8 @@ class Stay:
     wait_s: float  # real seconds from joining to its end (or to the next join)
     outcome: str  # answered, abandoned, other
     ring_s: float | None = None  # the answering seat's ringing, real seconds
+    first_ring_s: float | None = None  # joining to the first seat rung, real seconds
+    rung: int = 0  # seats rung (AgentCalled) in this stay
 
 
 def stays(
@@ -72,24 +74,29 @@ def stays(
     for items in by_call.values():
         items.sort()
         current: tuple[float, str] | None = None
-        rung: float | None = None
+        rung: float | None = None  # the latest seat rung
+        first: float | None = None
+        count = 0
         for at, name, queue in items:
             if name == "QueueCallerJoin":
                 if current is not None:
-                    found.append((current[0], Stay(current[1], at - current[0], "other")))
-                current, rung = (at, queue), None
+                    stay = Stay(current[1], at - current[0], "other", None, first, count)
+                    found.append((current[0], stay))
+                current, rung, first, count = (at, queue), None, None, 0
             elif current is None:
                 continue
             elif name == "AgentCalled":
-                rung = at if rung is None else rung
+                rung, count = at, count + 1
+                first = at - current[0] if first is None else first
             elif name in ("AgentConnect", "QueueCallerAbandon"):
                 answered = name == "AgentConnect"
                 ring = at - rung if answered and rung is not None else None
                 outcome = "answered" if answered else "abandoned"
-                found.append((current[0], Stay(current[1], at - current[0], outcome, ring)))
+                stay = Stay(current[1], at - current[0], outcome, ring, first, count)
+                found.append((current[0], stay))
                 current = None
         if current is not None:
-            found.append((current[0], Stay(current[1], 0.0, "other")))
+            found.append((current[0], Stay(current[1], 0.0, "other", None, first, count)))
     return [stay for _, stay in sorted(found, key=lambda x: x[0]) if stay.queue not in skip]
 
 
@@ -105,6 +112,17 @@ def figures(found: list[Stay], compress: float, target_s: float = 15.0,
     waits = sorted(s.wait_s for s in answered)
     rings = sorted(s.ring_s for s in answered if s.ring_s is not None)
 
+    # why an answered call was late: no seat was free to ring within the
+    # target (staffing, and app_queue looks again only every real second);
+    # a seat was rung in time but a first one did not answer; or the seat
+    # rung in time answered, only late (Asterisk and the phone's own speed)
+    late = [s for s in answered if s.wait_s * compress > target_s]
+    queued = sum(1 for s in late if s.first_ring_s is None or s.first_ring_s * compress > target_s)
+    rerung = sum(
+        1 for s in late if s.first_ring_s is not None and s.first_ring_s * compress <= target_s
+        and s.rung > 1
+    )  # fmt: skip
+
     def at(values: list[float], share: float) -> float | None:
         return round(values[min(len(values) - 1, int(share * len(values)))], 3) if values else None
 
@@ -116,4 +134,9 @@ def figures(found: list[Stay], compress: float, target_s: float = 15.0,
         "rate_in_target": in_target / counted if counted else None,
         "wait_real_s": {"p50": at(waits, 0.5), "p95": at(waits, 0.95)},
         "ring_real_s": {"p50": at(rings, 0.5), "p95": at(rings, 0.95)},
+        "late": {
+            "no_seat_free": queued,
+            "first_seat_did_not_answer": rerung,
+            "seat_answered_late": len(late) - queued - rerung,
+        },
     }

@@ -41,3 +41,27 @@ def test_the_rate_counts_the_days_seconds_and_leaves_out_short_abandons():
     assert result["short_abandoned"] == 1  # 0.1 s is 4.8 s of the day: short
     assert result["answered_in_target"] == 1
     assert result["rate_in_target"] == 1 / 3
+
+
+def test_a_late_answer_is_told_apart_by_what_kept_the_caller_waiting():
+    events = [
+        # no seat free: the first seat is rung only after the target
+        ("q", "QueueCallerJoin", "hotline", 0.0), ("q", "AgentCalled", "hotline", 1.0),
+        ("q", "AgentConnect", "hotline", 1.05),
+        # rung at once, did not answer; a second seat did, late
+        ("r", "QueueCallerJoin", "hotline", 0.0), ("r", "AgentCalled", "hotline", 0.01),
+        ("r", "AgentCalled", "hotline", 0.9), ("r", "AgentConnect", "hotline", 0.95),
+        # rung at once, the seat's phone answered late
+        ("s", "QueueCallerJoin", "hotline", 0.0), ("s", "AgentCalled", "hotline", 0.01),
+        ("s", "AgentConnect", "hotline", 0.8),
+        ("t", "QueueCallerJoin", "hotline", 0.0), ("t", "AgentCalled", "hotline", 0.01),
+        ("t", "AgentConnect", "hotline", 0.1),  # in time
+    ]  # fmt: skip
+    found = stays(events)
+    assert [s.rung for s in found] == [1, 2, 1, 1]
+    assert round(found[1].ring_s, 2) == 0.05  # the answering seat's own ringing
+    result = figures(found, compress=48)
+    assert result["answered_in_target"] == 1
+    assert result["late"] == {
+        "no_seat_free": 1, "first_seat_did_not_answer": 1, "seat_answered_late": 1,
+    }  # fmt: skip

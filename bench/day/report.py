@@ -102,8 +102,9 @@ def render(args, callers: list, result: dict) -> str:
         "",
         "| figure | value |",
         "|---|---|",
-        f"| queue stays offered / answered / short abandons | {waits.get('offered')} /"
-        f" {waits.get('answered')} / {waits.get('short_abandoned')} |",
+        f"| queue stays offered / answered / short abandons / left with a key |"
+        f" {waits.get('offered')} / {waits.get('answered')} / {waits.get('short_abandoned')}"
+        f" / {waits.get('left_with_a_key', '-')} |",
         f"| answered within 15 s of the day | {waits.get('answered_in_target')} |",
         f"| 15-second answer rate | {_pct(waits.get('rate_in_target'))} |",
         f"| answered calls' real wait p50 / p95 | {_real(waits, 'wait_real_s')} |",

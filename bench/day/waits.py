@@ -104,11 +104,17 @@ def figures(found: list[Stay], compress: float, target_s: float = 15.0,
             short_s: float = 5.0) -> dict:  # fmt: skip
     """The reports' 15-second answer rate over these stays, in the day's
     (simulated) seconds: answered within `target_s` ÷ (offered − abandoned
-    within `short_s`)."""
+    within `short_s` − left with a key). A stay the caller ended with a key
+    (order progress, another queue) is the caller's choice, not a call the
+    center left unanswered: the caller's next stay is counted, as the
+    reports count a call once (the twelve-times peak: 93.0 % with its 11
+    key presses counted as not answered in time, 94.3 % without them; the
+    reports' own figure from queue_log 94.2 %)."""
     answered = [s for s in found if s.outcome == "answered"]
     short = sum(1 for s in found if s.outcome == "abandoned" and s.wait_s * compress < short_s)
     in_target = sum(1 for s in answered if s.wait_s * compress <= target_s)
-    counted = len(found) - short
+    left = sum(1 for s in found if s.outcome == "other")
+    counted = len(found) - short - left
     waits = sorted(s.wait_s for s in answered)
     rings = sorted(s.ring_s for s in answered if s.ring_s is not None)
 
@@ -130,6 +136,7 @@ def figures(found: list[Stay], compress: float, target_s: float = 15.0,
         "offered": len(found),
         "answered": len(answered),
         "short_abandoned": short,
+        "left_with_a_key": left,
         "answered_in_target": in_target,
         "rate_in_target": in_target / counted if counted else None,
         "wait_real_s": {"p50": at(waits, 0.5), "p95": at(waits, 0.95)},

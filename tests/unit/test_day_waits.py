@@ -35,12 +35,16 @@ def test_the_rate_counts_the_days_seconds_and_leaves_out_short_abandons():
         ("b", "QueueCallerJoin", "hotline", 0.0), ("b", "AgentConnect", "hotline", 0.32),
         ("c", "QueueCallerJoin", "hotline", 0.0), ("c", "QueueCallerAbandon", "hotline", 0.1),
         ("d", "QueueCallerJoin", "hotline", 0.0), ("d", "QueueCallerAbandon", "hotline", 2.0),
+        # left with a key after 3 s, answered in time in the queue it chose
+        ("e", "QueueCallerJoin", "hotline", 0.0), ("e", "QueueCallerJoin", "dialect", 3.0),
+        ("e", "AgentConnect", "dialect", 3.1),
     ]  # fmt: skip
     result = figures(stays(events), compress=48)  # 15 s of the day: 0.3125 s
-    assert result["offered"] == 4 and result["answered"] == 2
+    assert result["offered"] == 6 and result["answered"] == 3
     assert result["short_abandoned"] == 1  # 0.1 s is 4.8 s of the day: short
-    assert result["answered_in_target"] == 1
-    assert result["rate_in_target"] == 1 / 3
+    assert result["left_with_a_key"] == 1  # not a late answer: the caller's choice
+    assert result["answered_in_target"] == 2
+    assert result["rate_in_target"] == 2 / 4
 
 
 def test_a_late_answer_is_told_apart_by_what_kept_the_caller_waiting():

@@ -176,6 +176,7 @@ async def the_day(
     found = account(
         stack.env["YHT_TICKETING_DATABASE_URL"], base, admin, callers, window, placed_at,
         outbox_url=stack.outbox.url, prefix=stack.env["YHT_ACD_REDIS_PREFIX"],
+        cdr=stack.pbx.dir / "log" / "cdr-csv" / "Master.csv",
     )  # fmt: skip
     found.waits = figures(stays(waits.events), args.compress)
     waits.close()

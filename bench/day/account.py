@@ -6,11 +6,13 @@ up: a placed call found in no record is lost."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import redis
@@ -24,6 +26,9 @@ class Account:
     placed: int = 0
     outcomes: Counter = field(default_factory=Counter)  # by the system's records
     lost: list[str] = field(default_factory=list)  # placed, in no record
+    # a lost caller's number -> what Asterisk's CDR says of its call (the
+    # application it ended in, its disposition), when Asterisk saw it at all
+    lost_in_cdr: dict[str, str] = field(default_factory=dict)
     lost_to_restart: list[str] = field(default_factory=list)
     answered_without_order: list[str] = field(default_factory=list)
     missed_without_task: list[str] = field(default_factory=list)
@@ -79,11 +84,13 @@ def account(
     placed_at: dict[str, float],
     outbox_url: str = "",
     prefix: str = "",
+    cdr: Path | None = None,
 ) -> Account:
     """`placed_at`: each caller's number -> the monotonic-clock moment the
     call was placed; `restart_window`: Asterisk's restart, same clock.
     `outbox_url`, `prefix`: the durable outbox whose stream holds the
-    transcription jobs not yet done."""
+    transcription jobs not yet done; `cdr`: Asterisk's CDR file, read for
+    the lost calls only."""
     out = Account(placed=len(callers))
     engine = create_engine(database_url)
     with engine.connect() as conn:
@@ -156,8 +163,26 @@ def account(
             out.answered_without_order.append(found[-1])
         if outcome in ("abandoned", "timeout") and not any(c in tasks for c in found):
             out.missed_without_task.append(found[-1])
+    if cdr is not None and out.lost:
+        seen = cdr_calls(cdr)
+        out.lost_in_cdr = {n: seen[n] for n in out.lost if n in seen}
     out.reports = _reports(api, headers)
     return out
+
+
+def cdr_calls(path: Path) -> dict[str, str]:
+    """caller number -> "lastapp/disposition" of its last CDR (cdr_csv's
+    Master.csv: src is the second column, lastapp the eighth, disposition the
+    fifteenth). Tells a lost call Asterisk took and ended before the front
+    end answered from one that never reached it."""
+    found: dict[str, str] = {}
+    if not path.exists():
+        return found
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        for row in csv.reader(handle):
+            if len(row) >= 15 and row[1]:
+                found[row[1]] = f"{row[7]}/{row[14]}"
+    return found
 
 
 def queued_jobs(url: str, prefix: str) -> set[str]:

@@ -70,6 +70,13 @@ def render(args, callers: list, result: dict) -> str:
         "- outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(a.outcomes.items())),
         f"- **lost** (in no record): {len(a.lost)}"
         + (f" — {', '.join(n[-4:] for n in a.lost[:20])}" if a.lost else ""),
+        f"- of the lost, seen by Asterisk (its CDR: the application the call ended in /"
+        f" disposition): {len(a.lost_in_cdr)}"
+        + (
+            " — " + ", ".join(f"{n[-4:]} {v}" for n, v in list(a.lost_in_cdr.items())[:10])
+            if a.lost_in_cdr
+            else ""
+        ),
         f"- lost to the Asterisk restart (placed in its window): {len(a.lost_to_restart)}",
         f"- **answered without a work order**: {len(a.answered_without_order)}"
         + (f" — {', '.join(a.answered_without_order[:20])}" if a.answered_without_order else ""),
@@ -195,6 +202,7 @@ def as_json(result: dict) -> dict:
         "placed": a.placed,
         "outcomes": dict(a.outcomes),
         "lost": a.lost,
+        "lost_in_cdr": a.lost_in_cdr,
         "lost_to_restart": a.lost_to_restart,
         "answered_without_order": a.answered_without_order,
         "missed_without_task": a.missed_without_task,

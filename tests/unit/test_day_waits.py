@@ -69,3 +69,22 @@ def test_a_late_answer_is_told_apart_by_what_kept_the_caller_waiting():
     assert result["late"] == {
         "no_seat_free": 1, "first_seat_did_not_answer": 1, "seat_answered_late": 1,
     }  # fmt: skip
+
+
+def test_the_cdr_tells_a_lost_call_asterisk_saw_from_one_it_never_did(tmp_path):
+    from bench.day.account import cdr_calls
+
+    master = tmp_path / "Master.csv"
+    master.write_text(
+        '"","13900000001","s","yht-hotline",""""" <13900000001>","PJSIP/citizen-trunk-1","",'
+        '"AGI","agi://127.0.0.1/ivr_entry","2026-11-27 07:10:18","","2026-11-27 07:10:19",'
+        '1,0,"NO ANSWER","DOCUMENTATION","1795763418.1",""\n'
+        '"","","13700002446","yht-sos-put",""""" <>","Local/x","","NoOp","",'
+        '"2026-11-27 06:52:51","2026-11-27 06:52:51","2026-11-27 06:52:51",0,0,"ANSWERED",'
+        '"DOCUMENTATION","1795762371.2",""\n'
+        "truncated,line\n",
+        encoding="utf-8",
+    )
+    seen = cdr_calls(master)
+    assert seen == {"13900000001": "AGI/NO ANSWER"}  # the caller, not the Local leg
+    assert cdr_calls(tmp_path / "missing.csv") == {}

@@ -25,6 +25,11 @@ SSRC = 0x0E05384E
 SAMPLES_PER_PACKET = PACKET_MS * 8  # G.711 at 8 kHz: one byte per sample
 
 
+def key_ms(keys: str) -> int:
+    """How long the pcap of `keys` plays (DtmfStream.write)."""
+    return len(keys) * (TONE_PACKETS * PACKET_MS + PAUSE_MS)
+
+
 class DtmfStream:
     """One call's key presses; `write` makes the next file, continuing the stream."""
 

@@ -11,7 +11,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.dtmf import DtmfStream
+from testkit.dtmf import DtmfStream, key_ms
 from testkit.waiting import free_port, stop_process
 
 SIPP_DIR = Path(__file__).resolve().parent / "sipp"
@@ -136,10 +136,19 @@ class CitizenCall:
 
 
 GROUP_GAP_MS = 1500  # between groups ("1,20261125000001#": the menu key, then the number)
+KEY_TO_TALK_MS = 200  # after a key group's last tone, before a talking caller talks on
+SILENCE = b"\xff"  # one mu-law sample of silence
+
+
+def talk_delay_ms(dtmf: str | None, voice_ms: int) -> int:
+    """How long after the last key group starts (or the first audio, without
+    keys) a talking caller's talk begins: once that group (or audio) ended."""
+    groups = dtmf.split(",") if dtmf else []
+    return key_ms(groups[-1]) + KEY_TO_TALK_MS if groups else voice_ms
 
 
 def citizen_scenario(workdir: Path, dtmf: str | None, dtmf_delay_ms: int,
-                     voice_ms: int = 0, speech: bytes = b"") -> Path:  # fmt: skip
+                     voice_ms: int = 0, speech: bytes = b"", talk_ms: int = 0) -> Path:  # fmt: skip
     """citizen_call.xml made concrete: sipp substitutes no keywords inside
     <pause> or <exec>, so the key presses are written in (or left out).
     `dtmf` is one key, a run of keys, or comma-separated groups of keys; each
@@ -147,21 +156,36 @@ def citizen_scenario(workdir: Path, dtmf: str | None, dtmf_delay_ms: int,
     `voice_ms` > 0: the caller sends that much audio from the moment the call
     is up, as a real phone does (a silent caller costs Asterisk's 500 ms wait
     for the first media frame at every Answer()); `speech` (8 kHz mu-law)
-    is what the caller says, from the first moment."""
+    is what the caller says, from the first moment.
+    `talk_ms` > 0: the phone keeps sending audio after the keys, for up to
+    `talk_ms`, as a real phone does for the whole call (a recording holds
+    what was sent while the caller was bridged to a seat): `speech` said
+    again and again a second apart, or a quiet hum; `speech` then starts
+    here, not with the first audio. The talk starts talk_delay_ms() after
+    the last key group: the caller's -d counts from there."""
     source = (SIPP_DIR / "citizen_call.xml").read_text()
     block = re.search(r"<pause milliseconds=\"\[dtmf_delay\]\"/>\s*<nop>.*?</nop>", source, re.S)
     assert block is not None
     stream = DtmfStream()
     presses = []
-    if voice_ms > 0 or speech:
+    first = b"" if talk_ms else speech
+    if talk_ms and not voice_ms:
+        voice_ms = 1000
+    if voice_ms > 0 or first:
         pcap = Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1])
-        stream.write_voice(voice_ms, pcap, speech)
+        stream.write_voice(voice_ms, pcap, first)
         presses.append(block.group(0).replace("[dtmf_delay]", "0")
                        .replace("[dtmf_pcap]", str(pcap)))  # fmt: skip
     for number, group in enumerate(dtmf.split(",") if dtmf else []):
         pcap = stream.write(group, Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1]))
         delay = dtmf_delay_ms if number == 0 else GROUP_GAP_MS
         presses.append(block.group(0).replace("[dtmf_delay]", str(delay))
+                       .replace("[dtmf_pcap]", str(pcap)))  # fmt: skip
+    if talk_ms:
+        said = (speech + SILENCE * 8000) * (talk_ms // max(1, len(speech) // 8 + 1000) + 1)
+        pcap = Path(tempfile.mkstemp(suffix=".pcap", dir=workdir)[1])
+        stream.write_voice(talk_ms, pcap, said[: talk_ms * 8] if speech else b"")
+        presses.append(block.group(0).replace("[dtmf_delay]", str(talk_delay_ms(dtmf, voice_ms)))
                        .replace("[dtmf_pcap]", str(pcap)))  # fmt: skip
     text = source.replace(block.group(0), "\n  ".join(presses))
     target = Path(tempfile.mkstemp(prefix="citizen-", suffix=".xml", dir=workdir)[1])

@@ -30,7 +30,9 @@ from bench.day.people import prepare, seats_by_hour
 from bench.day.stack import Stack, rss_kb, seat_names, workdir
 from bench.day.traffic import KEYS, Caller, day_plan
 from bench.day.waits import Waits, figures, stays
-from testkit.sipp import SippAgent, SippCenter, citizen_scenario, place_call
+from testkit.sipp import SippAgent, SippCenter, citizen_scenario, place_call, talk_delay_ms
+
+TALK_MS = 180_000  # a phone sends audio for three minutes at most (real seconds)
 
 FAULTS = {  # when (share of the day), what
     "day": [
@@ -126,6 +128,9 @@ async def the_day(
                 _progress(started, args, calls, tally, faults)
             await asyncio.sleep(min(0.2, max(0.0, due - now)))
         hold_s = (caller.patience_s + caller.talk_s) / args.compress
+        scenario, talk_late_ms = scenarios[(caller.key, caller.speaks)]
+        # the caller's -d counts from the last key (the talk), not the call's start
+        late_ms = (1500 if caller.key else 0) + talk_late_ms
         number = ("12345" if caller.registered else "12349") if caller.sos else caller.hotline
         placed_at[caller.number] = time.monotonic()
         dial = dict(
@@ -133,8 +138,8 @@ async def the_day(
             number=number,
             caller=caller.number,
             workdir=work,
-            hold_ms=max(2000, int(hold_s * 1000)),
-            scenario=str(scenarios[(caller.key, caller.speaks)]),
+            hold_ms=max(2000, int(hold_s * 1000) - late_ms),
+            scenario=str(scenario),
             timeout_s=int(hold_s + 120),
         )
         calls.append(place_call(**dial))
@@ -243,7 +248,12 @@ def _progress(started: float, args, calls: list, tally: Tally, faults: list) -> 
 def _scenarios(work: Path) -> dict:
     """One sipp scenario per (key, speaks), made once for every call: a
     speaking caller says a Korean sentence (espeak-ng; the only model in
-    reach is Korean), a silent one a quiet hum, for three minutes at most."""
+    reach is Korean), a silent one a quiet hum, for three minutes at most.
+    The phone sends audio for the whole call, as a real one does: a recording
+    holds what was sent while the caller was bridged to a seat (the twelfth
+    day's callers spoke only in their first seconds, so most recordings were
+    empty). Each scenario comes with how much later than the call's start
+    its -d starts counting (testkit.sipp.talk_delay_ms)."""
     said, ulaw = work / "said.wav", work / "said.ul"
     subprocess.run(
         ["espeak-ng", "-v", "ko", "-w", str(said), "안녕하세요 도로에 구멍이 있어요"], check=True
@@ -251,8 +261,11 @@ def _scenarios(work: Path) -> dict:
     subprocess.run(["sox", str(said), "-r", "8000", "-c", "1", "-t", "ul", str(ulaw)], check=True)
     speech = ulaw.read_bytes()
     return {
-        (key, speaks): citizen_scenario(
-            work, key, 1500, voice_ms=0 if speaks else 1000, speech=speech if speaks else b""
+        (key, speaks): (
+            citizen_scenario(
+                work, key, 1500, 1000, speech=speech if speaks else b"", talk_ms=TALK_MS
+            ),
+            talk_delay_ms(key, 1000),
         )
         for key, _ in KEYS
         for speaks in (False, True)

@@ -38,6 +38,9 @@ class Account:
     # pending at the end: their job still in the outbox stream (queued), or not (stranded)
     recordings_queued: int = 0
     recordings_stranded: list[str] = field(default_factory=list)
+    # a seat answered, yet the recording was found without audio (the
+    # twelfth day's defect: files read before MixMonitor closed them)
+    answered_without_audio: list[str] = field(default_factory=list)
     orders: Counter = field(default_factory=Counter)
     reports: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
@@ -118,10 +121,12 @@ def account(
             name = "center" if kind == "joined" and detail.startswith("120 ") else kind
             sos_steps.setdefault(sos_id, {}).setdefault(name, at)
         queued = queued_jobs(outbox_url, prefix) if outbox_url else set()
-        for call_id, status, asr, note in conn.execute(
-            text("SELECT call_id, status, asr_status, asr_note FROM recordings")
+        for call_id, status, asr, note, seat in conn.execute(
+            text("SELECT call_id, status, asr_status, asr_note, seat FROM recordings")
         ):
             out.recordings[f"{status}/{asr}"] += 1
+            if status == "missing" and seat:
+                out.answered_without_audio.append(call_id)
             if asr in ("failed", "skipped"):
                 out.recordings_failed.append(note or "(no reason given)")
             elif asr == "pending" and call_id in queued:

@@ -152,6 +152,8 @@ def render(args, callers: list, result: dict) -> str:
         f"- recordings still pending at the end: {a.recordings_queued} with their job queued"
         f" in the outbox stream (not lost: a worker takes them), **{len(a.recordings_stranded)}"
         " with no job** (lost)",
+        f"- answered calls whose recording was found without audio: "
+        f"**{len(a.answered_without_audio)}**",
         *(
             [f"- transcription failures: {', '.join(sorted(set(a.recordings_failed))[:5])}"]
             if a.recordings_failed
@@ -211,6 +213,7 @@ def as_json(result: dict) -> dict:
         "recordings_failed": a.recordings_failed,
         "recordings_queued": a.recordings_queued,
         "recordings_stranded": a.recordings_stranded,
+        "answered_without_audio": a.answered_without_audio,
         "orders": dict(a.orders),
         "offered": total.get("offered"),
         "answered": total.get("answered"),

@@ -41,3 +41,5 @@ def test_a_short_day_with_a_fault_loses_no_call_and_no_order(tmp_path):
     # every recording transcribed or failed with its reason
     assert all(k.split("/")[1] in ("done", "failed", "skipped") for k in account["recordings"])
     assert account["recordings_stranded"] == [] and account["recordings_queued"] == 0
+    # an answered call's recording has its audio (its files closed before the ACD reports it)
+    assert account["answered_without_audio"] == []

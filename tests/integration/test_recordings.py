@@ -41,6 +41,14 @@ async def a_spoken_call(pbx, page, ami, workdir: Path, hold_ms: int, speech: byt
     return call, await ami.wait_for("AgentConnect", is_caller(caller), timeout=30)
 
 
+def riff_size(path: Path) -> int:
+    """The length a WAV file's RIFF header claims: 0 (Asterisk's placeholder)
+    until the file is closed."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    return int.from_bytes(head[4:8], "little") if head[:4] == b"RIFF" else -1
+
+
 def seconds_of(path) -> float:
     with wave.open(str(path)) as audio:
         return audio.getnframes() / audio.getframerate()
@@ -56,15 +64,22 @@ async def test_a_call_is_recorded_per_leg_and_heard_only_by_its_agent(
     try:
         call, connect = await a_spoken_call(pbx, page, ami, workdir, 5000, korean_speech(workdir))
         call_id = connect["Uniqueid"]
+        # the caller's leg will close its recording before it is announced gone
+        shown = f"core show hanguphandlers {connect['Channel']}"
+        handlers = await asyncio.to_thread(pbx.cli, shown)
+        assert "yht-recording-end,s,1" in handlers.stdout, handlers.stdout
         # the agent opens the work order from the pop while the caller speaks
         order = await asyncio.to_thread(ticketing_service.new_order, call={"call_id": call_id},
                                         content="道路有坑")  # fmt: skip
         assert await call.finished() == 0
         base = "call-" + "".join(c for c in call_id if c.isdigit())
         monitor = pbx.dir / "spool" / "monitor"
+        # the moment the ACD reports the recording: the caller's leg is gone.
+        # By then every file is complete, its WAV header says how long it is
+        # (12-recording.conf; without it MixMonitor's thread closes them later)
+        await ami.wait_for("Hangup", lambda e: e.get("Uniqueid") == call_id, timeout=20)
         for leg in ("", "-citizen", "-agent"):
-            await until(lambda leg=leg: (monitor / f"{base}{leg}.wav").exists(), 10,
-                        f"the recording {base}{leg}.wav")  # fmt: skip
+            assert riff_size(monitor / f"{base}{leg}.wav") > 36, f"{base}{leg}.wav still open"
         # only the bridged part: the call was answered at once and lasted ~4 s
         assert 2.0 < seconds_of(monitor / f"{base}.wav") < 7.0
         assert seconds_of(monitor / f"{base}-citizen.wav") > 2.0

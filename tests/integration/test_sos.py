@@ -15,6 +15,7 @@ from testkit.sipp import place_call
 from testkit.waiting import until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import Page, open_page
+from tests.integration.test_recordings import riff_size
 
 SEAT = "1003"
 SOS_NUMBER = "12349"
@@ -143,6 +144,9 @@ async def test_sos_jumps_the_queue_pops_the_profile_and_bridges_120_without_the_
         recording = pbx.dir / "spool" / "monitor" / record["recording"]
         wait_until(recording.exists, 5, "the recording file")
         assert recording.stat().st_size > 1000
+        # closed (its header complete) by the time the elder's leg is announced gone
+        await ami.wait_for("Hangup", lambda e: e.get("Uniqueid") == call_id, timeout=20)
+        assert riff_size(recording) > 1000
         # the ordinary caller waited its turn: the seat takes it after the SOS call
         await ami.wait_for("AgentConnect", is_caller(citizen), timeout=30)
         assert await ordinary.finished(60) == 0

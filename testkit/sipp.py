@@ -29,10 +29,17 @@ class SippAgent:
     proc: subprocess.Popen | None = None
     # talk back: send every caller's audio back to it (sipp -rtp_echo)
     echo: bool = False
+    # audio the phone sends from each answer until the call ends (a pcap for
+    # play_pcap_audio, e.g. seat_audio()): a real phone sends for the whole call
+    audio: Path | None = None
 
     def start(self) -> None:
+        scenario = SIPP_DIR / "agent_answer.xml"
+        if self.audio is not None:
+            scenario = self.workdir / f"agent{self.agent_id}.xml"
+            scenario.write_text(answering_with(self.audio))
         self.proc = subprocess.Popen(
-            ["sipp", "-sf", str(SIPP_DIR / "agent_answer.xml"), "-i", "127.0.0.1",
+            ["sipp", "-sf", str(scenario), "-i", "127.0.0.1",
              "-p", str(self.port), "-mp", str(self.port + 1000), "-nostdin",
              "-trace_logs", "-log_file", str(self.log_path),
              *(["-rtp_echo"] if self.echo else []), f"127.0.0.1:{self.sip_port}"],
@@ -74,6 +81,24 @@ class SippAgent:
     def stop(self) -> None:
         if self.proc is not None:
             stop_process(self.proc)
+
+
+def answering_with(audio: Path) -> str:
+    """agent_answer.xml with `audio` played from the moment the call is up."""
+    source = (SIPP_DIR / "agent_answer.xml").read_text()
+    ack = '<recv request="ACK" crlf="true"/>'
+    assert source.count(ack) == 1
+    play = f'<nop><action><exec play_pcap_audio="{audio}"/></action></nop>'
+    return source.replace(ack, f"{ack}\n  {play}")
+
+
+def seat_audio(workdir: Path, seconds: int) -> Path:
+    """What a seat's phone sends while its agent listens: silence, `seconds`
+    of it (the play ends with the call)."""
+    path = workdir / f"seat-audio-{seconds}s.pcap"
+    if not path.exists():
+        DtmfStream().write_voice(seconds * 1000, path, SILENCE * (seconds * 8000))
+    return path
 
 
 @dataclass

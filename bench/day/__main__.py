@@ -30,9 +30,16 @@ from bench.day.people import prepare, seats_by_hour
 from bench.day.stack import Stack, rss_kb, seat_names, workdir
 from bench.day.traffic import KEYS, Caller, day_plan
 from bench.day.waits import Waits, figures, stays
-from testkit.sipp import SippAgent, SippCenter, citizen_scenario, place_call, talk_delay_ms
+from testkit.sipp import (
+    SippAgent,
+    SippCenter,
+    citizen_scenario,
+    place_call,
+    seat_audio,
+    talk_delay_ms,
+)
 
-TALK_MS = 180_000  # a phone sends audio for three minutes at most (real seconds)
+TALK_S = 180  # a phone sends audio for three minutes of a call at most (real seconds)
 
 FAULTS = {  # when (share of the day), what
     "day": [
@@ -62,7 +69,14 @@ async def the_day(
     from scripts.pbx import agent_password
 
     phones = [
-        SippAgent(seat, agent_password(seat), _free(), stack.pbx.settings.sip_port, work)
+        SippAgent(
+            seat,
+            agent_password(seat),
+            _free(),
+            stack.pbx.settings.sip_port,
+            work,
+            audio=seat_audio(work, TALK_S),
+        )
         for seat in stack.seats
     ]
     for phone in phones:
@@ -248,12 +262,16 @@ def _progress(started: float, args, calls: list, tally: Tally, faults: list) -> 
 def _scenarios(work: Path) -> dict:
     """One sipp scenario per (key, speaks), made once for every call: a
     speaking caller says a Korean sentence (espeak-ng; the only model in
-    reach is Korean), a silent one a quiet hum, for three minutes at most.
-    The phone sends audio for the whole call, as a real one does: a recording
-    holds what was sent while the caller was bridged to a seat (the twelfth
-    day's callers spoke only in their first seconds, so most recordings were
-    empty). Each scenario comes with how much later than the call's start
-    its -d starts counting (testkit.sipp.talk_delay_ms)."""
+    reach is Korean) again and again for the whole call, a silent one a
+    second's hum. A recording holds what was sent while the caller was
+    bridged to a seat: the twelfth day's callers spoke only in their first
+    seconds and the seats sent nothing, so most recordings were empty; now
+    the seats' phones send (silence) for the whole call, as real ones do.
+    Not every caller streams for the whole call: a sipp process per caller
+    sending 50 packets a second, hundreds at once in the morning peak,
+    took this 2-core machine (the thirteenth day, stopped). Each scenario
+    comes with how much later than the call's start its -d starts counting
+    (testkit.sipp.talk_delay_ms)."""
     said, ulaw = work / "said.wav", work / "said.ul"
     subprocess.run(
         ["espeak-ng", "-v", "ko", "-w", str(said), "안녕하세요 도로에 구멍이 있어요"], check=True
@@ -263,9 +281,14 @@ def _scenarios(work: Path) -> dict:
     return {
         (key, speaks): (
             citizen_scenario(
-                work, key, 1500, 1000, speech=speech if speaks else b"", talk_ms=TALK_MS
+                work,
+                key,
+                1500,
+                1000,
+                speech=speech if speaks else b"",
+                talk_ms=TALK_S * 1000 if speaks else 0,
             ),
-            talk_delay_ms(key, 1000),
+            talk_delay_ms(key, 1000) if speaks else 0,
         )
         for key, _ in KEYS
         for speaks in (False, True)

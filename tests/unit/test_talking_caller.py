@@ -9,7 +9,14 @@ import re
 import struct
 from pathlib import Path
 
-from testkit.sipp import KEY_TO_TALK_MS, citizen_scenario, talk_delay_ms
+from testkit.sipp import (
+    KEY_TO_TALK_MS,
+    SILENCE,
+    answering_with,
+    citizen_scenario,
+    seat_audio,
+    talk_delay_ms,
+)
 
 
 def plays(scenario: Path) -> list[tuple[int, Path]]:
@@ -63,3 +70,16 @@ def test_without_talk_the_scenario_is_as_before(tmp_path):
     speech = bytes([0x20]) * 800
     [(d0, voice)] = plays(citizen_scenario(tmp_path, None, 0, speech=speech))
     assert d0 == 0 and rtp(voice)[0][3] == bytes([0x20]) * 160
+
+
+def test_a_seat_phone_sends_silence_from_each_answer(tmp_path):
+    audio = seat_audio(tmp_path, 3)
+    packets = rtp(audio)
+    assert len(packets) == 150 and all(p[3] == SILENCE * 160 for p in packets)
+    scenario = answering_with(audio)
+    # played once the call is up (after the ACK), before the caller's BYE
+    assert (
+        scenario.index('request="ACK"')
+        < scenario.index(str(audio))
+        < scenario.index('request="BYE"')
+    )

@@ -33,3 +33,8 @@ class AsrSettings(BaseSettings):
     # the worker's CPU niceness (0-19): transcription is a batch job that may
     # lag, the calls may not; on a shared machine the call path goes first
     nice: int = Field(default=10, ge=0, le=19)
+    # and, where the system has it (Linux), the idle scheduling class: the
+    # worker only gets CPU time nothing else wants (the fourteenth day: at
+    # niceness 10 the worker still took 0.6-0.8 of a core of two while the
+    # seats' phones answered Asterisk 1.4 s late and calls went unanswered)
+    idle: bool = True

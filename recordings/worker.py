@@ -133,12 +133,28 @@ def lower_priority(nice: int) -> int:
     return os.nice(nice - current) if nice > current else current
 
 
+def idle_class() -> bool:
+    """Put this process in the idle scheduling class (Linux SCHED_IDLE; the
+    threads it starts later inherit it): CPU time only when nothing else
+    wants it. Returns whether it is in that class now."""
+    policy = getattr(os, "SCHED_IDLE", None)
+    if policy is None:
+        return False
+    try:
+        os.sched_setscheduler(0, policy, os.sched_param(0))
+    except OSError as error:
+        log.warning("the idle scheduling class was refused: %s", error)
+        return False
+    return os.sched_getscheduler(0) == policy
+
+
 def main() -> None:
     logs.setup()
     settings = AsrSettings()
     # the eighth and ninth days: one worker's decoding took most of a core of
     # two while the morning peak's callers waited (docs/day.md)
-    log.info("transcription at CPU niceness %d", lower_priority(settings.nice))
+    log.info("transcription at CPU niceness %d%s", lower_priority(settings.nice),
+             ", idle scheduling class" if settings.idle and idle_class() else "")  # fmt: skip
     try:
         asyncio.run(serve(settings))
     except ModelMissing as error:

@@ -101,3 +101,19 @@ def test_a_transcription_worker_runs_below_the_call_path_and_never_raises_its_pr
                          check=True, cwd=root).stdout.split()  # fmt: skip
     expected = str(max(base, 7))
     assert out == [expected, expected, expected]
+
+
+def test_the_worker_can_take_only_the_cpu_nothing_else_wants():
+    """The fourteenth day: at niceness 10 the worker still took most of a
+    core while the seats' phones answered late. In a child process: the
+    class cannot be left again without privileges."""
+    import os
+    import sys
+
+    code = ("import os; from recordings.worker import idle_class; "
+            "print(idle_class(), os.sched_getscheduler(0) == os.SCHED_IDLE)")  # fmt: skip
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root).stdout.split()  # fmt: skip
+    assert out == ["True", "True"]
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # this process is untouched

@@ -75,7 +75,7 @@ async def the_day(
             _free(),
             stack.pbx.settings.sip_port,
             work,
-            audio=seat_audio(work, TALK_S),
+            audio=seat_audio(work, TALK_S) if args.media == "full" else None,
         )
         for seat in stack.seats
     ]
@@ -118,7 +118,7 @@ async def the_day(
         )
     )
     tasks.append(asyncio.create_task(_sample(stack, rss, started, stop)))
-    scenarios = _scenarios(work)
+    scenarios = _scenarios(work, args.media == "full")
     redial: list[list] = []  # calls just placed: [index, how, when, tries]
     schedule = sorted(FAULTS[args.faults])
     length_s = args.hours * 3600 / args.compress
@@ -259,18 +259,19 @@ def _progress(started: float, args, calls: list, tally: Tally, faults: list) -> 
     )
 
 
-def _scenarios(work: Path) -> dict:
+def _scenarios(work: Path, full_media: bool) -> dict:
     """One sipp scenario per (key, speaks), made once for every call: a
     speaking caller says a Korean sentence (espeak-ng; the only model in
-    reach is Korean) again and again for the whole call, a silent one a
-    second's hum. A recording holds what was sent while the caller was
-    bridged to a seat: the twelfth day's callers spoke only in their first
-    seconds and the seats sent nothing, so most recordings were empty; now
-    the seats' phones send (silence) for the whole call, as real ones do.
-    Not every caller streams for the whole call: a sipp process per caller
-    sending 50 packets a second, hundreds at once in the morning peak,
-    took this 2-core machine (the thirteenth day, stopped). Each scenario
-    comes with how much later than the call's start its -d starts counting
+    reach is Korean), a silent one a second's hum. A recording holds what
+    was sent while the caller was bridged to a seat. With `full_media` the
+    seats' phones send (silence) for the whole call, as real ones do, and a
+    speaking caller says the sentence again and again for the whole call:
+    every recording has the call's length. Without, the speech comes in the
+    call's first seconds and the seats send nothing: a caller who waited
+    longer is recorded as silence. Full media costs this 2-core machine
+    the queue figures (the thirteenth to fifteenth days, docs/day.md): the
+    phones are on the switch's cores. Each scenario comes with how much
+    later than the call's start its -d starts counting
     (testkit.sipp.talk_delay_ms)."""
     said, ulaw = work / "said.wav", work / "said.ul"
     subprocess.run(
@@ -286,9 +287,9 @@ def _scenarios(work: Path) -> dict:
                 1500,
                 1000,
                 speech=speech if speaks else b"",
-                talk_ms=TALK_S * 1000 if speaks else 0,
+                talk_ms=TALK_S * 1000 if speaks and full_media else 0,
             ),
-            talk_delay_ms(key, 1000) if speaks else 0,
+            talk_delay_ms(key, 1000) if speaks and full_media else 0,
         )
         for key, _ in KEYS
         for speaks in (False, True)
@@ -326,6 +327,13 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="the account as JSON too")
     parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument(
+        "--media",
+        choices=("light", "full"),
+        default="light",
+        help="full: the seats' phones and speaking callers send audio for the whole call"
+        " (every recording the call's length; costs a small machine the queue figures)",
+    )
     args = parser.parse_args()
     stop_on_sigterm()  # a stopped day still takes its stack down
     callers = day_plan(

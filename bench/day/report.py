@@ -59,7 +59,8 @@ def render(args, callers: list, result: dict) -> str:
         "",
         f"Command: `python -m bench.day --calls {args.calls} --hours {args.hours:g} "
         f"--start-hour {args.start_hour} "
-        f"--compress {args.compress:g} --sos {args.sos} --faults {args.faults} --seed {args.seed}`",
+        f"--compress {args.compress:g} --sos {args.sos} --faults {args.faults} --seed {args.seed}"
+        f" --media {args.media}`",
         f"Machine: {machine()}. Date: {dt.date.today()}. The day took "
         f"{result['length_s'] / 60:.1f} minutes; call times are compressed {args.compress:g}x,"
         f" so the 15-second target is {15 / args.compress:.2f} s of real waiting.",
@@ -153,7 +154,13 @@ def render(args, callers: list, result: dict) -> str:
         f" in the outbox stream (not lost: a worker takes them), **{len(a.recordings_stranded)}"
         " with no job** (lost)",
         f"- answered calls whose recording was found without audio: "
-        f"**{len(a.answered_without_audio)}**",
+        f"**{len(a.answered_without_audio)}**"
+        + (
+            " (light media: callers send audio only in their first seconds and the seats"
+            " none, so a caller who waited longer is recorded as silence)"
+            if args.media == "light"
+            else ""
+        ),
         *(
             [f"- transcription failures: {', '.join(sorted(set(a.recordings_failed))[:5])}"]
             if a.recordings_failed

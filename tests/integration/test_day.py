@@ -20,7 +20,8 @@ def test_a_short_day_with_a_fault_loses_no_call_and_no_order(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "bench.day", "--calls", "12", "--hours", "0.05", "--compress", "3",
          "--sos", "1", "--faults", "one", "--talk-median", "30", "--patience-mean", "30",
-         "--office-every", "30", "--json", str(account_file), "--report", str(report_file)],
+         "--office-every", "30", "--media", "full",
+         "--json", str(account_file), "--report", str(report_file)],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -63,7 +63,8 @@ async def seat_command(http: httpx.AsyncClient, settings: BridgeSettings, sessio
         response = await http.post(
             f"{settings.acd_url}/seats/{session.seat}/{kind}", json=body,
             headers={"Authorization": f"Bearer {settings.acd_token}",
-                     "X-Yht-User": session.username})  # fmt: skip
+                     "X-Yht-User": session.username},
+            timeout=settings.command_timeout_s)  # fmt: skip
     except httpx.HTTPError:
         await session.send({"type": "error", "ref": ref, "message": "排队控制服务不可用"})
         return

@@ -22,6 +22,10 @@ class BridgeSettings(BaseSettings):
     # previous work orders shown in a screen-pop
     history_size: int = 5
     http_timeout_s: float = 2.0
+    # a seat command the ACD carries out (log in, pause, hang up...): it waits
+    # for Asterisk's answers, which lag on a loaded machine (a desk told
+    # "排队控制服务不可用" after 2 s in a full test run while the ACD worked)
+    command_timeout_s: float = 6.0
     # pages allowed to open the websocket (Origin), comma-separated; empty:
     # the bridge's own pages (http://127.0.0.1:<port>, http://localhost:<port>).
     # Clients that send no Origin (not browsers) are let in on their token.

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import random
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,20 +25,12 @@ from bench.common import stop_on_sigterm
 from bench.day import report
 from bench.day.account import account, unfinished
 from bench.day.actors import Desk, Tally, back_office, shift_plan, talk_times
+from bench.day.media import TALK_S, scenarios_for
 from bench.day.people import prepare, seats_by_hour
 from bench.day.stack import Stack, rss_kb, seat_names, workdir
-from bench.day.traffic import KEYS, Caller, day_plan
+from bench.day.traffic import Caller, day_plan
 from bench.day.waits import Waits, figures, stays
-from testkit.sipp import (
-    SippAgent,
-    SippCenter,
-    citizen_scenario,
-    place_call,
-    seat_audio,
-    talk_delay_ms,
-)
-
-TALK_S = 180  # a phone sends audio for three minutes of a call at most (real seconds)
+from testkit.sipp import SippAgent, SippCenter, place_call, seat_audio
 
 FAULTS = {  # when (share of the day), what
     "day": [
@@ -118,7 +109,7 @@ async def the_day(
         )
     )
     tasks.append(asyncio.create_task(_sample(stack, rss, started, stop)))
-    scenarios = _scenarios(work, args.media == "full")
+    scenarios = scenarios_for(work, args.media == "full")
     redial: list[list] = []  # calls just placed: [index, how, when, tries]
     schedule = sorted(FAULTS[args.faults])
     length_s = args.hours * 3600 / args.compress
@@ -257,43 +248,6 @@ def _progress(started: float, args, calls: list, tally: Tally, faults: list) -> 
         f" errors {sum(tally.errors.values())}",
         flush=True,
     )
-
-
-def _scenarios(work: Path, full_media: bool) -> dict:
-    """One sipp scenario per (key, speaks), made once for every call: a
-    speaking caller says a Korean sentence (espeak-ng; the only model in
-    reach is Korean), a silent one a second's hum. A recording holds what
-    was sent while the caller was bridged to a seat. With `full_media` the
-    seats' phones send (silence) for the whole call, as real ones do, and a
-    speaking caller says the sentence again and again for the whole call:
-    every recording has the call's length. Without, the speech comes in the
-    call's first seconds and the seats send nothing: a caller who waited
-    longer is recorded as silence. Full media costs this 2-core machine
-    the queue figures (the thirteenth to fifteenth days, docs/day.md): the
-    phones are on the switch's cores. Each scenario comes with how much
-    later than the call's start its -d starts counting
-    (testkit.sipp.talk_delay_ms)."""
-    said, ulaw = work / "said.wav", work / "said.ul"
-    subprocess.run(
-        ["espeak-ng", "-v", "ko", "-w", str(said), "안녕하세요 도로에 구멍이 있어요"], check=True
-    )
-    subprocess.run(["sox", str(said), "-r", "8000", "-c", "1", "-t", "ul", str(ulaw)], check=True)
-    speech = ulaw.read_bytes()
-    return {
-        (key, speaks): (
-            citizen_scenario(
-                work,
-                key,
-                1500,
-                1000,
-                speech=speech if speaks else b"",
-                talk_ms=TALK_S * 1000 if speaks and full_media else 0,
-            ),
-            talk_delay_ms(key, 1000) if speaks and full_media else 0,
-        )
-        for key, _ in KEYS
-        for speaks in (False, True)
-    }
 
 
 def _free() -> int:

@@ -25,7 +25,7 @@ from bench.common import stop_on_sigterm
 from bench.day import report
 from bench.day.account import account, unfinished
 from bench.day.actors import Desk, Tally, back_office, shift_plan, talk_times
-from bench.day.media import TALK_S, scenarios_for
+from bench.day.media import KEY_AFTER_MS, TALK_S, scenarios_for
 from bench.day.people import prepare, seats_by_hour
 from bench.day.stack import Stack, rss_kb, seat_names, workdir
 from bench.day.traffic import Caller, day_plan
@@ -135,7 +135,7 @@ async def the_day(
         hold_s = (caller.patience_s + caller.talk_s) / args.compress
         scenario, talk_late_ms = scenarios[(caller.key, caller.speaks)]
         # the caller's -d counts from the last key (the talk), not the call's start
-        late_ms = (1500 if caller.key else 0) + talk_late_ms
+        late_ms = (KEY_AFTER_MS if caller.key else 0) + talk_late_ms
         number = ("12345" if caller.registered else "12349") if caller.sos else caller.hotline
         placed_at[caller.number] = time.monotonic()
         dial = dict(

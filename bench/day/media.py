@@ -10,6 +10,8 @@ from bench.day.traffic import KEYS
 from testkit.sipp import citizen_scenario, talk_delay_ms
 
 TALK_S = 180  # a phone sends audio for three minutes of a call at most (real seconds)
+KEY_AFTER_MS = 1500  # a caller with a key presses it this long after the call is up
+HUM_MS = 1000  # every caller's first audio: Asterisk sees media at once
 
 
 def scenarios_for(work: Path, full_media: bool) -> dict:
@@ -37,12 +39,12 @@ def scenarios_for(work: Path, full_media: bool) -> dict:
             citizen_scenario(
                 work,
                 key,
-                1500,
-                1000,
+                KEY_AFTER_MS,
+                HUM_MS,
                 speech=speech if speaks else b"",
                 talk_ms=TALK_S * 1000 if speaks and full_media else 0,
             ),
-            talk_delay_ms(key, 1000) if speaks and full_media else 0,
+            talk_delay_ms(key, HUM_MS) if speaks and full_media else 0,
         )
         for key, _ in KEYS
         for speaks in (False, True)

@@ -284,9 +284,10 @@ def main() -> None:
     parser.add_argument(
         "--media",
         choices=("light", "full"),
-        default="light",
-        help="full: the seats' phones and speaking callers send audio for the whole call"
-        " (every recording the call's length; costs a small machine the queue figures)",
+        default="full",
+        help="full (default): the seats' phones and speaking callers send audio for the"
+        " whole call, every recording the call's length; light: callers only in their"
+        " first seconds, seats never (a lighter generator)",
     )
     args = parser.parse_args()
     stop_on_sigterm()  # a stopped day still takes its stack down

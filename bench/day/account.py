@@ -41,6 +41,9 @@ class Account:
     # a seat answered, yet the recording was found without audio (the
     # twelfth day's defect: files read before MixMonitor closed them)
     answered_without_audio: list[str] = field(default_factory=list)
+    # per answered call: seconds of the call (answer to hang-up) that its
+    # recording lacks (a starved switch writes less than it bridged)
+    recording_shortfall: list[float] = field(default_factory=list)
     orders: Counter = field(default_factory=Counter)
     reports: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
@@ -121,12 +124,18 @@ def account(
             name = "center" if kind == "joined" and detail.startswith("120 ") else kind
             sos_steps.setdefault(sos_id, {}).setdefault(name, at)
         queued = queued_jobs(outbox_url, prefix) if outbox_url else set()
-        for call_id, status, asr, note, seat in conn.execute(
-            text("SELECT call_id, status, asr_status, asr_note, seat FROM recordings")
+        for call_id, status, asr, note, seat, began, ended, length in conn.execute(
+            text(
+                "SELECT call_id, status, asr_status, asr_note, seat, started_at, ended_at,"
+                " duration_s FROM recordings"
+            )
         ):
             out.recordings[f"{status}/{asr}"] += 1
             if status == "missing" and seat:
                 out.answered_without_audio.append(call_id)
+            if seat and began is not None and ended is not None:
+                talk = (ended - began).total_seconds()
+                out.recording_shortfall.append(round(max(0.0, talk - (length or 0.0)), 2))
             if asr in ("failed", "skipped"):
                 out.recordings_failed.append(note or "(no reason given)")
             elif asr == "pending" and call_id in queued:

@@ -161,6 +161,7 @@ def render(args, callers: list, result: dict) -> str:
             if args.media == "light"
             else ""
         ),
+        _shortfall(a.recording_shortfall),
         *(
             [f"- transcription failures: {', '.join(sorted(set(a.recordings_failed))[:5])}"]
             if a.recordings_failed
@@ -221,6 +222,7 @@ def as_json(result: dict) -> dict:
         "recordings_queued": a.recordings_queued,
         "recordings_stranded": a.recordings_stranded,
         "answered_without_audio": a.answered_without_audio,
+        "recording_shortfall_s": a.recording_shortfall,
         "orders": dict(a.orders),
         "offered": total.get("offered"),
         "answered": total.get("answered"),
@@ -231,3 +233,19 @@ def as_json(result: dict) -> dict:
         "errors": dict(result["tally"].errors),
         "done": dict(result["tally"].counts),
     }
+
+
+def _shortfall(gaps: list[float]) -> str:
+    """How much of the answered calls their recordings lack."""
+    if not gaps:
+        return "- audio the recordings lack: no answered call was recorded"
+    ranked = sorted(gaps)
+
+    def at(share: float) -> float:
+        return ranked[min(len(ranked) - 1, int(share * len(ranked)))]
+
+    return (
+        "- audio the recordings lack (answer to hang-up minus the file's length), per"
+        f" answered call: median {at(0.5):.2f} s, p90 {at(0.9):.2f} s, max {ranked[-1]:.2f} s;"
+        f" **{sum(g > 1.0 for g in ranked)} of {len(ranked)} lack more than 1 s**"
+    )

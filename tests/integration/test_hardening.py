@@ -5,6 +5,7 @@ devices, data kept across restarts, one credential per caller."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -89,6 +90,23 @@ def test_asterisk_runs_unprivileged_with_ami_on_loopback(pbx):
     assert {line.split()[3] for line in listening.splitlines()} == {
         f"127.0.0.1:{pbx.settings.ami_port}"
     }
+
+
+SCHED_RR = 2  # the policy field of /proc/PID/task/TID/stat (sched.h)
+
+
+def test_asterisk_threads_run_in_the_real_time_class(pbx):
+    """highpriority (asterisk.conf): the media threads are not starved by the
+    services and phones on the same machine (a restarting service cost
+    recordings seconds of audio before). Asterisk drops root, not its class."""
+    tasks = Path(f"/proc/{pbx.process.pid}/task")
+    policies = {}
+    for task in tasks.iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            policies[task.name] = int(fields[38])  # field 41 counted from pid
+    assert len(policies) > 10, policies  # Asterisk's threads, not a wrapper's
+    assert set(policies.values()) == {SCHED_RR}, policies
 
 
 def udp_addresses(pid: int) -> set[str]:

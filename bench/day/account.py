@@ -50,6 +50,11 @@ class Account:
     waits: dict = field(default_factory=dict)  # from Asterisk's event times (bench/day/waits.py)
 
 
+def shortfall_s(began: dt.datetime, ended: dt.datetime, length_s: float | None) -> float:
+    """Seconds of an answered call (answer to hang-up) its recording lacks."""
+    return round(max(0.0, (ended - began).total_seconds() - (length_s or 0.0)), 2)
+
+
 def unfinished(database_url: str) -> int:
     """Recordings not yet transcribed (nor failed): the day is not over."""
     engine = create_engine(database_url)
@@ -134,8 +139,7 @@ def account(
             if status == "missing" and seat:
                 out.answered_without_audio.append(call_id)
             if seat and began is not None and ended is not None:
-                talk = (ended - began).total_seconds()
-                out.recording_shortfall.append(round(max(0.0, talk - (length or 0.0)), 2))
+                out.recording_shortfall.append(shortfall_s(began, ended, length))
             if asr in ("failed", "skipped"):
                 out.recordings_failed.append(note or "(no reason given)")
             elif asr == "pending" and call_id in queued:

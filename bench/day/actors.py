@@ -71,6 +71,9 @@ class Api:
                         "/auth/token", json={"username": self.username, "password": self.password}
                     )
                     token.raise_for_status()
+                except httpx.HTTPStatusError as error:  # 429: the log-in throttle's bound
+                    self.tally.error(f"log-in answered {error.response.status_code}")
+                    return None
                 except httpx.HTTPError:
                     self.tally.error("api unreachable")
                     return None

@@ -43,7 +43,7 @@ class Account:
     answered_without_audio: list[str] = field(default_factory=list)
     # per answered call: seconds of the call (answer to hang-up) that its
     # recording lacks (a starved switch writes less than it bridged)
-    recording_shortfall: list[float] = field(default_factory=list)
+    recording_shortfall: dict[str, float] = field(default_factory=dict)  # call id -> s
     orders: Counter = field(default_factory=Counter)
     reports: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
@@ -139,7 +139,7 @@ def account(
             if status == "missing" and seat:
                 out.answered_without_audio.append(call_id)
             if seat and began is not None and ended is not None:
-                out.recording_shortfall.append(shortfall_s(began, ended, length))
+                out.recording_shortfall[call_id] = shortfall_s(began, ended, length)
             if asr in ("failed", "skipped"):
                 out.recordings_failed.append(note or "(no reason given)")
             elif asr == "pending" and call_id in queued:

@@ -161,7 +161,7 @@ def render(args, callers: list, result: dict) -> str:
             if args.media == "light"
             else ""
         ),
-        _shortfall(a.recording_shortfall),
+        _shortfall(list(a.recording_shortfall.values())),
         *(
             [f"- transcription failures: {', '.join(sorted(set(a.recordings_failed))[:5])}"]
             if a.recordings_failed

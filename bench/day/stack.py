@@ -222,14 +222,21 @@ def _move_logs(source: Path, target: Path) -> None:
         shutil.copytree(source, target)
 
 
-def _asterisk_pid(chroot_pid: int) -> int:
-    """Asterisk runs as a child of the chroot wrapper: its own pid for RSS."""
-    children = Path(f"/proc/{chroot_pid}/task/{chroot_pid}/children")
+def _asterisk_pid(started_pid: int) -> int:
+    """Asterisk's own pid for RSS: the process started (chroot execs it), or
+    its child when a wrapper stays; never Asterisk's own child, astcanary."""
+    children = Path(f"/proc/{started_pid}/task/{started_pid}/children")
     try:
-        found = children.read_text().split()
+        found = [int(pid) for pid in children.read_text().split()]
     except OSError:
-        return chroot_pid
-    return int(found[0]) if found else chroot_pid
+        found = []
+    for pid in [started_pid, *found]:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "asterisk":
+                return pid
+        except OSError:
+            continue
+    return started_pid
 
 
 def rss_kb(pid: int) -> int | None:

@@ -47,4 +47,4 @@ def test_a_short_day_with_a_fault_loses_no_call_and_no_order(tmp_path):
     # ... all of it: the switch, in the real-time class, is not starved by the
     # ACD restarting beside it (before: up to 8 s of a call missing)
     shortfall = account["recording_shortfall_s"]
-    assert shortfall and max(shortfall) < 1.0, shortfall
+    assert shortfall and max(shortfall.values()) < 1.0, shortfall

@@ -44,6 +44,9 @@ class Account:
     # per answered call: seconds of the call (answer to hang-up) that its
     # recording lacks (a starved switch writes less than it bridged)
     recording_shortfall: dict[str, float] = field(default_factory=dict)  # call id -> s
+    # the same for SOS calls, whose conference is recorded from the first second
+    # (MixMonitor writes only the frames the channel carries)
+    sos_recording_shortfall: dict[str, float] = field(default_factory=dict)
     orders: Counter = field(default_factory=Counter)
     reports: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
@@ -129,17 +132,18 @@ def account(
             name = "center" if kind == "joined" and detail.startswith("120 ") else kind
             sos_steps.setdefault(sos_id, {}).setdefault(name, at)
         queued = queued_jobs(outbox_url, prefix) if outbox_url else set()
-        for call_id, status, asr, note, seat, began, ended, length in conn.execute(
+        for call_id, status, asr, note, seat, began, ended, length, kind in conn.execute(
             text(
                 "SELECT call_id, status, asr_status, asr_note, seat, started_at, ended_at,"
-                " duration_s FROM recordings"
+                " duration_s, kind FROM recordings"
             )
         ):
             out.recordings[f"{status}/{asr}"] += 1
             if status == "missing" and seat:
                 out.answered_without_audio.append(call_id)
             if seat and began is not None and ended is not None:
-                out.recording_shortfall[call_id] = shortfall_s(began, ended, length)
+                into = out.sos_recording_shortfall if kind == "sos" else out.recording_shortfall
+                into[call_id] = shortfall_s(began, ended, length)
             if asr in ("failed", "skipped"):
                 out.recordings_failed.append(note or "(no reason given)")
             elif asr == "pending" and call_id in queued:

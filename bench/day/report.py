@@ -162,6 +162,9 @@ def render(args, callers: list, result: dict) -> str:
             else ""
         ),
         _shortfall(list(a.recording_shortfall.values())),
+        "- SOS recordings (the conference, from the first second): shorter than the call"
+        " from its answer by "
+        + (", ".join(f"{v:.2f} s" for v in sorted(a.sos_recording_shortfall.values())) or "—"),
         *(
             [f"- transcription failures: {', '.join(sorted(set(a.recordings_failed))[:5])}"]
             if a.recordings_failed
@@ -223,6 +226,7 @@ def as_json(result: dict) -> dict:
         "recordings_stranded": a.recordings_stranded,
         "answered_without_audio": a.answered_without_audio,
         "recording_shortfall_s": a.recording_shortfall,
+        "sos_recording_shortfall_s": a.sos_recording_shortfall,
         "orders": dict(a.orders),
         "offered": total.get("offered"),
         "answered": total.get("answered"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bench.common import machine
+from bench.common import machine, percentile
 from bench.day.account import growth
 
 
@@ -243,13 +243,9 @@ def _shortfall(gaps: list[float]) -> str:
     """How much of the answered calls their recordings lack."""
     if not gaps:
         return "- audio the recordings lack: no answered call was recorded"
-    ranked = sorted(gaps)
-
-    def at(share: float) -> float:
-        return ranked[min(len(ranked) - 1, int(share * len(ranked)))]
-
     return (
         "- audio the recordings lack (answer to hang-up minus the file's length), per"
-        f" answered call: median {at(0.5):.2f} s, p90 {at(0.9):.2f} s, max {ranked[-1]:.2f} s;"
-        f" **{sum(g > 1.0 for g in ranked)} of {len(ranked)} lack more than 1 s**"
+        f" answered call: median {percentile(gaps, 50):.2f} s, p90 {percentile(gaps, 90):.2f} s,"
+        f" max {max(gaps):.2f} s; **{sum(g > 1.0 for g in gaps)} of {len(gaps)} lack more"
+        " than 1 s**"
     )

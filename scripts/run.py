@@ -99,6 +99,7 @@ def main() -> int:
     env.setdefault("YHT_ASR_METRICS_PORT", "8097")
     # the reports read Asterisk's queue_log of this instance
     env.setdefault("YHT_TICKETING_QUEUE_LOGS", str(pbx.dir / "log" / "queue_log"))
+    env.setdefault("YHT_TICKETING_CDR_FILES", str(pbx.dir / "log" / "cdr-csv" / "Master.csv"))
     children = {name: subprocess.Popen([sys.executable, "-m", module], env=env)
                 for name, module in SERVICES.items()}  # fmt: skip
     api = TicketingSettings()

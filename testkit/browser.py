@@ -25,10 +25,15 @@ def artefacts() -> Path:
 
 
 def log_in(driver, page: str, username: str, password: str) -> None:
-    driver.get(f"{PAGES}/{page}")
+    """Log in on the entry page, the one log-in of every page, and come back
+    to `page` (the entry page's `next`); "" stays on the entry page."""
+    driver.get(f"{PAGES}/?next=/{page}" if page else f"{PAGES}/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "#login button").click()
+    if page:
+        there = f"{PAGES}/{page}"
+        until(driver, lambda d: d.current_url.split("?")[0] == there, 15, f"the {page} page")
 
 
 def until(driver, condition, timeout: float, what: str):

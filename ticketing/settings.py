@@ -62,6 +62,8 @@ class TicketingSettings(BaseSettings):
     # to ingest (comma separated; `make run` sets the instance's), how often,
     # and the rules the figures follow (README, Reports)
     queue_logs: str = ""
+    # and its call detail records (cdr_csv's Master.csv; `make run` sets the instance's)
+    cdr_files: str = ""
     ingest_interval_s: float = 2.0
     answer_target_s: float = 15.0
     short_abandon_s: float = 5.0

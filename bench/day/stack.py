@@ -126,6 +126,7 @@ class Stack:
         self.env["YHT_ASR_RECORDINGS_DIR"] = str(pbx.dir / "spool" / "monitor")
         self.env["YHT_TICKETING_RECORDINGS_DIR"] = self.env["YHT_ASR_RECORDINGS_DIR"]
         self.env["YHT_TICKETING_QUEUE_LOGS"] = str(pbx.dir / "log" / "queue_log")
+        self.env["YHT_TICKETING_CDR_FILES"] = str(pbx.dir / "log" / "cdr-csv" / "Master.csv")
         logs = self.workdir
         self.services = {
             "agi": AgiServerProcess(int(tcp["agi"]), self.env),

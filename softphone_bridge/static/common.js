@@ -1,5 +1,5 @@
-// Shared by the agent desk and the seat map: log in against the work-order
-// service, keep one websocket to the bridge open, reconnect after a blip.
+// Shared by the agent desk and the seat map: keep one websocket to the bridge
+// open, reconnect after a blip. The log-in is the entry page's (app.js).
 "use strict";
 
 const YHT = {
@@ -7,18 +7,6 @@ const YHT = {
   socket: null,
   retryMs: 500,
   handlers: {},
-
-  async login(username, password) {
-    const r = await fetch(`${YHT.ticketing}/auth/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username, password }),
-    });
-    if (!r.ok) throw new Error("用户名或密码错误");
-    const body = await r.json();
-    sessionStorage.setItem("yht-token", body.access_token);
-    return body;
-  },
 
   token() { return sessionStorage.getItem("yht-token"); },
 
@@ -36,6 +24,8 @@ const YHT = {
       if (event.code === 4401) {  // no or bad token: log in again
         onStatus("未授权, 请重新登录");
         sessionStorage.removeItem("yht-token");
+        sessionStorage.removeItem("yht-me");
+        location.href = `/?next=${encodeURIComponent(location.pathname)}`;
         return;
       }
       if (event.code === 4403) {  // this user may not use this page (no seat, wrong role)
@@ -94,17 +84,9 @@ function mmss(seconds) {
   return `${m}:${String(s).padStart(2, "0")}`;
 }
 
-function setupLogin(onLoggedIn) {
-  const form = document.getElementById("login");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      const who = await YHT.login(form.username.value, form.password.value);
-      form.hidden = true;
-      onLoggedIn(who);
-    } catch (error) {
-      YHT.text("login-error", error.message);
-    }
-  });
-  if (YHT.token()) { form.hidden = true; onLoggedIn(null); }
+// The page's gate (app.js): not logged in -> the entry page, which sends the
+// user back here; a role that may not open the page is told so.
+async function enterPage(onLoggedIn) {
+  const me = await App.guard(location.pathname);
+  if (me) onLoggedIn(me);
 }

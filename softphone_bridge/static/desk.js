@@ -328,7 +328,7 @@ async function loadMissed() {
 document.getElementById("btn-missed").onclick = loadMissed;
 setInterval(() => { if (YHT.token()) loadMissed(); }, 30000);
 
-setupLogin(() => {
+enterPage(() => {
   YHT.connect(onMessage, (s) => YHT.text("status", s));
   loadMissed();
 });

@@ -1,7 +1,7 @@
 // The report page: leaders, shift leads and administrators read the call
 // figures of a day, week, month or chosen period, against the period before.
 "use strict";
-const API = document.querySelector('meta[name="yht-ticketing"]').content;
+// API (the work-order service's address) and App (the log-in gate) are app.js's
 const token = () => sessionStorage.getItem("yht-token");
 const KPIS = [
   ["rate_in_target", "15 秒接通率", "rate"], ["connect_rate", "接通率", "rate"],
@@ -55,11 +55,18 @@ async function fetchReport(p) {
 
 async function showReport() {
   const p = period();
-  const span = p.end - p.start;
-  const before = { ...p, start: new Date(p.start - span), end: new Date(p.start) };
-  let now, prev;
-  try { [now, prev] = await Promise.all([fetchReport(p), fetchReport(before)]); }
+  let now;
+  try { now = await fetchReport(p); }
   catch (error) { document.getElementById("status").textContent = error.message; return; }
+  // the period before (as long, ending where this one starts): the service's
+  const prev = { total: now.before };
+  const summary = document.getElementById("summary");
+  summary.innerHTML = "";
+  for (const line of now.summary) {
+    const para = document.createElement("p");
+    para.textContent = line;
+    summary.appendChild(para);
+  }
   document.getElementById("status").textContent = "";
   document.getElementById("period").textContent = `${p.name} ${iso(p.start)} 至 ${iso(addDays(p.end, -1))}`;
   const kpis = document.getElementById("kpis");
@@ -82,6 +89,13 @@ async function showReport() {
   document.getElementById("sos-line").textContent = sos ? `一键呼叫 ${sos.calls} 次, 座席接听 ${sos.answered} 次` +
     ` (中位 ${sos.to_answer.median_s ?? "-"} 秒, 最长 ${sos.to_answer.longest_s ?? "-"} 秒),` +
     ` 接通 120 ${sos.center_joined} 次 (中位 ${sos.to_center.median_s ?? "-"} 秒)` : "";
+  // every call the switch took (CDR), also those that never reached a queue
+  const inbound = document.getElementById("inbound-line");
+  const n = now.inbound;
+  inbound.textContent = `交换机呼入 ${n.inbound_calls} 通 (话单): 应答前挂断 ${n.inbound_unanswered} 通,` +
+    ` 一键呼叫 ${n.inbound_sos} 通, 呼入非热线号码 ${n.inbound_other} 通`;
+  inbound.title = ["inbound_calls", "inbound_unanswered", "inbound_sos", "inbound_other"]
+    .map((k) => now.formulas[k]).join("\n");
   drawChart(now);
   showTopics(iso(addDays(p.end, -1)));
   showRates(p);
@@ -252,14 +266,4 @@ document.getElementById("btn-show").onclick = showReport;
 document.getElementById("rates-by").onchange = () => showRates(period());
 document.getElementById("btn-xlsx").onclick = () => download("xlsx");
 document.getElementById("btn-pdf").onclick = () => download("pdf");
-document.getElementById("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  const r = await fetch(`${API}/auth/token`, { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: form.username.value, password: form.password.value }) });
-  if (!r.ok) { document.getElementById("login-error").textContent = "用户名或密码错误"; return; }
-  sessionStorage.setItem("yht-token", (await r.json()).access_token);
-  form.hidden = true;
-  showReport();
-});
-if (token()) { document.getElementById("login").hidden = true; showReport(); }
+App.guard(location.pathname).then((me) => { if (me) showReport(); });

@@ -100,4 +100,4 @@ function onMessage(m) {
 }
 
 setInterval(tick, 1000);
-setupLogin(() => YHT.connect(onMessage, (s) => YHT.text("status", s)));
+enterPage(() => YHT.connect(onMessage, (s) => YHT.text("status", s)));

@@ -48,10 +48,17 @@ def desk_and_seat_map(browser, ticketing_service) -> tuple[str, str]:
     ticketing_service.user("lead1002", "shift_lead")
     log_in(browser, "desk", "desk1002", "password-of-desk1002")
     until(browser, lambda d: d.find_element(By.ID, "seat-id").text == SEAT, 15, "the desk")
+    # one log-in for every page: the desk has none of its own, and the role's menu
+    assert not browser.find_elements(By.ID, "login")
+    menu = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#nav a")]
+    assert menu[:3] == ["话务台", "工单", "回访与回拨"] and "座席地图" not in menu, menu
     desk = browser.current_window_handle
     browser.switch_to.new_window("tab")
     log_in(browser, "seatmap", "lead1002", "password-of-lead1002")
     seatmap = browser.current_window_handle
+    menu = until(browser, lambda d: [a.text for a in d.find_elements(By.CSS_SELECTOR, "#nav a")],
+                 10, "the lead's menu")  # fmt: skip
+    assert "督办台账" in menu and "座席地图" in menu and "话务台" in menu, menu
     browser.switch_to.window(desk)
     browser.find_element(By.ID, "btn-login").click()
     until(browser, lambda d: d.find_element(By.ID, "seat-state").get_attribute("data-state")
@@ -327,6 +334,9 @@ def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
         "return c.getOption().series[0].data.reduce((a, b) => a + b, 0);")  # fmt: skip
     assert drawn == total
     assert browser.find_element(By.ID, "period").text.startswith("日报 ")
+    assert browser.find_element(By.ID, "inbound-line").text.startswith("交换机呼入 ")
+    said = browser.find_elements(By.CSS_SELECTOR, "#summary p")
+    assert said[0].text.startswith("日报 (") and said[1].text.startswith(f"来电: 来电量 {total} 通")
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
     assert today in browser.find_element(By.ID, "period").text
 

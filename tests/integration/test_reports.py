@@ -27,6 +27,7 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
     pbx, agi_server, ticketing_service, late_agent, ami, workdir, tmp_path
 ):
     env = {**ticketing_service.env, "YHT_TICKETING_QUEUE_LOGS": str(pbx.dir / "log" / "queue_log"),
+           "YHT_TICKETING_CDR_FILES": str(pbx.dir / "log" / "cdr-csv" / "Master.csv"),
            "YHT_TICKETING_INGEST_INTERVAL_S": "0.5"}  # fmt: skip
     ingester = ServiceProcess("ticketing.reports.ingest", env, tmp_path / "ingest.log",
                               "log:queue_log ingestion")  # fmt: skip
@@ -62,11 +63,14 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
         params = {"start": str(today), "end": str(today + dt.timedelta(days=1)),
                   "hotline": HOTLINE}  # fmt: skip
 
-        def report() -> dict:
+        def whole() -> dict:
             response = httpx.get(f"{ticketing_service.base}/reports/calls", headers=leader,
                                  params=params, timeout=5)  # fmt: skip
             response.raise_for_status()
-            return response.json()["total"]
+            return response.json()
+
+        def report() -> dict:
+            return whole()["total"]
 
         # all three calls ended and ingested (the last one's COMPLETE line too)
         await until(lambda: report()["offered"] == 3 and report()["aht_s"] is not None, 20,
@@ -79,6 +83,25 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
         assert total["abandon_rate"] == round(1 / 3, 4)
         assert total["longest_wait_s"] > 15
         await until(lambda: report()["menu_hangups"] == 1, 10, "the caller who hung up keying")
+        # Asterisk's CDRs: the four calls to this hotline, each once however
+        # many CDRs its leg has, all answered by the switch (the front end)
+        await until(lambda: whole()["inbound"]["inbound_calls"] == 4, 20, "the four calls' CDRs")
+        inbound = whole()["inbound"]
+        assert (inbound["inbound_answered"], inbound["inbound_unanswered"]) == (4, 0)
+        assert (inbound["inbound_sos"], inbound["inbound_other"]) == (0, 0)
+        # and a number that is no hotline: refused before any answer, counted apart
+        everything = {**params, "hotline": ""}
+
+        def refused() -> int:
+            response = httpx.get(f"{ticketing_service.base}/reports/calls", headers=leader,
+                                 params=everything, timeout=5)  # fmt: skip
+            return response.json()["inbound"]["inbound_other"]
+
+        before = refused()  # earlier tests' wrong numbers, ingested with this test's calls
+        wrong = place_call(pbx.settings.sip_port, "99999", new_caller(), workdir, hold_ms=1000,
+                           scenario="citizen_unknown_number.xml")  # fmt: skip
+        assert await wrong.finished() == 0
+        await until(lambda: refused() == before + 1, 20, "the refused call's CDR")
         # the seat that answered both calls is on the seat report (its
         # occupancy needs log-in lines, which a static member has none of)
         seats = (await asyncio.to_thread(

@@ -32,7 +32,7 @@ WORK_TABLES = (
     "work_orders, order_units, order_events, order_links, order_calls, attachments, "
     "reassign_requests, intake_keys, daily_counters, supervisions, callback_tasks, "
     "kb_articles, audit_log, missed_calls, elders, elder_numbers, sos_calls, sos_events, "
-    "recordings, queue_log_cursors, queue_log_lines, queue_calls"
+    "recordings, queue_log_cursors, queue_log_lines, queue_calls, call_records"
 )
 
 

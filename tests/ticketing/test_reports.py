@@ -333,7 +333,11 @@ def test_the_exports_open_with_their_chinese_text_and_a_chart(api: Api, app, que
     pdf.write_bytes(answer.content)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout  # fmt: skip
-    assert "来电报表 2026-11-26" in text and "15秒接通率" in text and "接通率 = 接通量" in text
+    assert (
+        "日报 2026-11-26 至 2026-11-26" in text
+        and "15秒接通率" in text
+        and "接通率 = 接通量" in text
+    )
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
                     str(tmp_path / "page")], check=True)  # fmt: skip
     page = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")

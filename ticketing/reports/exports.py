@@ -4,6 +4,7 @@ formulas; Chinese text in a TrueType CJK font from Debian, embedded)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from functools import cache
 from pathlib import Path
@@ -24,7 +25,27 @@ class FontMissing(RuntimeError):
 
 
 def _title(report: dict) -> str:
-    return f"来电报表 {report['start'][:10]} 至 {report['end'][:10]}"
+    first = dt.date.fromisoformat(report["start"][:10])
+    last = dt.date.fromisoformat(report["end"][:10]) - dt.timedelta(days=1)
+    return f"{report.get('kind', '来电报表')} {first} 至 {max(first, last)}"
+
+
+def _compared(report: dict) -> list[list[str]]:
+    """The comparison with the period before, as rows of text (本期, 上期, 变化)."""
+
+    def shown(row: dict, value: object) -> str:
+        if value is None:
+            return "-"
+        number = float(value)  # type: ignore[arg-type]
+        return f"{number * 100:.1f}%" if row["unit"] == "rate" else f"{number:g}"
+
+    rows = [["指标", "本期", "上期", "变化"]]
+    for row in report.get("comparison", []):
+        change = row["change"]
+        step = " 个百分点" if row["unit"] == "rate" else ""
+        rows.append([row["label"], shown(row, row["now"]), shown(row, row["before"]),
+                     "-" if change is None else f"{change:+g}{step}"])  # fmt: skip
+    return rows
 
 
 def xlsx(report: dict) -> bytes:
@@ -52,6 +73,15 @@ def xlsx(report: dict) -> bytes:
                        titles_from_data=True)  # fmt: skip
         chart.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=last))
         sheet.add_chart(chart, f"A{last + 3}")
+    told = book.create_sheet("摘要与环比", 0)  # first: what a leader reads first
+    told.append([_title(report)])
+    told["A1"].font = Font(bold=True, size=14)
+    for line in report.get("summary", []):
+        told.append([line])
+    told.append([])
+    for row in _compared(report):
+        told.append(row)
+    told.column_dimensions["A"].width = 18
     notes = book.create_sheet("公式")
     for key, formula in report["formulas"].items():
         notes.append([key, formula])
@@ -114,7 +144,15 @@ def pdf(report: dict) -> bytes:
     )
     chart.add(bars)
     chart.add(String(40, 185, "来电量 (蓝) 与接通量 (绿)", fontName=font, fontSize=10))
-    story = [Paragraph(_title(report), title), Spacer(1, 8), chart, Spacer(1, 8), table,
+    compared = Table(_compared(report), repeatRows=1)
+    compared.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), header),
+    ]))  # fmt: skip
+    text = ParagraphStyle("text", fontName=font, fontSize=10, leading=14)
+    said = [Paragraph(line, text) for line in report.get("summary", [])]
+    story = [Paragraph(_title(report), title), Spacer(1, 6), *said, Spacer(1, 6), chart,
+             Spacer(1, 6), compared, Spacer(1, 8), table,
              Spacer(1, 10), *[Paragraph(f, body) for f in report["formulas"].values()]]  # fmt: skip
     doc.build(story)
     return out.getvalue()

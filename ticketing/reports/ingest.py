@@ -1,4 +1,5 @@
-"""Asterisk's queue_log into the work-order database, idempotently.
+"""Asterisk's queue_log (and its CDR file, cdr.py) into the work-order database,
+idempotently.
 
 `python -m ticketing.reports.ingest` reads each queue_log file named in
 YHT_TICKETING_QUEUE_LOGS from where it stopped: the file's inode and the
@@ -40,6 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ticketing.reports import cdr
 from ticketing.reports.hotline_lines import menu_hangup, missed_call, number
 from ticketing.reports.models import QueueCall, QueueLogCursor, QueueLogLine
 
@@ -102,6 +104,11 @@ class Taken:
 REFUSED = (IntegrityError, DataError)  # what a line's own effect can raise
 
 
+def is_cdr(path: Path) -> bool:
+    """cdr_csv's Master.csv (and any *.csv) holds CDRs; anything else is a queue_log."""
+    return path.suffix == ".csv"
+
+
 def ingest_once(db_session: Session, path: Path, one_by_one: bool = False) -> Taken:
     """What is new in one file since the cursor, in one transaction (the
     caller's); returns what was taken. `one_by_one`: each line's effect in a
@@ -117,20 +124,51 @@ def ingest_once(db_session: Session, path: Path, one_by_one: bool = False) -> Ta
             stat = os.fstat(handle.fileno())
             if stat.st_ino != cursor.inode or stat.st_size < cursor.offset:
                 if cursor.inode:
-                    log.info("queue_log %s was rotated or truncated: reading it from the start",
-                             source)  # fmt: skip
+                    log.info("%s was rotated or truncated: reading it from the start", source)
                 cursor.inode, cursor.offset = stat.st_ino, 0
             handle.seek(cursor.offset)
             chunk = handle.read(READ_BYTES)
     except FileNotFoundError:
         return Taken()
     end = chunk.rfind(b"\n") + 1  # only whole lines; a half-written one waits
+    lines = [raw for raw in chunk[:end].splitlines() if raw.strip()]
+    if is_cdr(path):
+        taken = _take_cdrs(db_session, lines)
+    else:
+        taken = _take_queue_log(db_session, lines, source, one_by_one)
+    cursor.offset += end
+    cursor.taken += taken.lines
+    cursor.malformed += taken.malformed
+    cursor.duplicates += taken.duplicates
+    cursor.rejected += taken.rejected
+    cursor.updated_at = dt.datetime.now(dt.UTC)
+    return taken
+
+
+def _take_cdrs(db_session: Session, lines: list[bytes]) -> Taken:
+    """CDR lines stored once each (cdr.py); nothing else to apply."""
+    taken = Taken()
+    records = []
+    for raw in lines:
+        record = cdr.parse(raw)
+        if record is None:
+            taken.malformed += 1
+        else:
+            records.append(record)
+    new = cdr.store(db_session, records)
+    taken.lines = len(new)
+    taken.duplicates = len(records) - len(new)
+    return taken
+
+
+def _take_queue_log(db_session: Session, lines: list[bytes], source: str,
+                    one_by_one: bool) -> Taken:  # fmt: skip
     taken = Taken()
     entries: list[Entry] = []
-    for raw in chunk[:end].splitlines():
-        entry = parse(raw) if raw.strip() else None
+    for raw in lines:
+        entry = parse(raw)
         if entry is None:
-            taken.malformed += bool(raw.strip())
+            taken.malformed += 1
             continue
         entries.append(entry)
     # stored once: a line whose key is there already (read twice, a rotated
@@ -156,12 +194,6 @@ def ingest_once(db_session: Session, path: Path, one_by_one: bool = False) -> Ta
             log.error("queue_log %s: line %s (%s of call %s at %s) refused (%s): set aside",
                       source, entry.key[:12], entry.event, entry.call_id, entry.at.isoformat(),
                       type(error.orig).__name__)  # fmt: skip
-    cursor.offset += end
-    cursor.taken += taken.lines
-    cursor.malformed += taken.malformed
-    cursor.duplicates += taken.duplicates
-    cursor.rejected += taken.rejected
-    cursor.updated_at = dt.datetime.now(dt.UTC)
     return taken
 
 
@@ -281,14 +313,16 @@ def follow(sessions: sessionmaker[Session], paths: list[Path], interval_s: float
 
 
 def main() -> None:
-    """`python -m ticketing.reports.ingest`: follow YHT_TICKETING_QUEUE_LOGS."""
+    """`python -m ticketing.reports.ingest`: follow YHT_TICKETING_QUEUE_LOGS
+    and YHT_TICKETING_CDR_FILES."""
     from ticketing.database import make_engine, session_factory
     from ticketing.settings import TicketingSettings
     from yht import logs
 
     logs.setup()
     settings = TicketingSettings()
-    paths = [Path(p.strip()) for p in settings.queue_logs.split(",") if p.strip()]
+    named = f"{settings.queue_logs},{settings.cdr_files}"
+    paths = [Path(p.strip()) for p in named.split(",") if p.strip()]
     if not paths:
         raise SystemExit("YHT_TICKETING_QUEUE_LOGS is empty: name the queue_log file(s) to read")
     # the work-order service migrates the database; until it has, a round

@@ -62,3 +62,30 @@ class QueueCall(Base):
     connected_at: Mapped[datetime | None]
     talk_s: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[datetime | None]
+
+
+class CallRecord(Base):
+    """One CDR (Asterisk's call detail record, cdr_csv's Master.csv line) of
+    one leg: every call the switch saw, also one that never reached the
+    front end or a queue. `key` (SHA-1 of the line) is its natural key;
+    `call_id` is the leg's uniqueid (a citizen leg's is the call id the
+    queue_log, the work orders and the recordings use). No phone number is
+    kept: `hotline` is the number dialled (the dialplan's CDR(userfield),
+    `sos:` before an SOS line's), never the caller's."""
+
+    __tablename__ = "call_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    # citizen (the citizen trunk) | partner (120/110, callbacks) | seat | local | other
+    leg: Mapped[str] = mapped_column(String(12))
+    hotline: Mapped[str] = mapped_column(String(24), default="")
+    context: Mapped[str] = mapped_column(String(80), default="")
+    last_app: Mapped[str] = mapped_column(String(32), default="")
+    disposition: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime]
+    duration_s: Mapped[int] = mapped_column(default=0)
+    billsec_s: Mapped[int] = mapped_column(default=0)

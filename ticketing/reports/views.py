@@ -11,8 +11,8 @@ from ticketing.auth.service import Actor, require
 from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.errors import Invalid
-from ticketing.reports import exports
-from ticketing.reports.calls import Rules, call_figures
+from ticketing.reports import cdr, exports, summary
+from ticketing.reports.calls import Rules, call_figures, call_totals
 from ticketing.reports.rates import formulas, missed_callbacks, sos_figures, three_rates
 from ticketing.reports.seats import seat_figures
 from ticketing.reports.staffing import half_hours
@@ -124,8 +124,26 @@ def _file(body: bytes, kind: str, name: str) -> Response:
 
 def _report(db_session: DbSession, ctx: Ctx, start: dt.date, end: dt.date, group: str,
             queue: str | None, hotline: str | None) -> dict:  # fmt: skip
+    """The call figures of the period, compared with the period before (its
+    totals), and the report's written part (summary.py)."""
     begin, finish = _period(ctx, start, end)
-    return call_figures(db_session, begin, finish, rules_of(ctx), group, queue, hotline)
+    rules = rules_of(ctx)
+    report = call_figures(db_session, begin, finish, rules, group, queue, hotline)
+    # every call the switch took, also one that never reached a queue (CDR)
+    report["inbound"] = cdr.inbound_figures(db_session, begin, finish, hotline)
+    report["formulas"].update(cdr.FORMULAS)
+    was = call_totals(db_session, *summary.before(begin, finish), rules, queue, hotline)
+    report["kind"] = summary.kind_of(start, end)
+    report["before"] = was
+    report["comparison"] = summary.comparison(report["total"], was)
+    rates = three_rates(db_session, begin, finish, "unit", ctx.settings.response_limit_h)["total"]
+    report["summary"] = summary.written(
+        report["kind"], start, end - dt.timedelta(days=1), report["comparison"],
+        summary.subjects(db_session, begin, finish), rates, rules.target_s,
+        report["inbound"])  # fmt: skip
+    if queue or hotline:
+        report["summary"].append("注: 来电按所选热线、队列统计; 工单与三率为全中心。")
+    return report
 
 
 def _period(ctx: Ctx, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

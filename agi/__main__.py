@@ -18,9 +18,11 @@ from agi.ivr_entry import (
 )
 from agi.orders import WorkOrderLookup
 from agi.server import FastAgiServer, Report
+from agi.server import figures as agi_figures
 from agi.settings import AgiSettings
 from ivr.menu import load_menu
 from yht import logs
+from yht.metrics import serve_metrics
 
 log = logging.getLogger("agi")
 
@@ -64,6 +66,8 @@ async def serve(settings: AgiSettings) -> None:
     server, deps = build_server(settings)
     listener = await asyncio.start_server(server.handler, settings.host, settings.port)
     log.info("FastAGI listening on %s:%d", settings.host, settings.port)
+    if settings.metrics_port:
+        serve_metrics(settings.metrics_port, lambda: agi_figures(server))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

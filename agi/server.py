@@ -62,6 +62,9 @@ class FastAgiServer(Application):
         self.header_timeout_s = header_timeout_s
         self.calls_handled = 0
         self.active: set[asyncio.Task] = set()
+        # (route, outcome) -> calls, and the connections refused (for /metrics)
+        self.outcomes: dict[tuple[str, str], int] = {}
+        self.rejected = 0
 
     async def drain(self, timeout: float) -> None:
         """Let calls in progress finish (bounded) before the process exits."""
@@ -86,6 +89,7 @@ class FastAgiServer(Application):
             env = await asyncio.wait_for(read_environment(reader), self.header_timeout_s)
         except (TimeoutError, MalformedEnvironment, ValueError, asyncio.LimitOverrunError) as exc:
             log.warning("rejected connection from %s: %s", _peer(writer), exc or "timeout")
+            self.rejected += 1
             await _close(writer)
             return
         route = env["agi_network_script"].split("?", 1)[0].strip("/")
@@ -110,6 +114,8 @@ class FastAgiServer(Application):
             log.exception("route %s crashed", route)
         finally:
             self.calls_handled += 1
+            kind = (route if endpoint is not None else "unknown", status.split("(", 1)[0])
+            self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
             await _close(writer)
         log.info(
             "call=%s route=%s caller=%s status=%s %s ms=%d",
@@ -129,3 +135,16 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
     except (ConnectionError, OSError):
         pass
+
+
+def figures(server: FastAgiServer) -> dict:
+    """/metrics: calls per route and outcome, calls in progress, refused connections."""
+    return {
+        "yht_agi_calls": ("counter", "FastAGI calls handled, per route and outcome",
+                          [({"route": r, "outcome": o}, float(n))
+                           for (r, o), n in sorted(server.outcomes.items())]),
+        "yht_agi_active_calls": ("gauge", "FastAGI calls in progress",
+                                 [({}, float(len(server.active)))]),
+        "yht_agi_rejected_connections": ("counter", "connections refused (no AGI environment)",
+                                         [({}, float(server.rejected))]),
+    }  # fmt: skip

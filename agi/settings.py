@@ -29,3 +29,5 @@ class AgiSettings(BaseSettings):
     ivr_api_token: str = Field(default="", validation_alias="YHT_IVR_API_TOKEN")
     # past it the caller hears "lookup unavailable" and goes to an agent
     ticketing_timeout_s: float = 1.5
+    # /metrics on 127.0.0.1 at this port (0: none; `make run` gives one)
+    metrics_port: int = 0

@@ -110,20 +110,15 @@ async def serve(settings: AsrSettings) -> None:
 
 
 def serve_metrics(port: int, transcriber: Transcriber) -> None:
-    """/metrics in a thread of its own (prometheus-client's HTTP server)."""
-    from prometheus_client import start_http_server
-    from prometheus_client.registry import CollectorRegistry
+    """/metrics in a thread of its own (yht.metrics)."""
+    from yht import metrics
 
-    from yht.metrics import FiguresCollector
-
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(FiguresCollector(lambda: {
+    metrics.serve_metrics(port, lambda: {
         "yht_transcriptions_done": ("counter", "calls transcribed by this worker",
                                     [({}, float(transcriber.done))]),
         "yht_transcriptions_failed": ("counter", "recordings this worker marked undecodable",
                                       [({}, float(transcriber.failed))]),
-    }))  # fmt: skip
-    start_http_server(port, addr="127.0.0.1", registry=registry)
+    })  # fmt: skip
 
 
 def lower_priority(nice: int) -> int:

@@ -97,6 +97,8 @@ def main() -> int:
     env.setdefault("YHT_ASR_RECORDINGS_DIR", monitor)
     env.setdefault("YHT_ASR_MODEL_DIR", default_model_dir())
     env.setdefault("YHT_ASR_METRICS_PORT", "8097")
+    env.setdefault("YHT_AGI_METRICS_PORT", "8098")
+    env.setdefault("YHT_TICKETING_INGEST_METRICS_PORT", "8099")
     # the reports read Asterisk's queue_log of this instance
     env.setdefault("YHT_TICKETING_QUEUE_LOGS", str(pbx.dir / "log" / "queue_log"))
     env.setdefault("YHT_TICKETING_CDR_FILES", str(pbx.dir / "log" / "cdr-csv" / "Master.csv"))

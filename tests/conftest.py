@@ -79,7 +79,8 @@ def pbx(test_env) -> Iterator:
 
 @pytest.fixture(scope="session")
 def agi_server(pbx, test_env) -> Iterator[AgiServerProcess]:
-    server = AgiServerProcess(int(test_env["YHT_PBX_AGI_PORT"]), test_env)
+    metrics = {"YHT_AGI_METRICS_PORT": str(free_tcp_port())}
+    server = AgiServerProcess(int(test_env["YHT_PBX_AGI_PORT"]), {**test_env, **metrics})
     server.start()
     yield server
     server.stop()

@@ -65,6 +65,8 @@ class TicketingSettings(BaseSettings):
     # and its call detail records (cdr_csv's Master.csv; `make run` sets the instance's)
     cdr_files: str = ""
     ingest_interval_s: float = 2.0
+    # the ingester's /metrics on 127.0.0.1 at this port (0: none; `make run` gives one)
+    ingest_metrics_port: int = 0
     answer_target_s: float = 15.0
     short_abandon_s: float = 5.0
     wrapup_s: float = Field(default=10.0, validation_alias="YHT_ACD_WRAPUP_SECONDS")

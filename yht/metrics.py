@@ -55,3 +55,13 @@ def supervised(service: str, supervisor: Supervisor) -> dict[str, tuple[str, str
                               [({"service": service, "task": s.name}, float(s.restarts))
                                for s in states]),
     }  # fmt: skip
+
+
+def serve_metrics(port: int, figures: Figures) -> None:
+    """/metrics on 127.0.0.1:`port` in a thread of its own (prometheus-client's
+    HTTP server), for a service that has no HTTP server of its own."""
+    from prometheus_client import start_http_server
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FiguresCollector(figures))
+    start_http_server(port, addr="127.0.0.1", registry=registry)

@@ -64,6 +64,14 @@ document.addEventListener("alpine:init", () => {
       if (name && name !== u.name) return this.write("PATCH", `/units/${u.id}`, { name }, `已改名为 ${name}`);
     },
 
+    // the subjects a department takes (派遣 proposes it for them): codes, comma separated
+    editCategories(u) {
+      const given = prompt(`${u.name} 承办的诉求分类代码 (逗号分隔, 留空为不限)`, u.categories.join(","));
+      if (given === null) return;
+      const categories = given.split(/[,，\s]+/).filter(Boolean);
+      return this.write("PATCH", `/units/${u.id}`, { categories }, `已更新 ${u.name} 的承办分类`);
+    },
+
     async createSubject() {
       const s = this.subject;
       const body = { code: s.code, name: s.name, parent_code: s.parent_code || null };

@@ -205,7 +205,7 @@ async function showTopics(day) {
   for (const s of answer.surges) {
     const div = document.createElement("div");
     div.className = "alarm surge";
-    div.textContent = `激增: ${s.subject} ${s.count} 件 (前四周同日均值 ${s.baseline}) · 关键词: ${s.keywords.join("、")}`;
+    div.textContent = `激增: ${s.name || s.subject} ${s.count} 件 (前四周同日均值 ${s.baseline}) · 关键词: ${s.keywords.join("、")}`;
     surges.appendChild(div);
   }
   const body = document.getElementById("topics");
@@ -215,7 +215,7 @@ async function showTopics(day) {
   areas.textContent = answer.areas.length ? "按片区: " + answer.areas.map((a) => `${a.area} ${a.count} 件`).join("、") : "";
   for (const t of answer.subjects.slice(0, 10)) {
     const tr = document.createElement("tr");
-    for (const v of [t.subject, t.count, t.baseline]) {
+    for (const v of [t.name || t.subject, t.count, t.baseline]) {
       const td = document.createElement("td");
       td.textContent = v;
       tr.appendChild(td);

@@ -463,6 +463,17 @@ def test_an_administrator_adds_a_user_a_unit_a_subject_and_an_article(
         10,
         "the new unit in the tree",
     )
+    # the subjects it takes, from the page (派遣 proposes it for them)
+    new_unit = browser.find_element(By.CSS_SELECTOR, f"li[data-code='cm-{tag}']")
+    new_unit.find_element(By.CSS_SELECTOR, "button.categories").click()
+    asked = until(browser, lambda d: d.switch_to.alert, 5, "the categories prompt")
+    asked.send_keys("heating, water")
+    asked.accept()
+    in_tree = f"li[data-code='cm-{tag}']"
+    until(browser, lambda d: "heating,water" in d.find_element(By.CSS_SELECTOR, in_tree).text,
+          10, "the categories in the tree")  # fmt: skip
+    listed = api(ticketing_service, ticketing_service.admin, "GET", "/units")
+    assert next(u for u in listed if u["code"] == f"cm-{tag}")["categories"] == ["heating", "water"]
     browser.find_element(By.ID, "tab-subjects").click()
     form = browser.find_element(By.ID, "subject-form")
     form.find_element(By.NAME, "code").send_keys(f"sub{tag}")

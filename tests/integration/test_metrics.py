@@ -15,7 +15,7 @@ def scrape(url: str) -> str:
     return response.text
 
 
-def test_every_service_and_asterisk_expose_metrics(pbx, live_desk, ticketing_service):
+def test_every_service_and_asterisk_expose_metrics(pbx, agi_server, live_desk, ticketing_service):
     acd = scrape(f"{live_desk['acd_url']}/metrics")
     assert 'yht_task_running{service="acd",task="events"} 1.0' in acd
     assert "yht_queue_waiting{" in acd and "yht_delivery_backlog{" in acd
@@ -29,5 +29,8 @@ def test_every_service_and_asterisk_expose_metrics(pbx, live_desk, ticketing_ser
     orders = scrape(f"{ticketing_service.base}/metrics")
     assert "yht_orders{" in orders or "# TYPE yht_orders gauge" in orders
     assert "# TYPE yht_order_transitions_total counter" in orders
+    # the FastAGI front end: the suite's calls went through it by now
+    front = scrape(f"http://127.0.0.1:{agi_server.env['YHT_AGI_METRICS_PORT']}/metrics")
+    assert "# TYPE yht_agi_calls_total counter" in front and "yht_agi_active_calls " in front
     asterisk = scrape(f"http://127.0.0.1:{pbx.settings.http_port}/metrics")
     assert "asterisk_core_uptime_seconds" in asterisk

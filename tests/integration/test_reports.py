@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import time
 
 import httpx
 
 from testkit.services import ServiceProcess
 from testkit.sipp import place_call
-from testkit.waiting import until
+from testkit.waiting import free_tcp_port, until
 from tests.integration.test_call_path import is_caller, new_caller
 
 HOTLINE = "61696156"  # no other test calls it: the figures are this test's calls
@@ -28,7 +29,8 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
 ):
     env = {**ticketing_service.env, "YHT_TICKETING_QUEUE_LOGS": str(pbx.dir / "log" / "queue_log"),
            "YHT_TICKETING_CDR_FILES": str(pbx.dir / "log" / "cdr-csv" / "Master.csv"),
-           "YHT_TICKETING_INGEST_INTERVAL_S": "0.5"}  # fmt: skip
+           "YHT_TICKETING_INGEST_INTERVAL_S": "0.5",
+           "YHT_TICKETING_INGEST_METRICS_PORT": str(free_tcp_port())}  # fmt: skip
     ingester = ServiceProcess("ticketing.reports.ingest", env, tmp_path / "ingest.log",
                               "log:queue_log ingestion")  # fmt: skip
     ingester.start()
@@ -102,6 +104,13 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
                            scenario="citizen_unknown_number.xml")  # fmt: skip
         assert await wrong.finished() == 0
         await until(lambda: refused() == before + 1, 20, "the refused call's CDR")
+        # the ingester's own figures: lines taken, rounds that went through
+        port = env["YHT_TICKETING_INGEST_METRICS_PORT"]
+        scraped = (await asyncio.to_thread(
+            httpx.get, f"http://127.0.0.1:{port}/metrics", timeout=5)).text  # fmt: skip
+        taken = re.search(r'yht_ingest_lines_total\{result="taken"\} (\S+)', scraped)
+        assert taken and float(taken.group(1)) >= 8  # queue_log and CDR lines of these calls
+        assert 'yht_ingest_rounds_total{outcome="ok"}' in scraped
         # the seat that answered both calls is on the seat report (its
         # occupancy needs log-in lines, which a static member has none of)
         seats = (await asyncio.to_thread(

@@ -361,9 +361,11 @@ def test_a_surge_of_heating_complaints_is_named_with_its_words(api: Api, app):
             db_session.execute(sa.text("UPDATE work_orders SET created_at = :at WHERE id = :id"),
                                {"at": at, "id": created["id"]})  # fmt: skip
     answer = api.get("leader", "/reports/topics", params={"day": str(today)}).json()
-    assert answer["subjects"][0] == {"subject": "heating", "count": 20, "baseline": 2.0}
+    assert answer["subjects"][0] == {"subject": "heating", "name": "供暖", "count": 20,
+                                     "baseline": 2.0}  # fmt: skip
     [surge] = answer["surges"]
-    assert surge["subject"] == "heating" and "暖气片" in surge["keywords"]
+    assert surge["subject"] == "heating" and surge["name"] == "供暖"
+    assert "暖气片" in surge["keywords"]
     quiet = api.get("leader", "/reports/topics", params={"day": str(today - dt.timedelta(1))})
     assert quiet.json()["surges"] == []
     assert api.get("agent", "/reports/topics", params={"day": str(today)}).status_code == 403
@@ -396,6 +398,10 @@ def test_the_three_rates_per_unit_as_defined(api: Api, app):
     idle = [r for r in rows.values() if r is not urban]
     assert idle and all(r["response_rate"] is None and r["dispatched"] == 0 for r in idle)
     assert "响应率 = 时限内 (24 小时) 签收的派遣数" in body["formulas"]["response_rate"]
+    # by subject: the taxonomy's names, as people read them
+    by_subject = api.get("leader", "/reports/orders", params={**params, "by": "subject"}).json()
+    names = {r["key"] for r in by_subject["rows"]}
+    assert names and all(not n.isascii() for n in names), names
     assert body["missed_calls"]["missed"] == 0 and body["missed_calls"]["called_back_share"] is None
     # a unit handler reads their own unit's row only, without the center's missed calls
     own = api.get("urban", "/reports/orders", params=params).json()

@@ -75,6 +75,14 @@ class Figures:
         else:
             self.timeout += 1
 
+    def merge(self, other: Figures) -> None:
+        for name in ("offered", "answered", "answered_in_target", "abandoned", "short_abandoned",
+                     "timeout", "menu_hangups"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.waits += other.waits
+        self.handled += other.handled
+        self.longest_wait_s = max(self.longest_wait_s, other.longest_wait_s)
+
     def as_dict(self) -> dict:
         counted = self.offered - self.short_abandoned
 
@@ -135,9 +143,10 @@ def call_figures(db_session: Session, start: dt.datetime, end: dt.datetime, rule
         hour = entered_at.replace(minute=0, second=0, microsecond=0)
         if hour not in buckets:
             buckets[hour] = bucket_of(hour, group, zone)
-        for figures in (rows[(buckets[hour], queue_name)], total):
-            figures.add(outcome, wait_s, talk_s, rules.target_s, rules.short_abandon_s,
-                        rules.wrapup_s)  # fmt: skip
+        rows[(buckets[hour], queue_name)].add(outcome, wait_s, talk_s, rules.target_s,
+                                              rules.short_abandon_s, rules.wrapup_s)  # fmt: skip
+    for figures in rows.values():  # the period's totals: every bucket's, added up
+        total.merge(figures)
     return {
         "start": start.isoformat(), "end": end.isoformat(), "group": group,
         "formulas": rules.formulas(),

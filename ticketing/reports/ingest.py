@@ -33,24 +33,20 @@ import logging
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ticketing.reports import cdr
-from ticketing.reports.hotline_lines import menu_hangup, missed_call, number
 from ticketing.reports.models import QueueCall, QueueLogCursor, QueueLogLine
+from ticketing.reports.stays import apply
 
 log = logging.getLogger("ticketing.reports")
 EVENT = re.compile(r"^[A-Z][A-Z_]{1,23}$")
 READ_BYTES = 1 << 20  # a batch: at most this much of the file per transaction
-ENDS = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "timeout",
-        "EXITWITHKEY": "key"}  # fmt: skip
-COMPLETE = ("COMPLETECALLER", "COMPLETEAGENT", "TRANSFER")
 
 
 @dataclass(frozen=True)
@@ -214,67 +210,6 @@ def _insert_new(db_session: Session, entries: list[Entry]) -> set[str]:
     return new
 
 
-def _open_stay(db_session: Session, entry: Entry,
-               stays: dict[tuple[str, str], QueueCall]) -> QueueCall | None:  # fmt: skip
-    """The call's latest stay in this queue: from this batch, else the database."""
-    if (entry.call_id, entry.queue) in stays:
-        return stays[(entry.call_id, entry.queue)]
-    db_session.flush()
-    return db_session.scalars(
-        select(QueueCall).where(QueueCall.call_id == entry.call_id,
-                                QueueCall.queue == entry.queue)
-        .order_by(QueueCall.entered_at.desc(), QueueCall.id.desc()).limit(1)
-    ).first()  # fmt: skip
-
-
-def apply(db_session: Session, entry: Entry,
-          stays: dict[tuple[str, str], QueueCall] | None = None) -> None:  # fmt: skip
-    """One event onto the call's stay in its queue (queue_log's fields:
-    ENTERQUEUE url|callerid|position; CONNECT holdtime|bridged|ringtime;
-    ABANDON / EXITWITHTIMEOUT / EXITEMPTY position|origposition|waittime;
-    EXITWITHKEY key|position|origposition|waittime; IVRHANGUP (ours)
-    hotline|waited|path|caller; YHTMISSED (ours) reason|hotline|caller|waited;
-    COMPLETECALLER /
-    COMPLETEAGENT holdtime|calltime|origposition; TRANSFER
-    extension|context|holdtime|calltime|origposition)."""
-    stays = {} if stays is None else stays
-    if entry.event == "ENTERQUEUE":
-        again = _open_stay(db_session, entry, stays)
-        if again is not None and again.entered_at == entry.at:
-            # back in the same second (a key pressed, then the queue again):
-            # the stay goes on; a second row would break its natural key and,
-            # refused, would stop the ingestion at this line for good
-            again.outcome, again.ended_at = "waiting", None
-            stays[(entry.call_id, entry.queue)] = again
-            return
-        hotline = entry.data[0] if entry.data and entry.data[0].isdigit() else ""
-        entered = QueueCall(call_id=entry.call_id, queue=entry.queue, hotline=hotline[:16],
-                            entered_at=entry.at, outcome="waiting", agent="")  # fmt: skip
-        db_session.add(entered)
-        stays[(entry.call_id, entry.queue)] = entered
-        return
-    if entry.event == "IVRHANGUP":
-        menu_hangup(db_session, entry)
-        return
-    if entry.event == "YHTMISSED":
-        missed_call(db_session, entry)
-        return
-    if entry.event not in ENDS and entry.event != "CONNECT" and entry.event not in COMPLETE:
-        return  # stored; not part of a call's stay (pauses, members, ring-no-answer)
-    stay = _open_stay(db_session, entry, stays)
-    if stay is None:
-        return  # its ENTERQUEUE was before this file began: the line is kept, the stay not
-    if entry.event == "CONNECT":
-        stay.outcome, stay.agent, stay.connected_at = "answered", entry.agent, entry.at
-        stay.wait_s = number(entry.data, 0)
-    elif entry.event in ENDS and stay.outcome == "waiting":
-        stay.outcome, stay.ended_at = ENDS[entry.event], entry.at
-        stay.wait_s = number(entry.data, 3 if entry.event == "EXITWITHKEY" else 2)
-    elif entry.event in COMPLETE:
-        stay.talk_s = number(entry.data, 3 if entry.event == "TRANSFER" else 1)
-        stay.ended_at = entry.at
-
-
 def ingest(sessions: sessionmaker[Session], paths: list[Path]) -> Taken:
     """Every file until nothing new is left."""
     total = Taken()
@@ -294,19 +229,50 @@ def ingest(sessions: sessionmaker[Session], paths: list[Path]) -> Taken:
     return total
 
 
-def follow(sessions: sessionmaker[Session], paths: list[Path], interval_s: float) -> None:
+@dataclass
+class Progress:
+    """What the following process has done, for /metrics."""
+
+    taken: Taken = field(default_factory=Taken)
+    rounds: int = 0
+    failed_rounds: int = 0
+    last_ok: float = 0.0  # epoch of the last round that went through
+
+    def figures(self) -> dict:
+        t = self.taken
+        return {
+            "yht_ingest_lines": ("counter", "queue_log and CDR lines taken, skipped or set aside",
+                                 [({"result": "taken"}, float(t.lines)),
+                                  ({"result": "malformed"}, float(t.malformed)),
+                                  ({"result": "duplicate"}, float(t.duplicates)),
+                                  ({"result": "rejected"}, float(t.rejected))]),
+            "yht_ingest_rounds": ("counter", "ingestion rounds, by outcome",
+                                  [({"outcome": "ok"}, float(self.rounds - self.failed_rounds)),
+                                   ({"outcome": "failed"}, float(self.failed_rounds))]),
+            "yht_ingest_last_ok_seconds": ("gauge", "epoch of the last round that went through",
+                                           [({}, self.last_ok)]),
+        }  # fmt: skip
+
+
+def follow(sessions: sessionmaker[Session], paths: list[Path], interval_s: float,
+           progress: Progress | None = None) -> None:  # fmt: skip
     """Forever: new lines every `interval_s`; a failed round (database down)
     is logged and tried again with growing pauses."""
+    progress = progress or Progress()
     pause = interval_s
     while True:
+        progress.rounds += 1
         try:
             taken = ingest(sessions, paths)
+            progress.taken.add(taken)
+            progress.last_ok = time.time()
             if taken.malformed or taken.duplicates or taken.rejected:
                 log.warning("queue_log: %d lines taken, %d malformed skipped, %d seen before,"
                             " %d refused", taken.lines, taken.malformed, taken.duplicates,
                             taken.rejected)  # fmt: skip
             pause = interval_s
         except Exception:
+            progress.failed_rounds += 1
             log.exception("queue_log ingestion failed; trying again in %.0f s", pause)
             pause = min(pause * 2, 60.0)
         time.sleep(pause)
@@ -318,6 +284,7 @@ def main() -> None:
     from ticketing.database import make_engine, session_factory
     from ticketing.settings import TicketingSettings
     from yht import logs
+    from yht.metrics import serve_metrics
 
     logs.setup()
     settings = TicketingSettings()
@@ -331,8 +298,11 @@ def main() -> None:
                          statement_timeout_ms=settings.db_statement_timeout_ms)  # fmt: skip
     log.info("queue_log ingestion: %s every %.0f s", ", ".join(map(str, paths)),
              settings.ingest_interval_s)  # fmt: skip
+    progress = Progress()
+    if settings.ingest_metrics_port:
+        serve_metrics(settings.ingest_metrics_port, progress.figures)
     try:
-        follow(session_factory(engine), paths, settings.ingest_interval_s)
+        follow(session_factory(engine), paths, settings.ingest_interval_s, progress)
     except KeyboardInterrupt:
         pass
 

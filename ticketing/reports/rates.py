@@ -17,14 +17,15 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, case, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from ticketing.callbacks.models import CallbackTask
 from ticketing.missed.models import MissedCall
 from ticketing.orders.models import OrderEvent, WorkOrder
-from ticketing.orgs.models import Unit
+from ticketing.orgs.models import Subject, Unit
 from ticketing.reports.areas import FORMULA as AREA_FORMULA
 from ticketing.reports.areas import Areas
 from ticketing.reports.calls import ratio
@@ -55,83 +56,101 @@ class Rates:
                 "satisfaction_rate": ratio(self.satisfied, self.evaluated)}  # fmt: skip
 
 
+DISPATCHES = ("dispatch", "reassign")
+SATISFIED = ("satisfied", "basic")
+
+
+def _seconds(later: ColumnElement, earlier: ColumnElement, dialect: str) -> ColumnElement:
+    """Seconds from `earlier` to `later`, on PostgreSQL and on SQLite."""
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
 def three_rates(db_session: Session, start: dt.datetime, end: dt.datetime, by: str,
                 response_h: float, unit_id: int | None = None) -> dict:  # fmt: skip
     """Per unit (every unit, also one with no orders: zeros, no rates), per
-    subject or per area; `unit_id` keeps one unit's rows only (a unit handler's)."""
+    subject or per area; `unit_id` keeps one unit's rows only (a unit handler's).
+    Counted by the database, grouped by unit and the order's subject or
+    address: a month of a busy center is hundreds of thousands of events."""
     rows: dict[str, Rates] = defaultdict(Rates)
     names: dict[int, str] = {u.id: u.name for u in db_session.scalars(select(Unit))}
     areas = Areas(db_session) if by == "area" else None
-    events = db_session.execute(
-        select(OrderEvent.order_id, OrderEvent.action, OrderEvent.unit_id, OrderEvent.at)
-        .where(OrderEvent.action.in_(("dispatch", "reassign", "accept")),
-               OrderEvent.at >= start, OrderEvent.at < end + dt.timedelta(hours=response_h))
-        .order_by(OrderEvent.at, OrderEvent.id)).all()  # fmt: skip
-    due = db_session.execute(
-        select(WorkOrder.id, WorkOrder.unit_id, WorkOrder.due_at, WorkOrder.closed_at)
-        .where(WorkOrder.due_at >= start, WorkOrder.due_at < end,
-               WorkOrder.state != "merged")).all()  # fmt: skip
-    callbacks = db_session.execute(
-        select(CallbackTask.order_id, CallbackTask.unit_id, CallbackTask.verdict)
-        .where(CallbackTask.done_at >= start, CallbackTask.done_at < end,
-               CallbackTask.verdict.is_not(None))).all()  # fmt: skip
-    # the subject and address of the orders the period touches, not of all
-    touched = {r.order_id for r in events} | {r.id for r in due} | {r.order_id for r in callbacks}
-    facts = _facts(db_session, touched, by)
+    subject_names: dict[str, str] = {}
+    if by == "subject":
+        subject_names = dict(db_session.execute(select(Subject.code, Subject.name)).all())
+    fact = {"area": WorkOrder.address, "subject": WorkOrder.subject_code}.get(by)
 
-    def key(order_id: int, unit: int | None) -> str | None:
+    def key(unit: int | None, told: str | None) -> str | None:
         if unit_id is not None and unit != unit_id:
             return None
         if by == "unit":
             return names.get(unit, "未派遣") if unit else "未派遣"
         if areas is not None:
-            return areas.of(facts.get(order_id), unit)
-        return facts.get(order_id) or "未分类"
+            return areas.of(told, unit)
+        return subject_names.get(told, told) if told else "未分类"
+
+    def grouped(query: Select, unit: Any, order_id: Any) -> Select:
+        """`query` per unit (and per the order's subject or address)."""
+        if fact is None:
+            return query.add_columns(null()).group_by(unit)
+        return (query.add_columns(fact).join(WorkOrder, WorkOrder.id == order_id)
+                .group_by(unit, fact))  # fmt: skip
 
     if by == "unit":
         for uid, name in names.items():
             if unit_id is None or uid == unit_id:
                 rows[name]  # every unit has a row
-    waiting: dict[int, tuple[int | None, dt.datetime]] = {}  # order -> its last dispatch
-    limit = dt.timedelta(hours=response_h)
-    for order_id, action, unit, at in events:
-        if action in ("dispatch", "reassign"):
-            if at < end:
-                waiting[order_id] = (unit, at)
-                if (k := key(order_id, unit)) is not None:
-                    rows[k].dispatched += 1
-        elif order_id in waiting:  # the accept answers the order's last dispatch
-            to, sent = waiting.pop(order_id)
-            if at - sent <= limit and (k := key(order_id, to)) is not None:
-                rows[k].accepted_in_time += 1
-    for order_id, unit, due_at, closed_at in due:
-        if (k := key(order_id, unit)) is not None:
-            rows[k].due += 1
-            rows[k].closed_in_time += bool(closed_at and due_at and closed_at <= due_at)
-    for order_id, unit, verdict in callbacks:
-        if (k := key(order_id, unit)) is not None:
-            rows[k].evaluated += 1
-            rows[k].satisfied += verdict in ("satisfied", "basic")
+    # each accept answers the order's dispatch just before it (LAG): the
+    # dispatches of the period, the accepts up to the limit after its end
+    e = OrderEvent
+
+    def before(column: Any) -> Any:
+        return func.lag(column).over(partition_by=e.order_id, order_by=(e.at, e.id))
+
+    events = select(
+        e.order_id, e.action, e.unit_id, e.at, before(e.action).label("sent_action"),
+        before(e.at).label("sent_at"), before(e.unit_id).label("sent_unit"),
+    ).where(or_(and_(e.action.in_(DISPATCHES), e.at >= start, e.at < end),
+                and_(e.action == "accept", e.at >= start,
+                     e.at < end + dt.timedelta(hours=response_h)))).subquery()  # fmt: skip
+    dialect = db_session.get_bind().dialect.name
+    waited = _seconds(events.c.at, events.c.sent_at, dialect)
+    sent = grouped(select(events.c.unit_id, func.count()).where(
+        events.c.action.in_(DISPATCHES)), events.c.unit_id, events.c.order_id)  # fmt: skip
+    for unit, n, told in db_session.execute(sent):
+        if (k := key(unit, told)) is not None:
+            rows[k].dispatched += n
+    accepted = grouped(select(events.c.sent_unit, func.count()).where(
+        events.c.action == "accept", events.c.sent_action.in_(DISPATCHES),
+        waited <= response_h * 3600), events.c.sent_unit, events.c.order_id)  # fmt: skip
+    for unit, n, told in db_session.execute(accepted):
+        if (k := key(unit, told)) is not None:
+            rows[k].accepted_in_time += n
+    w = WorkOrder
+    in_time = func.sum(case((w.closed_at <= w.due_at, 1), else_=0))
+    due = select(w.unit_id, func.count(), in_time).where(
+        w.due_at >= start, w.due_at < end, w.state != "merged").group_by(w.unit_id)  # fmt: skip
+    due = due.add_columns(fact).group_by(fact) if fact is not None else due.add_columns(null())
+    for unit, n, closed, told in db_session.execute(due):
+        if (k := key(unit, told)) is not None:
+            rows[k].due += n
+            rows[k].closed_in_time += int(closed or 0)
+    c = CallbackTask
+    pleased = func.sum(case((c.verdict.in_(SATISFIED), 1), else_=0))
+    judged = grouped(select(c.unit_id, func.count(), pleased).where(
+        c.done_at >= start, c.done_at < end, c.verdict.is_not(None)),
+        c.unit_id, c.order_id)  # fmt: skip
+    for unit, n, satisfied, told in db_session.execute(judged):
+        if (k := key(unit, told)) is not None:
+            rows[k].evaluated += n
+            rows[k].satisfied += int(satisfied or 0)
     total = Rates()
     for figures in rows.values():
         for name in total.__dict__:
             setattr(total, name, getattr(total, name) + getattr(figures, name))
     return {"by": by, "rows": [{"key": k, **v.as_dict()} for k, v in sorted(rows.items())],
             "total": total.as_dict()}  # fmt: skip
-
-
-def _facts(db_session: Session, order_ids: set[int], by: str) -> dict[int, str | None]:
-    """Order id -> its subject (or its address, by area), 1,000 ids a query."""
-    if by == "unit":
-        return {}
-    column = WorkOrder.address if by == "area" else WorkOrder.subject_code
-    ids = sorted(order_ids)
-    found: dict[int, str | None] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        query = select(WorkOrder.id, column).where(WorkOrder.id.in_(chunk))
-        found.update(db_session.execute(query).all())
-    return found
 
 
 def missed_callbacks(db_session: Session, start: dt.datetime, end: dt.datetime) -> dict:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketing.orders.models import WorkOrder
+from ticketing.orgs.models import Subject
 from ticketing.reports.areas import FORMULA as AREA_FORMULA
 from ticketing.reports.areas import Areas
 from ticketing.reports.surge import ALPHA, FLOOR, MIN_COUNT, WEEKS, baseline, keywords, surges_on
@@ -45,11 +46,16 @@ def hot_topics(db_session: Session, day: dt.date, timezone: str) -> dict:
                       "p_value": surge.p_value, "keywords": list(keywords(texts))})  # fmt: skip
     subjects = sorted(((k, v.get(day, 0), round(baseline(v, day), 2)) for k, v in counts.items()),
                       key=lambda item: -item[1])  # fmt: skip
+    names: dict[str, str] = dict(db_session.execute(select(Subject.code, Subject.name)).all())
+    for surge_found in found:
+        code = str(surge_found["subject"])
+        surge_found["name"] = names.get(code, code)
     return {
         "day": day.isoformat(),
         "rule": (f"当日件数 ≥ {MIN_COUNT} 且按前 {WEEKS} 周同一星期几的均值 (至少 {FLOOR:g})"
                  f" 计算的泊松上尾概率 < {ALPHA:g} 即为激增"),
-        "subjects": [{"subject": k, "count": c, "baseline": b} for k, c, b in subjects if c],
+        "subjects": [{"subject": k, "name": names.get(k, k), "count": c, "baseline": b}
+                     for k, c, b in subjects if c],
         "surges": found,
         "areas": [{"area": k, "count": c}
                   for k, c in sorted(per_area.items(), key=lambda item: -item[1])],

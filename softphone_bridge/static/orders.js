@@ -13,7 +13,7 @@ document.addEventListener("alpine:init", () => {
     me: null, units: [], tree: [], subjects: [], items: [], total: 0, limit: 30, offset: 0,
     f: { q: "", state: "", type: "", urgency: "", due: "", unit_id: "", from: "", to: "" },
     creating: false, draft: emptyDraft(), error: "",
-    current: null, events: [], attachments: [], supervision: [], audio: {}, audioNote: {},
+    current: null, events: [], attachments: [], previews: {}, supervision: [], audio: {}, audioNote: {},
     picked: null, form: emptyForm(), actError: "",
 
     async start() {
@@ -74,6 +74,8 @@ document.addEventListener("alpine:init", () => {
         ]);
         this.current = order; this.events = events; this.attachments = attachments;
         this.supervision = supervision;
+        this.previews = {};
+        for (const a of attachments) if (a.content_type.startsWith("image/")) this.preview(a);
         if (location.hash !== `#${id}`) history.replaceState(null, "", `#${id}`);
       } catch (error) { this.error = error.message; }
     },
@@ -108,6 +110,14 @@ document.addEventListener("alpine:init", () => {
         const blob = await App.call("GET", `/orders/${this.current.id}/attachments/${a.id}`, undefined, { blob: true });
         window.open(URL.createObjectURL(blob), "_blank");
       } catch (error) { this.actError = error.message; }
+    },
+
+    // a photo shown small on the order page (fetched with the token, shown from memory)
+    async preview(a) {
+      try {
+        const blob = await App.call("GET", `/orders/${this.current.id}/attachments/${a.id}`, undefined, { blob: true });
+        this.previews[a.id] = URL.createObjectURL(blob);
+      } catch (error) { /* the link still opens it, or says why not */ }
     },
 
     // a recording is fetched with the token (never in its URL) and played from memory

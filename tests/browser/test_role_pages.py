@@ -231,6 +231,12 @@ def test_an_order_goes_round_the_loop_through_the_pages(
     until(browser, lambda d: d.find_element(By.ID, "order-number").text == number, 10, "the order")
     assert "已更换楼道灯泡" in browser.find_element(By.ID, "timeline").text
     assert attachment["filename"] in browser.find_element(By.ID, "order").text
+    # the photo is shown on the order page, decoded at the size the phone sent
+    width = until(browser, lambda d: d.execute_script(
+        "const i = document.querySelector('.attachments img.preview');"
+        "return i && i.complete && Math.max(i.naturalWidth, i.naturalHeight);"), 10,
+        "the photo's preview")  # fmt: skip
+    assert width == 1280
     act("close")
     confirm("已办结")
     browser.save_screenshot(str(artefacts() / "orders-closed.png"))

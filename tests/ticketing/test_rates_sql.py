@@ -35,11 +35,13 @@ def generated(units: list[int], seed_: int) -> tuple[list[dict], list[dict], lis
         unit = rng.choice(units)
         due = at + dt.timedelta(hours=rng.uniform(1, 60))
         closed = rng.choice([None, at + dt.timedelta(hours=rng.uniform(1, 80))])
-        orders.append({"id": n, "number": f"T-{seed_}-{n}", "channel": "phone", "type": "help",
-                       "subject_code": rng.choice(["heating", "water", None]),
-                       "content": "x", "address": rng.choice(["东城街道幸福社区1号", "西城街道", None]),
-                       "state": rng.choice(["closed", "dispatched", "merged"]), "unit_id": unit,
-                       "created_at": at, "updated_at": at, "due_at": due, "closed_at": closed})  # fmt: skip
+        orders.append({
+            "id": n, "number": f"T-{seed_}-{n}", "channel": "phone", "type": "help",
+            "subject_code": rng.choice(["heating", "water", None]), "content": "x",
+            "address": rng.choice(["东城街道幸福社区1号", "西城街道", None]),
+            "state": rng.choice(["closed", "dispatched", "merged"]), "unit_id": unit,
+            "created_at": at, "updated_at": at, "due_at": due, "closed_at": closed,
+        })  # fmt: skip
         for _ in range(rng.randrange(4)):
             at += dt.timedelta(hours=rng.expovariate(1 / 20))
             action = rng.choice(["dispatch", "reassign", "accept", "accept"])

@@ -182,3 +182,17 @@ def api(session_api, engine) -> Api:
             )
         )
     return session_api
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> Iterator[tuple[TicketingSettings, Engine]]:
+    """The quick-start database: a migrated and seeded SQLite file, with the
+    test settings' caller key (the same hashes as on PostgreSQL)."""
+    url = f"sqlite:///{tmp_path}/tickets.db"
+    lite = TicketingSettings(database_url=url, YHT_TICKETING_ADMIN_PASSWORD=ADMIN_PASSWORD,
+                             YHT_CALLER_HASH_KEY="test-caller-key", scan_interval_s=0)  # fmt: skip
+    migrate(url)
+    lite_engine = make_engine(url)
+    seed(lite_engine, lite)
+    yield lite, lite_engine
+    lite_engine.dispose()

@@ -13,14 +13,12 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from tests.ticketing.conftest import ADMIN_PASSWORD, Api
-from ticketing.bootstrap import migrate, seed
+from tests.ticketing.conftest import Api
 from ticketing.callbacks.models import CallbackTask
-from ticketing.database import make_engine, session_factory
+from ticketing.database import session_factory
 from ticketing.orders.models import OrderEvent, WorkOrder
 from ticketing.orgs.models import Unit
 from ticketing.reports.rates import three_rates
-from ticketing.settings import TicketingSettings
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 END = START + dt.timedelta(days=3)
@@ -109,14 +107,5 @@ def test_the_database_counts_what_walking_the_events_gives_on_postgresql(api: Ap
     check(engine, 1)
 
 
-def test_the_database_counts_what_walking_the_events_gives_on_sqlite(tmp_path):
-    url = f"sqlite:///{tmp_path}/tickets.db"
-    lite = TicketingSettings(database_url=url, YHT_TICKETING_ADMIN_PASSWORD=ADMIN_PASSWORD,
-                             YHT_CALLER_HASH_KEY="test-caller-key", scan_interval_s=0)  # fmt: skip
-    migrate(url)
-    lite_engine = make_engine(url)
-    seed(lite_engine, lite)
-    try:
-        check(lite_engine, 2)
-    finally:
-        lite_engine.dispose()
+def test_the_database_counts_what_walking_the_events_gives_on_sqlite(sqlite_db):
+    check(sqlite_db[1], 2)

@@ -15,9 +15,6 @@ from fastapi.testclient import TestClient
 
 from tests.ticketing.conftest import ADMIN_PASSWORD, PASSWORD
 from ticketing.app import create_app
-from ticketing.bootstrap import migrate, seed
-from ticketing.database import make_engine
-from ticketing.settings import TicketingSettings
 
 HEATING = {"channel": "phone", "type": "complaint", "subject_code": "heating",
            "content": "暖气不热",
@@ -105,30 +102,22 @@ def _utc(at: dt.datetime | str) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
-def test_a_create_stores_the_same_rows_on_postgresql_and_sqlite(api, engine, settings, tmp_path):
+def test_a_create_stores_the_same_rows_on_postgresql_and_sqlite(api, engine, sqlite_db):
     # PostgreSQL: the service of the other tests
     on_pg = store(api.client, api.as_("agent"))
     pg_rows = rows(engine, on_pg)
     # SQLite, the quick-start default, with the same caller key
-    url = f"sqlite:///{tmp_path}/tickets.db"
-    lite = TicketingSettings(database_url=url, YHT_TICKETING_ADMIN_PASSWORD=ADMIN_PASSWORD,
-                             YHT_CALLER_HASH_KEY="test-caller-key", scan_interval_s=0)  # fmt: skip
-    migrate(url)
-    lite_engine = make_engine(url)
-    seed(lite_engine, lite)
-    try:
-        with TestClient(create_app(lite, lite_engine, scan_in_background=False)) as client:
-            admin = client.post("/auth/token",
-                                json={"username": "admin", "password": ADMIN_PASSWORD})  # fmt: skip
-            headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
-            client.post("/users", headers=headers, json={
-                "username": "agent", "display_name": "a", "role": "agent", "password": PASSWORD,
-            }).raise_for_status()  # fmt: skip
-            token = client.post("/auth/token", json={"username": "agent", "password": PASSWORD})
-            on_lite = store(client, {"Authorization": f"Bearer {token.json()['access_token']}"})
-        lite_rows = rows(lite_engine, on_lite)
-    finally:
-        lite_engine.dispose()
+    lite, lite_engine = sqlite_db
+    with TestClient(create_app(lite, lite_engine, scan_in_background=False)) as client:
+        admin = client.post("/auth/token",
+                            json={"username": "admin", "password": ADMIN_PASSWORD})  # fmt: skip
+        headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+        client.post("/users", headers=headers, json={
+            "username": "agent", "display_name": "a", "role": "agent", "password": PASSWORD,
+        }).raise_for_status()  # fmt: skip
+        token = client.post("/auth/token", json={"username": "agent", "password": PASSWORD})
+        on_lite = store(client, {"Authorization": f"Bearer {token.json()['access_token']}"})
+    lite_rows = rows(lite_engine, on_lite)
     assert lite_rows == pg_rows
     # and what both stored is what the bodies asked for
     assert [o["number"] for o in pg_rows["orders"]] == ["000001", "000002", "000003", "000004"]

@@ -65,11 +65,14 @@ class CallControl(AcdCore):
                             variables={cv.OUT_SEAT: agent_id})  # fmt: skip
         return conf
 
-    async def dial(self, agent_id: str, number: str, caller_id: str) -> None:
+    async def dial(self, agent_id: str, number: str, caller_id: str,
+                   call_id: str | None = None) -> None:  # fmt: skip
         """Click to call (回访, a missed call returned): the seat's own phone
-        rings first; when it answers, the dialplan dials the citizen over the
-        partner trunk under the same rules and caps as every outside call,
-        showing the hotline's number."""
+        rings first; when it answers, the dialplan records the call from the
+        seat's leg and dials the citizen over the partner trunk under the
+        same rules and caps as every outside call, showing the hotline's
+        number (55-callback.conf). `call_id` becomes the seat leg's uniqueid:
+        its recording is reported under the id the work-order service chose."""
         self._require_logged_in(agent_id)
         seat = self.seat(agent_id)
         if seat.state in (AgentState.talking, AgentState.ringing) or seat.agent_channel:
@@ -79,8 +82,9 @@ class CallControl(AcdCore):
         if not caller_id.isdigit():
             raise CallActionRefused(f"主叫号码不正确: {caller_id}")
         await ami.originate(self.manager, f"PJSIP/agent{agent_id}", 30,
-                            caller_id=f'"{caller_id}" <{caller_id}>', context="yht-outbound",
-                            exten=number, variables={cv.OUT_SEAT: agent_id})  # fmt: skip
+                            caller_id=f'"{caller_id}" <{caller_id}>', context="yht-callback",
+                            exten=number, variables={cv.OUT_SEAT: agent_id},
+                            channel_id=call_id or "")  # fmt: skip
 
     async def spy(self, lead_seat: str, target_seat: str, mode: str) -> None:
         """Ring the shift lead's own phone and, when answered, listen to,

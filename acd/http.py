@@ -42,6 +42,8 @@ class PartyIn(BaseModel):
 class DialIn(BaseModel):
     number: str = Field(min_length=3, max_length=16, pattern=r"^[0-9]+$")
     caller_id: str = Field(min_length=3, max_length=12, pattern=r"^[0-9]+$")
+    # the work-order service's id for the call (its recording joins the order)
+    call_id: str | None = Field(default=None, pattern=r"^cb[0-9]{10}\.[0-9]{9}$")
 
 
 class SpyIn(BaseModel):
@@ -146,7 +148,7 @@ def build_app(runner: AcdRunner, token: str) -> FastAPI:
 
     @app.post("/seats/{seat}/dial", dependencies=guard)
     async def dial(seat: SeatId, body: DialIn, user: User) -> dict:
-        return await run(runner.acd.dial, seat, body.number, body.caller_id,
+        return await run(runner.acd.dial, seat, body.number, body.caller_id, body.call_id,
                          audit=(user, "dial", body.number))  # fmt: skip
 
     @app.post("/seats/{seat}/spy", dependencies=guard)

@@ -1,7 +1,8 @@
 """Recorded calls as the ACD follows them. The dialplan records every call
-(MixMonitor on the caller's leg: 20-hotline.conf, 15-sos.conf); when that
-leg hangs up, the ACD reports the recording to the work-order service
-through the durable outbox (at least once; the receiver keys it by call id,
+(MixMonitor on the caller's leg: 20-hotline.conf, 15-sos.conf; on the
+seat's leg for a callback: 55-callback.conf); when that leg hangs up, the
+ACD reports the recording to the work-order service through the durable
+outbox (at least once; the receiver keys it by call id,
 and reads the files' size, checksum and length itself)."""
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ def _member_of(event: Any) -> str:
     return ""
 
 
+def _seat_of(channel: str) -> str:
+    """'PJSIP/agent1003-0000002a' -> '1003' ('' for any other channel)."""
+    if not channel.startswith("PJSIP/agent"):
+        return ""
+    return channel.removeprefix("PJSIP/agent").rsplit("-", 1)[0]
+
+
 class CallRecordings(AcdCore):
     async def _recording_answered(self, event: Any) -> None:
         """AgentConnect: the recording starts now (MixMonitor b: only what is
@@ -49,10 +57,13 @@ class CallRecordings(AcdCore):
         if not seat:  # answered before this process started (a restart): the
             # seat app_queue names on the caller's channel (setinterfacevar)
             seat = _member_of(event)
-        sos = context.get(cv.CATEGORY) == "sos"
+        kind = {"sos": "sos", "callback": "callback"}.get(context.get(cv.CATEGORY, ""), "hotline")
+        if kind == "callback":  # recorded from the seat's own leg (55-callback.conf)
+            seat = _seat_of(event.get("Channel", ""))
+        sos = kind == "sos"
         base = name.removesuffix(".wav")
         item = {
-            "call_id": call_id, "kind": "sos" if sos else "hotline",
+            "call_id": call_id, "kind": kind,
             "queue": context.get(cv.QUEUE, ""), "hotline": context.get(cv.HOTLINE, ""),
             "seat": seat, "mixed_file": name,
             "citizen_file": None if sos else f"{base}-citizen.wav",

@@ -90,7 +90,7 @@ async def _dial_target(http: httpx.AsyncClient, settings: BridgeSettings, sessio
     if response.status_code != 200:
         return _detail(response)
     found = response.json()
-    return {"number": found["number"], "caller_id": found["caller_id"]}
+    return {"number": found["number"], "caller_id": found["caller_id"], "call_id": found["call_id"]}
 
 
 def _detail(response: httpx.Response) -> str:

@@ -42,13 +42,17 @@ async def send(manager: Any, action: dict[str, str], as_list: bool = False) -> A
 
 
 async def originate(manager: Any, channel: str, timeout_s: float, caller_id: str = "",
-                    variables: dict[str, str] | None = None, **target: str) -> None:  # fmt: skip
+                    variables: dict[str, str] | None = None, channel_id: str = "",
+                    **target: str) -> None:  # fmt: skip
     """Originate asynchronously to Context/Exten (priority 1) or Application/Data;
-    the outcome arrives later as OriginateResponse and channel events."""
+    the outcome arrives later as OriginateResponse and channel events.
+    `channel_id`: the uniqueid the new channel gets (else Asterisk's own)."""
     action = {"Action": "Originate", "Channel": channel, "Async": "true",
               "Timeout": str(int(timeout_s * 1000))}  # fmt: skip
     if caller_id:
         action["CallerID"] = caller_id
+    if channel_id:
+        action["ChannelId"] = channel_id
     if variables:
         action["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
     if "context" in target:

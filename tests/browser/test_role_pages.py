@@ -350,6 +350,19 @@ async def test_one_click_rings_the_seat_then_the_citizen_and_the_verdict_is_reco
         params={"target": f"order:{order['id']}"},
     )
     assert any(a["action"] == "dial" for a in audit)
+    # the callback was recorded from the seat's leg, under the call id the
+    # work-order service gave it, and the recording is on the order
+    calls = api(ticketing_service, headers, "GET", f"/orders/{order['id']}")["calls"]
+    [call_id] = [c for c in calls if c.startswith("cb")]
+    assert dial["Uniqueid"] == call_id  # Asterisk's own id of the seat's leg
+
+    def recorded() -> dict | None:
+        answer = httpx.get(f"{ticketing_service.base}/recordings/{call_id}", headers=headers,
+                           timeout=5)  # fmt: skip
+        return answer.json() if answer.status_code == 200 else None
+
+    found = until(browser, lambda _: recorded(), 20, "the callback's recording")
+    assert (found["kind"], found["seat"], found["order_ids"]) == ("callback", SEAT, [order["id"]])
     browser.get(f"{PAGES}/desk")
     until(browser, lambda d: d.find_element(By.ID, "seat-id").text == SEAT, 15, "the desk")
     browser.find_element(By.ID, "btn-logout").click()

@@ -6,11 +6,14 @@ and the administrator's edits of the organisation tree and the subjects."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import sqlalchemy as sa
 
 from tests.ticketing.conftest import PASSWORD, Api
+
+ACD = {"Authorization": "Bearer acd-test-token-0123456789"}  # the test settings'
 
 
 def test_each_user_gets_the_actions_the_transition_table_allows_them(api: Api):
@@ -109,10 +112,21 @@ def test_the_shift_lead_decides_reassign_requests_from_one_inbox(api: Api):
 def test_a_callback_dials_the_citizen_with_the_hotline_number(api: Api):
     order = api.to_state(api.new_order(), "closed")
     [task] = api.get("agent", "/callbacks").json()["items"]
-    answer = api.post("agent", "/dial-targets", json={"callback_id": task["id"]})
-    assert answer.json() == {"number": "13800138000", "caller_id": "12345"}
+    answer = api.post("agent", "/dial-targets", json={"callback_id": task["id"]}).json()
+    call_id = answer.pop("call_id")
+    assert answer == {"number": "13800138000", "caller_id": "12345"}
+    # the call id the seat's leg will have: the callback's recording joins the order
+    assert re.fullmatch(r"cb[0-9]{10}\.[0-9]{9}", call_id)
+    assert call_id in api.get("agent", f"/orders/{order['id']}").json()["calls"]
+    base = f"callback-{call_id.removeprefix('cb').replace('.', '')}"
+    reported = api.client.post("/recordings", headers=ACD, json={
+        "call_id": call_id, "kind": "callback", "hotline": "12345", "seat": "1003",
+        "mixed_file": f"{base}.wav", "citizen_file": f"{base}-citizen.wav",
+        "agent_file": f"{base}-agent.wav"})  # fmt: skip
+    assert reported.status_code == 201, reported.text
+    assert reported.json()["order_ids"] == [order["id"]] and reported.json()["kind"] == "callback"
     audit = api.get("admin", "/audit", params={"target": f"order:{order['id']}"}).json()
-    assert any(a["action"] == "dial" for a in audit)
+    assert any(a["action"] == "dial" and call_id in a["detail"] for a in audit)
     assert api.post("urban", "/dial-targets", json={"callback_id": task["id"]}).status_code == 403
     assert api.post("agent", "/dial-targets", json={}).status_code == 422
     assert api.post("agent", "/dial-targets", json={"callback_id": 999999}).status_code == 404

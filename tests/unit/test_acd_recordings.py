@@ -44,3 +44,22 @@ async def test_a_call_nobody_answered_is_reported_without_a_seat_and_sos_as_one_
     assert store.transcriptions == []  # nothing was said to anyone
     assert plain["seat"] == "" and plain["started_at"] is None
     assert emergency["kind"] == "sos" and emergency["citizen_file"] is None
+
+
+async def test_a_callback_is_reported_from_the_seats_leg_with_its_seat():
+    """55-callback.conf records a callback on the seat's own leg, whose
+    uniqueid is the call id the work-order service chose."""
+    acd, _, store = controller()
+    call = "cb1795700000.123456789"
+    seat_leg = [f"YHT_CALL_ID={call}", "YHT_RECORDING=callback-1795700000123456789.wav",
+                "YHT_CATEGORY=callback", "YHT_HOTLINE=12345"]  # fmt: skip
+    # the citizen's leg on the partner trunk carries none of it
+    await acd.on_event({"Event": "Hangup", "Uniqueid": "1795700002.3", "Timestamp": "1795700060.0",
+                        "Channel": "PJSIP/partner-trunk-00000003"})  # fmt: skip
+    await acd.on_event({"Event": "Hangup", "Uniqueid": call, "ChanVariable": seat_leg,
+                        "Channel": "PJSIP/agent1003-0000002a",
+                        "Timestamp": "1795700060.1"})  # fmt: skip
+    [item] = store.recordings
+    assert (item["kind"], item["seat"], item["hotline"]) == ("callback", "1003", "12345")
+    assert item["agent_file"] == "callback-1795700000123456789-agent.wav"
+    assert store.transcriptions == [item]

@@ -1,10 +1,15 @@
 """What the seat phone dials for a callback (回访) or a missed call: the
-citizen's number and the hotline number to show them. Asked by the bridge
-with the agent's own token when the agent clicks 拨打 on the callback page,
-so the page never handles the number and every dial is in the audit log."""
+citizen's number and the hotline number to show them, and the call id the
+call will have (the ACD gives it to the seat's leg, whose recording is then
+reported under it: a callback's recording is on its work order, like the
+call that opened it). Asked by the bridge with the agent's own token when
+the agent clicks 拨打 on the callback page, so the page never handles the
+number and every dial is in the audit log."""
 
 from __future__ import annotations
 
+import secrets
+import time
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -17,7 +22,7 @@ from ticketing.context import Ctx
 from ticketing.database import DbSession
 from ticketing.errors import Conflict, Invalid, NotFound
 from ticketing.missed.models import MissedCall
-from ticketing.orders.models import WorkOrder
+from ticketing.orders.models import OrderCall, WorkOrder
 from ticketing.types import DbId
 
 router = APIRouter(tags=["callbacks 回访"])
@@ -39,6 +44,12 @@ class DialIn(BaseModel):
 class DialOut(BaseModel):
     number: str
     caller_id: str
+    call_id: str  # cb<epoch>.<9 digits>, never one of Asterisk's own
+
+
+def callback_call_id() -> str:
+    """A call id for a callback: Asterisk's own are <epoch>.<sequence>."""
+    return f"cb{int(time.time())}.{secrets.randbelow(10**9):09d}"
 
 
 @router.post("/dial-targets", response_model=DialOut)
@@ -64,5 +75,8 @@ def dial_target(body: DialIn, db_session: DbSession, ctx: Ctx, actor: Center) ->
         target = f"missed:{missed.id}"
     if not number:
         raise Invalid("没有来电号码, 无法回拨")
-    audit(db_session, actor, "dial", target)
-    return DialOut(number=number, caller_id=caller_id)
+    call_id = callback_call_id()
+    if target.startswith("order:"):  # the callback's recording goes on its order
+        db_session.add(OrderCall(order_id=int(target.removeprefix("order:")), call_id=call_id))
+    audit(db_session, actor, "dial", target, f"call={call_id}")
+    return DialOut(number=number, caller_id=caller_id, call_id=call_id)

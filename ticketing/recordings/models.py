@@ -17,7 +17,8 @@ class Recording(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(8), default="hotline")  # hotline | sos
+    # hotline | sos | callback (回访, a missed call returned: the seat's leg)
+    kind: Mapped[str] = mapped_column(String(8), default="hotline")
     queue: Mapped[str] = mapped_column(String(32), default="")
     hotline: Mapped[str] = mapped_column(String(16), default="")
     # the seat that answered first (an agent hears the calls they handled)

@@ -6,9 +6,9 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# a recording's file name as the dialplan makes it: call-<digits>[-leg].wav or
-# sos-<digits>.wav; never a path
-FILE_NAME = r"^(call|sos)-[0-9]{1,40}(-(citizen|agent))?\.wav$"
+# a recording's file name as the dialplan makes it: call-<digits>[-leg].wav,
+# callback-<digits>[-leg].wav or sos-<digits>.wav; never a path
+FILE_NAME = r"^(call|callback|sos)-[0-9]{1,40}(-(citizen|agent))?\.wav$"
 
 
 class RecordingIn(BaseModel):
@@ -16,7 +16,7 @@ class RecordingIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     call_id: str = Field(min_length=1, max_length=64)
-    kind: str = Field(default="hotline", pattern="^(hotline|sos)$")
+    kind: str = Field(default="hotline", pattern="^(hotline|sos|callback)$")
     queue: str = Field(default="", max_length=32)
     hotline: str = Field(default="", max_length=16)
     seat: str = Field(default="", max_length=8, pattern="^[0-9]*$")

@@ -202,6 +202,11 @@ def test_admins_grow_the_organisation_tree_and_the_subjects(api: Api):
     assert moved.json()["name"] == "新建社区二" and moved.json()["parent_id"] == street
     loop = api.patch("admin", f"/units/{street}", json={"parent_id": unit.json()["id"]})
     assert loop.status_code == 422  # a street under its own community
+    assert "不能把单位移到它自己的下级" in loop.text
+    # the subjects it takes, alone: the name stays
+    taken = api.patch("admin", f"/units/{unit.json()['id']}", json={"categories": ["water"]})
+    assert taken.status_code == 200, taken.text
+    assert (taken.json()["categories"], taken.json()["name"]) == (["water"], "新建社区二")
     subject = f"sub{uuid.uuid4().hex[:6]}"
     assert (
         api.post("admin", "/subjects", json={"code": subject, "name": "新分类"}).status_code == 201

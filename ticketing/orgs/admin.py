@@ -36,8 +36,10 @@ class UnitIn(BaseModel):
 
 
 class UnitEdit(BaseModel):
+    """Only what is given changes (a rename, a move, the 承办分类)."""
+
     model_config = ConfigDict(extra="forbid")
-    name: str | None = NAME
+    name: str | None = Field(default=None, min_length=1, max_length=64)
     parent_id: DbId | None = None
     categories: Categories | None = None
 

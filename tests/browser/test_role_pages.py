@@ -12,6 +12,7 @@ kept as test artefacts."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import uuid
@@ -326,7 +327,9 @@ async def test_one_click_rings_the_seat_then_the_citizen_and_the_verdict_is_reco
     assert answered["DialStatus"] == "ANSWER"
     assert "振铃" in browser.find_element(By.ID, "dial-status").text
     browser.save_screenshot(str(artefacts() / "callbacks-dialling.png"))
-    await ami.action(Action="Hangup", Channel=dial["Channel"])
+    # the agent's phone hangs up (the observer may not: it only reads)
+    await asyncio.to_thread(pbx.cli, f"channel request hangup {dial['Channel']}")
+    await ami.wait_for("Hangup", lambda e: e.get("Channel") == dial["Channel"], timeout=20)
     # the verdict, from the page
     row[0].find_element(By.CSS_SELECTOR, "button[data-verdict=satisfied]").click()
     until(

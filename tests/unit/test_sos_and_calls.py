@@ -207,13 +207,15 @@ async def test_a_callback_rings_the_seat_first_and_only_for_a_free_seat_and_an_a
                                ("13912345678", "12345<sip:x>")):  # fmt: skip
         with pytest.raises(CallActionRefused):
             await acd.dial("1003", bad_number, bad_id)
-    await acd.dial("1003", "13912345678", "12345")
+    await acd.dial("1003", "13912345678", "12345", "cb1795700000.123456789")
     call = manager.actions[-1]
     # the seat's own phone is the channel called first; the citizen is the
-    # extension it goes to once answered, under the outbound rules and caps
+    # extension it goes to once answered (recorded, then under the outbound
+    # rules and caps: 55-callback.conf), the seat's leg with the given call id
     assert (call["Channel"], call["Context"], call["Exten"]) == (
-        "PJSIP/agent1003", "yht-outbound", "13912345678")  # fmt: skip
+        "PJSIP/agent1003", "yht-callback", "13912345678")  # fmt: skip
     assert call["CallerID"] == '"12345" <12345>' and "YHT_OUT_SEAT=1003" in call["Variable"]
+    assert call["ChannelId"] == "cb1795700000.123456789"
     await answered_sos_call(acd)  # now on a call: no second one
     with pytest.raises(CallActionRefused):
         await acd.dial("1003", "13912345678", "12345")

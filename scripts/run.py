@@ -124,6 +124,9 @@ def main() -> int:
         f"                   users agent1001 (seat 1001), agent1002, lead, leader, urban (a unit"
         f" handler), admin;\n                   password YHT_DEMO_PASSWORD in .local/secrets.env"
         f" (admin: YHT_TICKETING_ADMIN_PASSWORD)\n"
+        f"  reports          http://127.0.0.1:8092/reports (user leader); /metrics on"
+        f" :8080 :8091 :8092 :8096 :{env['YHT_ASR_METRICS_PORT']}"
+        f" :{env['YHT_AGI_METRICS_PORT']} :{env['YHT_TICKETING_INGEST_METRICS_PORT']}\n"
         "Try a call: make demo-call     an SOS call: make demo-sos     Stop: Ctrl-C\n",
         flush=True,
     )

@@ -76,19 +76,20 @@ def subjects(db_session: Session, start: dt.datetime, end: dt.datetime,
 def _said(row: dict) -> str:
     """ "15秒接通率 86.9%, 比上期 +2.1 个百分点"."""
     unit, value, change = row["unit"], row["now"], row["change"]
+    label = row["label"].removesuffix("(秒)")  # the sentence says "秒" after the figure
     if value is None:
-        return f"{row['label']} -"
+        return f"{label} -"
     shown = {"rate": f"{value * 100:.1f}%", "seconds": f"{value:g} 秒"}.get(unit, f"{value} 通")
     if change is None:
-        return f"{row['label']} {shown}"
+        return f"{label} {shown}"
     if change == 0:
-        return f"{row['label']} {shown}, 与上期持平"
+        return f"{label} {shown}, 与上期持平"
     step = {"rate": " 个百分点", "seconds": " 秒", "count": " 通"}[unit]
     word = "上升" if change > 0 else "下降"
     share = ""
     if unit == "count" and row["before"]:
         share = f" ({abs(change) / row['before'] * 100:.1f}%)"
-    return f"{row['label']} {shown}, 比上期{word} {abs(change):g}{step}{share}"
+    return f"{label} {shown}, 比上期{word} {abs(change):g}{step}{share}"
 
 
 def written(name: str, first: dt.date, last: dt.date, compared: list[dict],

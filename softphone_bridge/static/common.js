@@ -3,12 +3,12 @@
 "use strict";
 
 const YHT = {
-  ticketing: document.querySelector('meta[name="yht-ticketing"]').content,
+  ticketing: API,  // app.js
   socket: null,
   retryMs: 500,
   handlers: {},
 
-  token() { return sessionStorage.getItem("yht-token"); },
+  token: () => App.token(),
 
   connect(onMessage, onStatus) {
     const url = `ws://${location.host}/`;

@@ -2,7 +2,7 @@
 // figures of a day, week, month or chosen period, against the period before.
 "use strict";
 // API (the work-order service's address) and App (the log-in gate) are app.js's
-const token = () => sessionStorage.getItem("yht-token");
+const token = () => App.token();
 const KPIS = [
   ["rate_in_target", "15 秒接通率", "rate"], ["connect_rate", "接通率", "rate"],
   ["abandon_rate", "放弃率", "rate"], ["offered", "来电量", "count"],

@@ -12,9 +12,10 @@ and member lines between). Measured, in the same run:
 - ingestion: queue_log lines per second into PostgreSQL by the real ingester
   (`ticketing.reports.ingest.ingest`), against a bare parse of the same file
   (`parse` on every line, nothing stored): the baseline;
-- the monthly report (`GET /reports/calls`, group=day), the five requests
-  the report page sends at once (calls, 三率, seats, topics, staffing: the
-  page is ready when the last answers), and its XLSX export
+- the monthly report (`GET /reports/calls`, group=day), the four requests
+  the report page sends at once (calls with the 三率 per unit, seats,
+  topics, staffing: the page is ready when the last answers), and its XLSX
+  export
   through the real work-order API (`python -m ticketing` on that database),
   REPEATS times each: p50 and p99.
 
@@ -233,11 +234,11 @@ def run(days: int, per_day: int, repeats: int) -> None:
                   "group": "day"}  # fmt: skip
         last = str(dt.date(2026, 11, 1) + dt.timedelta(days - 1))
         period = {k: params[k] for k in ("start", "end")}
-        # what the page asks for at once (reports.js): the calls, the 三率,
-        # the seats, the last day's hot topics and staffing
-        asked = [("/reports/calls", params), ("/reports/orders", {**period, "by": "unit"}),
-                 ("/reports/seats", period), ("/reports/topics", {"day": last}),
-                 ("/reports/staffing", {"day": last})]  # fmt: skip
+        # what the page asks for at once (reports.js): the calls (with the
+        # 三率 per unit), the seats, the last day's hot topics and staffing
+        one_day = {"day": last}
+        asked = [("/reports/calls", params), ("/reports/seats", period),
+                 ("/reports/topics", one_day), ("/reports/staffing", one_day)]  # fmt: skip
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client, \
                 ThreadPoolExecutor(len(asked)) as pool:  # fmt: skip
 
@@ -266,7 +267,7 @@ def run(days: int, per_day: int, repeats: int) -> None:
           f"{cdr_taken.lines / cdr_ingested:10.0f} lines/s ({cdr_ingested:.1f} s), ratio "
           f"{cdr_bare / cdr_ingested:.3f}")  # fmt: skip
     print(f"work orders: {orders} (with their dispatch, accept and close events and callbacks)")
-    for label, values in (("monthly report (JSON)", page), ("the page's 5 requests", every),
+    for label, values in (("monthly report (JSON)", page), ("the page's 4 requests", every),
                           ("monthly report (XLSX)", sheet)):  # fmt: skip
         print(f"{label:24s} p50 {common.median(values):6.0f} ms, p99 "
               f"{common.percentile(values, 99):6.0f} ms ({repeats} requests)")  # fmt: skip

@@ -98,7 +98,7 @@ async function showReport() {
     .map((k) => now.formulas[k]).join("\n");
   drawChart(now);
   showTopics(iso(addDays(p.end, -1)));
-  showRates(p);
+  showRates(p, now.orders);
   showStaffing(iso(addDays(p.end, -1)));
   showSeats(p);
   const head = document.getElementById("thead");
@@ -165,13 +165,17 @@ async function showSeats(p) {
 // 三率 per unit and the missed-call callbacks, each with its definition
 const RATE_COLUMNS = [["key", ""], ["dispatched", "派遣"], ["response_rate", "响应率"],
   ["due", "到期"], ["closure_rate", "办结率"], ["evaluated", "回访评价"], ["satisfaction_rate", "满意率"]];
-async function showRates(p) {
+// (per unit they come with the call report: `given`; otherwise asked for)
+async function showRates(p, given) {
   const by = document.getElementById("rates-by").value;
   const q = new URLSearchParams({ start: iso(p.start), end: iso(p.end), by });
   RATE_COLUMNS[0][1] = { unit: "承办单位", subject: "诉求分类", area: "片区" }[by];
-  const r = await fetch(`${API}/reports/orders?${q}`, { headers: { Authorization: `Bearer ${token()}` } });
-  if (!r.ok) return;
-  const answer = await r.json();
+  let answer = by === "unit" ? given : null;
+  if (!answer) {
+    const r = await fetch(`${API}/reports/orders?${q}`, { headers: { Authorization: `Bearer ${token()}` } });
+    if (!r.ok) return;
+    answer = await r.json();
+  }
   const rate = (v) => v == null ? "-" : `${(v * 100).toFixed(1)}%`;
   document.getElementById("rates-head").innerHTML = "<tr>" + RATE_COLUMNS.map(([k, l]) =>
     `<th title="${answer.formulas[k] || ""}">${l}</th>`).join("") + "</tr>";

@@ -65,6 +65,9 @@ def test_the_report_and_its_exports_hold_the_period_before_and_the_written_part(
     assert compared["rate_in_target"]["change"] == 0.0
     # 接通率 3/4 against 1/2: +25 points
     assert compared["connect_rate"]["change"] == 25.0
+    # the 三率 per unit ride along (the page shows them without asking again)
+    period = {k: DAY[k] for k in ("start", "end")}
+    assert body["orders"] == api.get("leader", "/reports/orders", params=period).json()
     said = body["summary"]
     assert said[0] == "日报 (2026-11-26 至 2026-11-26)。"
     assert "来电量 5 通, 比上期上升 3 通 (150.0%)" in said[1]

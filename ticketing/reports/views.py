@@ -79,6 +79,11 @@ def orders(db_session: DbSession, actor: OrderReader, ctx: Ctx, start: Start, en
     gets their own unit's row only."""
     begin, finish = _period(ctx, start, end)
     own = actor.unit_id if actor.role == Role.unit_handler else None
+    return _orders(db_session, ctx, begin, finish, by, own)
+
+
+def _orders(db_session: DbSession, ctx: Ctx, begin: dt.datetime, finish: dt.datetime, by: str,
+            own: int | None = None) -> dict:  # fmt: skip
     hours = ctx.settings.response_limit_h
     body = {"start": begin.isoformat(), "end": finish.isoformat(), "formulas": formulas(hours),
             **three_rates(db_session, begin, finish, by, hours, unit_id=own)}  # fmt: skip
@@ -136,10 +141,12 @@ def _report(db_session: DbSession, ctx: Ctx, start: dt.date, end: dt.date, group
     report["kind"] = summary.kind_of(start, end)
     report["before"] = was
     report["comparison"] = summary.comparison(report["total"], was)
-    rates = three_rates(db_session, begin, finish, "unit", ctx.settings.response_limit_h)["total"]
+    # the 三率 per unit as GET /reports/orders answers them: the written part
+    # reads their total, the page shows them without asking again
+    report["orders"] = _orders(db_session, ctx, begin, finish, "unit")
     report["summary"] = summary.written(
         report["kind"], start, end - dt.timedelta(days=1), report["comparison"],
-        summary.subjects(db_session, begin, finish), rates, rules.target_s,
+        summary.subjects(db_session, begin, finish), report["orders"]["total"], rules.target_s,
         report["inbound"])  # fmt: skip
     if queue or hotline:
         report["summary"].append("注: 来电按所选热线、队列统计; 工单与三率为全中心。")

@@ -335,6 +335,9 @@ def test_a_leader_reads_the_day_report_with_its_chart_and_formulas(
     assert drawn == total
     assert browser.find_element(By.ID, "period").text.startswith("日报 ")
     assert browser.find_element(By.ID, "inbound-line").text.startswith("交换机呼入 ")
+    # the 三率 per unit came with the call report: the panel ends in its total
+    rates = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#rates tr"), 10, "三率")
+    assert rates[-1].text.startswith("合计")
     said = browser.find_elements(By.CSS_SELECTOR, "#summary p")
     assert said[0].text.startswith("日报 (") and said[1].text.startswith(f"来电: 来电量 {total} 通")
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, OperationalError
@@ -88,7 +89,26 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+MAX_ERRORS = 10
+_MAX_LOC = 64
+
+
+def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """The schema's errors as the answer holds them: at most MAX_ERRORS, each
+    its place, rule and words -- never the input (it may be a citizen's
+    number, or 90,000 keys echoed back), nor pydantic's context objects."""
+    items = []
+    for error in exc.errors()[:MAX_ERRORS]:
+        loc = [part if isinstance(part, int) else str(part)[:_MAX_LOC] for part in error["loc"]]
+        items.append({"loc": loc[:8], "msg": str(error["msg"])[:200], "type": error["type"]})
+    return items
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_items(exc)}, status_code=422)
+
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from yht.dialling import OutboundRule
-from yht.privacy import MaskNumbers, mask_query_numbers, mask_text_numbers
+from yht.privacy import MaskNumbers, mask_query_values, mask_text_numbers
 
 
 @pytest.mark.parametrize("number", [
@@ -43,8 +43,8 @@ def test_the_dialplan_gets_the_same_patterns():
 
 def test_percent_encoded_numbers_in_logged_urls_are_masked():
     line = "GET /orders?caller_phone=%31%33%38%30%30%31%33%38%30%30%30&limit=5 HTTP/1.1"
-    assert "caller_phone=138****8000" in mask_query_numbers(line)
-    assert "13800138001" not in mask_query_numbers("/elders/lookup?number=%2B8613800138001")
+    assert "caller_phone=…&limit=… HTTP/1.1" in mask_query_values(line)
+    assert "13800138001" not in mask_query_values("/elders/lookup?number=%2B8613800138001")
 
 
 def test_numbers_in_free_text_are_masked_but_ids_are_not():

@@ -25,6 +25,9 @@ STAFF = frozenset({Role.agent, Role.shift_lead, Role.unit_handler, Role.admin, R
 READERS = frozenset({Role.leader, Role.shift_lead, Role.admin})
 # who sees a citizen's phone number in clear: the people who call citizens
 PHONE_VISIBLE = frozenset({Role.agent, Role.shift_lead})
+# who sees a citizen's name and address: the people who call them and the
+# units that go to them; not leaders (reports) nor administrators (users)
+PERSONAL_VISIBLE = frozenset({Role.agent, Role.shift_lead, Role.unit_handler})
 
 
 def phone_for(role: Role, phone: str | None) -> str | None:

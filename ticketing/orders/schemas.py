@@ -28,8 +28,8 @@ class CallerOut(BaseModel):
     phone: str | None = Field(
         default=None, description="masked (138****8000) for roles that do not call citizens"
     )
-    name: str | None = None
-    address: str | None = None
+    name: str | None = Field(default=None, description="only for agents, leads and unit handlers")
+    address: str | None = Field(default=None, description="only for agents, leads and unit handlers")
     latitude: float | None = None
     longitude: float | None = None
 

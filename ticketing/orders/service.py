@@ -6,6 +6,7 @@ Module-level functions with keyword-only arguments; they flush, never commit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ticketing.auth.roles import Role, phone_for, text_for
+from ticketing.auth.roles import PERSONAL_VISIBLE, PHONE_VISIBLE, Role, phone_for, text_for
 from ticketing.auth.service import Actor, audit
 from ticketing.context import Context
 from ticketing.database import utcnow
@@ -35,7 +36,7 @@ from ticketing.orgs.service import subject_exists
 from ticketing.recordings.text import transcript_text
 from ticketing.supervision.policy import due_at
 from yht.phones import canonical
-from yht.privacy import number_key
+from yht.privacy import normalise_digits, number_key
 
 # Session.info key: orders created in this session -> (related, calls) as created
 NEW_ORDERS = "yht_new_orders"
@@ -210,7 +211,7 @@ def list_orders(
                             WorkOrder.due_at < soon)  # fmt: skip
     if text:
         # the caller's number is searched for the center's staff only
-        query = query.where(_matches(ctx, text, actor.role in (Role.agent, Role.shift_lead)))
+        query = query.where(_matches(ctx, text, actor.role in PHONE_VISIBLE))
     total = db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = (WorkOrder.due_at.asc().nulls_last(), WorkOrder.id) if oldest_first else (
         WorkOrder.id.desc(),)  # fmt: skip
@@ -218,15 +219,29 @@ def list_orders(
     return list(rows), total
 
 
-def _matches(ctx: Context, text: str, by_number: bool):
+_DIGIT_RUN = re.compile(r"[0-9]{3}")
+
+
+def _matches(ctx: Context, text: str, sees_numbers: bool):
     """The search box: an order number, a caller's number (by its key: the
     number is not stored in clear for matching), or words of the caller's
-    name, the content or the address."""
+    name, the content or the address.
+
+    A role that sees numbers masked searches by number exactly or not at
+    all: a term with three digits or more (however written) matches words
+    only when it is a whole phone number, so the masked digits of an order's
+    text cannot be rebuilt by searching 138, 1380, 13800, ..."""
     text = text.strip()
+    if not sees_numbers and _DIGIT_RUN.search(normalise_digits(text).replace(" ", "")):
+        number = canonical(text)
+        if number is None or len(number.lstrip("+")) < 10:
+            return WorkOrder.number == text
+        like = f"%{number}%"
+        return or_(WorkOrder.number == text, WorkOrder.content.ilike(like))
     like = f"%{text.replace('%', '').replace('_', '')}%"
     found = [WorkOrder.number == text, WorkOrder.caller_name.ilike(like),
              WorkOrder.content.ilike(like), WorkOrder.address.ilike(like)]  # fmt: skip
-    number = canonical(text) if by_number else None
+    number = canonical(text) if sees_numbers else None
     if number is not None:
         found.append(WorkOrder.caller_key == phone_key(ctx, number))
     return or_(*found)
@@ -260,6 +275,7 @@ def present(
     new: bool = False,
 ) -> OrderOut:
     phone = phone_for(actor.role, order.caller_phone)
+    personal = actor.role in PERSONAL_VISIBLE
     if assists is None:
         assists = assisting_units(db_session, [order.id])[order.id]
     out = OrderOut(
@@ -272,10 +288,10 @@ def present(
         content=text_for(actor.role, order.content),
         caller=CallerOut(
             phone=phone,
-            name=order.caller_name,
-            address=order.address,
-            latitude=order.latitude,
-            longitude=order.longitude,
+            name=order.caller_name if personal else None,
+            address=order.address if personal else None,
+            latitude=order.latitude if personal else None,
+            longitude=order.longitude if personal else None,
         ),
         state=State(order.state),
         unit_id=order.unit_id,

@@ -11,6 +11,7 @@ from ticketing.auth.service import Actor
 from ticketing.elders.models import Elder, ElderNumber
 from ticketing.elders.schemas import ElderOut
 from ticketing.errors import Conflict, NotFound
+from ticketing.orgs import tree
 from ticketing.orgs.models import Unit
 
 HEALTH_VISIBLE = frozenset({Role.agent, Role.shift_lead, Role.admin})
@@ -44,17 +45,15 @@ def _area_of(db_session: Session, unit_id: int | None) -> set[str]:
     """Codes and names of a unit and every unit below it: the communities and
     grids whose elders its handlers may see. (The tree is a district's few
     hundred units.)"""
-    units = list(db_session.scalars(select(Unit)))
-    children: dict[int | None, list[Unit]] = {}
+    if unit_id is None:
+        return set()
+    units = db_session.execute(select(Unit.id, Unit.parent_id, Unit.code, Unit.name)).all()
+    children: dict[int, list[int]] = {}
     for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit)
-    found: set[str] = set()
-    frontier = [u for u in units if u.id == unit_id]
-    while frontier:
-        unit = frontier.pop()
-        found |= {unit.code, unit.name}
-        frontier.extend(children.get(unit.id, []))
-    return found
+        if unit.parent_id is not None:
+            children.setdefault(unit.parent_id, []).append(unit.id)
+    below = tree.down(children, unit_id)
+    return {label for unit in units if unit.id in below for label in (unit.code, unit.name)}
 
 
 def may_read(db_session: Session, elder: Elder, actor: Actor) -> bool:

@@ -15,6 +15,7 @@ from ticketing.auth.roles import Role
 from ticketing.auth.service import Actor, audit, require
 from ticketing.database import DbSession
 from ticketing.errors import Conflict, Invalid, NotFound
+from ticketing.orgs import tree
 from ticketing.orgs.models import Subject, Unit, UnitKind
 from ticketing.orgs.views import SubjectOut, UnitOut
 from ticketing.types import DbId, PathId
@@ -57,15 +58,19 @@ class SubjectEdit(BaseModel):
 
 
 def _parent(db_session: DbSession, parent_id: int | None, unit_id: int | None = None) -> None:
-    """The parent exists, and is not the unit itself or one of its own branch."""
-    node = parent_id
-    while node is not None:
-        if node == unit_id:
-            raise Invalid("parent_id: 不能把单位移到它自己的下级")
-        parent = db_session.get(Unit, node)
-        if parent is None:
-            raise Invalid(f"parent_id: 上级单位不存在 {node}")
-        node = parent.parent_id
+    """The parent exists, and is not the unit itself or one of its own
+    branch; checked under the tree's lock, held until the move commits."""
+    tree.serialise_moves(db_session)
+    if parent_id is None:
+        return
+    if db_session.get(Unit, parent_id) is None:
+        raise Invalid(f"parent_id: 上级单位不存在 {parent_id}")
+    parent_of = {uid: pid for uid, pid in db_session.execute(select(Unit.id, Unit.parent_id))}
+    above = list(tree.up(parent_of, parent_id))
+    if unit_id in above:
+        raise Invalid("parent_id: 不能把单位移到它自己的下级")
+    if len(above) >= tree.MAX_DEPTH:
+        raise Invalid(f"parent_id: 组织机构层级不能超过 {tree.MAX_DEPTH} 层")
 
 
 @router.post("/units", status_code=status.HTTP_201_CREATED, response_model=UnitOut)
@@ -82,12 +87,12 @@ def add_unit(body: UnitIn, db_session: DbSession, actor: Admin) -> UnitOut:
 
 @router.patch("/units/{unit_id}", response_model=UnitOut)
 def edit_unit(unit_id: PathId, body: UnitEdit, db_session: DbSession, actor: Admin) -> UnitOut:
+    changes = body.model_dump(exclude_unset=True)
+    if "parent_id" in changes:  # the lock first, then every read of the tree
+        _parent(db_session, body.parent_id, unit_id)
     unit = db_session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"单位不存在: {unit_id}")
-    changes = body.model_dump(exclude_unset=True)
-    if "parent_id" in changes:
-        _parent(db_session, body.parent_id, unit_id)
     for name, value in changes.items():
         if value is not None or name == "parent_id":
             setattr(unit, name, value)

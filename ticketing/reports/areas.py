@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ticketing.orgs import tree
 from ticketing.orgs.models import Unit
 
 UNKNOWN = "未识别区域"
@@ -29,11 +30,9 @@ class Areas:
         name = {uid: n for uid, n, _, _ in units}
         self._street_of: dict[int, str] = {}
         for uid in parent:
-            node: int | None = uid
-            while node is not None and kind.get(node) != "street":
-                node = parent.get(node)
-            if node is not None:
-                self._street_of[uid] = name[node]
+            street = next((n for n in tree.up(parent, uid) if kind.get(n) == "street"), None)
+            if street is not None:
+                self._street_of[uid] = name[street]
         # the names an address may use: full (幸福社区) and short (幸福); the
         # longer first, so 幸福社区第一网格 is not read as some other 幸福
         names: list[tuple[str, str]] = []

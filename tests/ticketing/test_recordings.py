@@ -121,7 +121,7 @@ def test_playback_is_scoped_seekable_and_audited(api: Api, spool):
 def test_a_unit_handler_hears_the_calls_behind_their_units_orders(api: Api, spool):
     write_wav(spool / f"{BASE}.wav", 1.0)
     report(api)
-    order = api.new_order(call={"call_id": CALL})
+    order = api.new_order("lead", call={"call_id": CALL})
     assert api.get("urban", f"/recordings/{CALL}").status_code == 404
     api.to_state(order, "dispatched", unit="dept-urban")
     heard = api.get("urban", f"/recordings/{CALL}")
@@ -188,16 +188,18 @@ def test_any_range_header_is_a_valid_span_or_refused(header, size):
 def test_a_transcript_reaches_every_order_the_call_fed(api: Api, spool):
     write_wav(spool / f"{BASE}.wav", 1.0)
     report(api)
-    before = api.new_order(call={"call_id": CALL})
+    seat = user_with_seat(api, "seat1003", "agent", "1003")  # the seat that answered
+    api.tokens["seat1003"] = seat["Authorization"].removeprefix("Bearer ")
+    before = api.new_order("seat1003", call={"call_id": CALL})
     said = {"utterances": [
         {"speaker": "市民", "start": 0.5, "end": 2.0, "text": "路灯 坏了 电话 13800138000",
          "words": [["路灯", 0.5, 0.9, 0.9], ["坏了", 1.0, 1.4, 0.8]]},
         {"speaker": "话务员", "start": 2.2, "end": 3.0, "text": "好的", "words": []}]}  # fmt: skip
     stored = api.client.put(f"/recordings/{CALL}/transcript", json=said, headers=ASR)
     assert stored.status_code == 200 and stored.json()["asr_status"] == "done"
-    after = api.new_order(call={"call_id": CALL})
+    after = api.new_order("seat1003", call={"call_id": CALL})
     for order in (before, after):
-        shown = api.get("agent", f"/orders/{order['id']}").json()["transcripts"][CALL]
+        shown = api.get("seat1003", f"/orders/{order['id']}").json()["transcripts"][CALL]
         assert shown.startswith("市民: 路灯 坏了") and "\n话务员: 好的" in shown
     # the agent's draft is filled from what the citizen said, with its sources
     draft = api.get("lead", f"/recordings/{CALL}").json()["draft"]
@@ -224,3 +226,33 @@ def test_a_failed_transcription_is_marked_and_only_workers_store_one(api: Api, s
     bad = {"utterances": [{"speaker": "路人", "start": 0, "end": 1, "text": "x"}]}
     assert api.client.put(url, json=bad, headers=ASR).status_code == 422
     assert api.client.put("/recordings/nope/transcript", json={}, headers=ASR).status_code == 404
+
+
+def test_an_agent_cannot_copy_another_seats_transcript_into_an_order(api: Api, spool):
+    write_wav(spool / f"{BASE}.wav", 1.0)
+    report(api, seat="1001")
+    said = {"utterances": [{"speaker": "市民", "start": 0.5, "end": 2.0,
+                            "text": "我叫张三 住幸福路12号 心脏病 电话13800138000", "words": []}]}  # fmt: skip
+    assert api.client.put(f"/recordings/{CALL}/transcript", json=said, headers=ASR).status_code == 200
+    other = user_with_seat(api, "seat1004", "agent", "1004")
+    mine = api.client.post("/orders", headers=other, json={
+        "channel": "phone", "type": "complaint", "content": "x", "caller": {}}).json()  # fmt: skip
+    linked = api.client.post(f"/orders/{mine['id']}/calls", headers=other, json={"call_id": CALL})
+    assert linked.status_code == 404
+    made = api.client.post("/orders", headers=other, json={
+        "channel": "phone", "type": "complaint", "content": "x", "caller": {},
+        "call": {"call_id": CALL}})  # fmt: skip
+    assert made.status_code == 404
+    shown = api.client.get(f"/orders/{mine['id']}", headers=other).json()
+    assert shown["transcripts"] == {} and "张三" not in str(shown)
+    # linked while the call is still on (no recording yet): the transcript that
+    # comes later stays out of an order another seat linked
+    later = "1795700000.9"
+    early = api.client.post(f"/orders/{mine['id']}/calls", headers=other, json={"call_id": later})
+    assert early.status_code == 201
+    report(api, call_id=later, seat="1001")
+    assert api.client.put(f"/recordings/{later}/transcript", json=said, headers=ASR).status_code == 200
+    assert "张三" not in str(api.client.get(f"/orders/{mine['id']}", headers=other).json())
+    # the shift lead may link any call, and sees its transcript
+    assert api.post("lead", f"/orders/{mine['id']}/calls", json={"call_id": CALL}).status_code == 201
+    assert "张三" in api.get("lead", f"/orders/{mine['id']}").json()["transcripts"][CALL]

@@ -39,7 +39,7 @@ _ORDER, _EVENT, _LINK, _CALL, _AUDIT = (_TABLES[model.__tablename__] for model i
     WorkOrder, OrderEvent, OrderLink, OrderCall, AuditEntry))  # fmt: skip
 # every column of the order but the two the database makes
 COLUMNS = tuple(c.name for c in _ORDER.columns if c.name not in ("id", "number"))
-CALL_COLUMNS = ("call_id", "recording", "transcript")
+CALL_COLUMNS = ("call_id", "recording", "transcript", "seat")
 
 
 def create(

@@ -106,6 +106,9 @@ class OrderCall(Base):
     call_id: Mapped[str] = mapped_column(String(64), index=True)
     recording: Mapped[str | None] = mapped_column(String(255))
     transcript: Mapped[str | None] = mapped_column(Text)
+    # the seat of the agent who linked the call (None: a shift lead or the
+    # service): the call's transcript reaches the order only from that seat's call
+    seat: Mapped[str | None] = mapped_column(String(8))
 
 
 class Attachment(Base):

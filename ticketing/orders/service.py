@@ -33,7 +33,7 @@ from ticketing.orders.models import (
 from ticketing.orders.related import address_key, link, lookup
 from ticketing.orders.schemas import CallerOut, OrderCreate, OrderOut, RelatedOut
 from ticketing.orgs.service import subject_exists
-from ticketing.recordings.text import transcript_text
+from ticketing.recordings.text import call_for_order
 from ticketing.supervision.policy import due_at
 from yht.phones import canonical
 from yht.privacy import normalise_digits, number_key
@@ -92,9 +92,7 @@ def create_order(
         "closed_at": None, "verdict": None, "reopen_count": 0, "merged_into_id": None,
         "version": 1,
     }  # fmt: skip
-    call = data.call.model_dump() if data.call else None
-    if call:
-        call["transcript"] = call["transcript"] or transcript_text(db_session, call["call_id"])
+    call = call_for_order(db_session, actor, data.call.model_dump()) if data.call else None
     day = now.astimezone(ctx.policy.tz).date().strftime("%Y%m%d")
     order = WorkOrder(**values)
     statement, params = lookup(order, ctx.policy.related)

@@ -33,7 +33,7 @@ from ticketing.orders.schemas import (
     ReassignRequestOut,
     TransitionIn,
 )
-from ticketing.recordings.text import transcript_text
+from ticketing.recordings.text import call_for_order
 from ticketing.types import INT_MAX, PathId
 from yht.phones import Phone
 
@@ -252,8 +252,7 @@ def merge(order_id: PathId, body: MergeIn, db_session: DbSession, actor: ShiftLe
 def link_call(order_id: PathId, body: CallRef, db_session: DbSession, actor: Center) -> dict:
     """Link a call (and its recording / transcript) to a work order."""
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
-    call = body.model_dump()
-    call["transcript"] = call["transcript"] or transcript_text(db_session, body.call_id)
+    call = call_for_order(db_session, actor, body.model_dump())
     db_session.add(OrderCall(order_id=order_id, **call))
     db_session.flush()
     audit(db_session, actor, "link_call", f"order:{order_id}")

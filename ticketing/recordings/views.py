@@ -26,7 +26,7 @@ from ticketing.orders.models import OrderCall, WorkOrder
 from ticketing.recordings.files import BadRange, Retention, byte_range, describe, read_range
 from ticketing.recordings.models import Recording
 from ticketing.recordings.schemas import RecordingIn, RecordingOut, TranscriptIn
-from ticketing.recordings.text import as_text
+from ticketing.recordings.text import as_text, takes_transcript_of
 
 router = APIRouter(prefix="/recordings", tags=["recordings 录音"])
 Reporter = Annotated[Actor, require(Role.acd)]
@@ -102,7 +102,7 @@ def transcribed(call_id: CallId, body: TranscriptIn, db_session: DbSession,
     else:
         item.asr_status, item.asr_note = "done", ""
         item.transcript = [u.model_dump() for u in body.utterances]
-        for call in db_session.scalars(select(OrderCall).where(OrderCall.call_id == call_id)):
+        for call in db_session.scalars(select(OrderCall).where(takes_transcript_of(item))):
             call.transcript = as_text(item.transcript)
     audit(db_session, actor, "transcribe", f"recording:{call_id}", item.asr_status)
     db_session.flush()

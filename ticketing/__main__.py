@@ -34,7 +34,11 @@ def main() -> None:
     app = create_app(settings, engine)
     # log_config=None: uvicorn's access lines go through the root handler and
     # its mask (a lookup by caller carries the number in the query string)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=None)
+    # X-Forwarded-For is believed only from the proxies named in the settings
+    # (none by default): a forged one would give every guess a new address
+    proxies = settings.trusted_proxies.strip()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=None,
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)  # fmt: skip
 
 
 if __name__ == "__main__":

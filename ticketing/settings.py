@@ -39,6 +39,9 @@ class TicketingSettings(BaseSettings):
     # wait for a turn before it is answered 429
     password_checks: int = 2
     password_wait_s: float = 2.0
+    # the reverse proxies whose X-Forwarded-For is believed (comma separated
+    # addresses; empty: none, the peer's address is the client's)
+    trusted_proxies: str = ""
     # request bodies: JSON and attachments (bytes); PostgreSQL timeouts
     max_json_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 5 * 1024 * 1024

@@ -89,7 +89,10 @@ const App = {
     return me;
   },
 
-  logout() {
+  // the token ends on the server too (a copied token is no use after 退出);
+  // the page forgets it whether or not the service answered
+  async logout() {
+    try { await App.post("/auth/logout"); } catch (e) { /* expired already, or unreachable */ }
     sessionStorage.removeItem("yht-token");
     sessionStorage.removeItem("yht-me");
     location.href = "/";

@@ -116,3 +116,13 @@ def test_an_undeclared_oversized_body_is_cut_off(service: Service):
     answer = _raw_request(service.port, head, body)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
     assert service.health() == 200
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_address_limit(service: Service):
+    answers = []
+    for n in range(70):  # the fixture's limit is 60 attempts a minute per address
+        response = httpx.post(f"{service.base}/auth/token", timeout=30,
+                              headers={"X-Forwarded-For": f"203.0.113.{n % 250}"},
+                              json={"username": f"nobody{n}", "password": "guess"})  # fmt: skip
+        answers.append(response.status_code)
+    assert answers.count(429) >= 10, answers

@@ -17,12 +17,12 @@ from ticketing.auth.service import (
     Actor,
     CurrentActor,
     audit,
+    client_label,
     hash_password,
     require,
     token_digest,
     verify_password,
 )
-from ticketing.database import DbSession
 from ticketing.errors import Invalid, NotFound, Unauthorized
 from ticketing.types import PathId
 
@@ -50,10 +50,13 @@ async def change_own(body: PasswordChange, request: Request, actor: CurrentActor
         raise NotFound("服务身份没有密码")
     if body.new_password == body.old_password:
         raise Invalid("new_password: 新密码不能与旧密码相同")
-    # argon2 off the event loop, in its own unit of work
-    ok = await asyncio.to_thread(_change, request.app, actor, body, _token_of(request))
+    # the log-in's throttle and argon2 limit: the old password is a password check
+    throttle = request.app.state.login_throttle
+    throttle.attempt(client_label(request), actor.username)
+    ok = await throttle.argon2(_change, request.app, actor, body, _token_of(request))
     if not ok:
         raise Unauthorized("旧密码不正确")
+    throttle.succeeded(actor.username)
 
 
 def _token_of(request: Request) -> str:
@@ -74,12 +77,18 @@ def _change(app, actor: Actor, body: PasswordChange, keep_token: str) -> bool:
 
 
 @router.post("/users/{user_id}/password", status_code=204)
-def reset(user_id: PathId, body: PasswordReset, db_session: DbSession, actor: Admin) -> None:
+async def reset(user_id: PathId, body: PasswordReset, request: Request, actor: Admin) -> None:
     """An administrator sets a new password (given to the user in person);
     every session of the user ends."""
-    user = db_session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"用户不存在: {user_id}")
-    user.password_hash = hash_password(body.password)
-    db_session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-    audit(db_session, actor, "password_reset", f"user:{user_id}")
+    password_hash = await request.app.state.login_throttle.argon2(hash_password, body.password)
+    await asyncio.to_thread(_reset, request.app, user_id, password_hash, actor)
+
+
+def _reset(app, user_id: int, password_hash: str, actor: Actor) -> None:
+    with app.state.sessions.begin() as db_session:
+        user = db_session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"用户不存在: {user_id}")
+        user.password_hash = password_hash
+        db_session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        audit(db_session, actor, "password_reset", f"user:{user_id}")

@@ -18,6 +18,8 @@ class Role(StrEnum):
     asr = "asr"  # the transcription workers: a recording's transcript, nothing else
 
 
+# the services, each authenticated by its own token from the settings
+SERVICE_ROLES = frozenset({Role.ivr, Role.acd, Role.asr})
 CENTER = frozenset({Role.agent, Role.shift_lead})
 # people; the service identities (gateway, ivr) reach only their own endpoints
 STAFF = frozenset({Role.agent, Role.shift_lead, Role.unit_handler, Role.admin, Role.leader})

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from ticketing.auth import service
-from ticketing.auth.models import AuditEntry, User
-from ticketing.auth.roles import Role
+from ticketing.auth.models import ApiToken, AuditEntry, User
+from ticketing.auth.roles import SERVICE_ROLES, Role
 from ticketing.auth.service import Actor, CurrentActor, audit, client_label, require
 from ticketing.database import DbSession
 from ticketing.errors import Conflict, ErrorOut, Invalid, NotFound, Unauthorized
@@ -39,13 +39,15 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     display_name: str = Field(min_length=1, max_length=64)
-    role: Role
+    role: Role = Field(description="a person's role or gateway; never acd, ivr, asr")
     unit_id: DbId | None = None
     seat: str | None = Field(default=None, pattern=r"^[0-9]{3,6}$")
     password: str = Field(min_length=10, max_length=256)
 
     @model_validator(mode="after")
     def handler_has_unit(self) -> UserIn:
+        if self.role in SERVICE_ROLES:
+            raise ValueError(f"role: {self.role} 是服务身份, 由配置的令牌认证, 不能创建为用户")
         if (self.role == Role.unit_handler) != (self.unit_id is not None):
             raise ValueError("unit_id: 承办人必须属于一个单位, 其他角色不属于单位")
         if self.seat is not None and self.role not in (Role.agent, Role.shift_lead):
@@ -83,12 +85,11 @@ async def login(body: Login, request: Request) -> TokenOut:
     throttle = request.app.state.login_throttle
     address = client_label(request)
     throttle.attempt(address, body.username)
-    async with throttle.password_check():
-        # argon2 in a worker thread: the event loop keeps serving meanwhile
-        result = await asyncio.to_thread(_login, request.app, body, address)
+    # argon2 in a worker thread: the event loop keeps serving meanwhile
+    result = await throttle.argon2(_login, request.app, body, address)
     if result is None:
-        throttle.failed(body.username)
         raise Unauthorized("用户名或密码错误")
+    throttle.succeeded(body.username)
     return result
 
 
@@ -119,26 +120,47 @@ def me(db_session: DbSession, actor: CurrentActor) -> UserOut:
     return UserOut.model_validate(db_session.get(User, actor.id), from_attributes=True)
 
 
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, db_session: DbSession, actor: CurrentActor) -> None:
+    """The token of this request ends now, on the server (not only in the page)."""
+    if actor.id is None:
+        raise NotFound("服务身份没有会话")
+    token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    db_session.execute(delete(ApiToken).where(ApiToken.token_hash == service.token_digest(token)))
+    audit(db_session, actor, "logout", f"user:{actor.id}")
+
+
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-def create_user(body: UserIn, db_session: DbSession, actor: Admin) -> UserOut:
-    if body.unit_id is not None and db_session.get(Unit, body.unit_id) is None:
-        raise Invalid(f"unit_id: 单位不存在 {body.unit_id}")
-    if db_session.scalar(select(User).where(User.username == body.username)) is not None:
-        raise Conflict(f"用户名已存在: {body.username}")
-    if body.seat and db_session.scalar(select(User).where(User.seat == body.seat)) is not None:
-        raise Conflict(f"座席已分配: {body.seat}")
-    user = User(
-        username=body.username,
-        display_name=body.display_name,
-        role=body.role,
-        unit_id=body.unit_id,
-        seat=body.seat,
-        password_hash=service.hash_password(body.password),
-    )
-    db_session.add(user)
-    db_session.flush()
-    audit(db_session, actor, "create", f"user:{user.id}", body.role)
-    return UserOut.model_validate(user, from_attributes=True)
+async def create_user(body: UserIn, request: Request, actor: Admin) -> UserOut:
+    """A person's account (a service identity -- acd, ivr, asr -- has its own
+    token from the settings, never a user). Usernames are unique whatever
+    their case."""
+    password_hash = await request.app.state.login_throttle.argon2(service.hash_password,
+                                                                  body.password)  # fmt: skip
+    return await asyncio.to_thread(_create_user, request.app, body, password_hash, actor)
+
+
+def _create_user(app, body: UserIn, password_hash: str, actor: Actor) -> UserOut:
+    with app.state.sessions.begin() as db_session:
+        if body.unit_id is not None and db_session.get(Unit, body.unit_id) is None:
+            raise Invalid(f"unit_id: 单位不存在 {body.unit_id}")
+        same_name = func.lower(User.username) == body.username.lower()
+        if db_session.scalar(select(User).where(same_name)) is not None:
+            raise Conflict(f"用户名已存在: {body.username}")
+        if body.seat and db_session.scalar(select(User).where(User.seat == body.seat)) is not None:
+            raise Conflict(f"座席已分配: {body.seat}")
+        user = User(
+            username=body.username,
+            display_name=body.display_name,
+            role=body.role,
+            unit_id=body.unit_id,
+            seat=body.seat,
+            password_hash=password_hash,
+        )
+        db_session.add(user)
+        db_session.flush()
+        audit(db_session, actor, "create", f"user:{user.id}", body.role)
+        return UserOut.model_validate(user, from_attributes=True)
 
 
 @router.get("/users", response_model=list[UserOut])

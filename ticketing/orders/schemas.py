@@ -24,12 +24,15 @@ class Caller(BaseModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
+PERSONAL = "only for agents, shift leads and unit handlers (None for leaders, administrators)"
+
+
 class CallerOut(BaseModel):
     phone: str | None = Field(
         default=None, description="masked (138****8000) for roles that do not call citizens"
     )
-    name: str | None = Field(default=None, description="only for agents, leads and unit handlers")
-    address: str | None = Field(default=None, description="only for agents, leads and unit handlers")
+    name: str | None = Field(default=None, description=PERSONAL)
+    address: str | None = Field(default=None, description=PERSONAL)
     latitude: float | None = None
     longitude: float | None = None
 

@@ -81,6 +81,7 @@ def list_callbacks(
     )
     total = db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db_session.execute(query.order_by(CallbackTask.id).limit(limit).offset(offset)).all()
+    audit(db_session, actor, "list", "callbacks", f"status={status} n={len(rows)}")
     return CallbackPage(items=[_out(t, n) for t, n in rows], total=total)
 
 

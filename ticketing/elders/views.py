@@ -115,9 +115,11 @@ def _set_active(db_session: Session, elder_id: int, actor: Actor, active: bool) 
 def devices(db_session: DbSession, actor: Acd) -> list[str]:
     """The numbers the dialplan treats as SOS devices: confirmed numbers of
     active elders."""
-    return sorted(db_session.scalars(
+    numbers = sorted(db_session.scalars(
         select(ElderNumber.number).join(Elder, Elder.id == ElderNumber.elder_id)
         .where(ElderNumber.confirmed, Elder.active)))  # fmt: skip
+    audit(db_session, actor, "list", "elders:devices", f"n={len(numbers)}")
+    return numbers
 
 
 @router.get("/contacts", response_model=list[dict])

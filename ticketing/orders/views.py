@@ -206,6 +206,7 @@ def reassign_requests(
 ) -> list[ReassignRequestOut]:
     service.get_order(db_session=db_session, order_id=order_id, actor=actor)
     rows = db_session.scalars(select(ReassignRequest).where(ReassignRequest.order_id == order_id))
+    audit(db_session, actor, "read_reassign_requests", f"order:{order_id}")
     return [ReassignRequestOut.model_validate(r, from_attributes=True) for r in rows]
 
 

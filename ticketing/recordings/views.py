@@ -142,12 +142,16 @@ def recordings(db_session: DbSession, actor: Staff,
     scope = _visible(db_session, actor)
     if scope is not None:
         query = query.where(scope)
-    return [_out(db_session, r, actor.role) for r in db_session.scalars(query)]
+    found = [_out(db_session, r, actor.role) for r in db_session.scalars(query)]
+    audit(db_session, actor, "list", "recordings", f"n={len(found)}")
+    return found
 
 
 @router.get("/{call_id}", response_model=RecordingOut)
 def recording(call_id: CallId, db_session: DbSession, actor: Staff) -> RecordingOut:
-    return _out(db_session, _one(db_session, actor, call_id), actor.role)
+    item = _one(db_session, actor, call_id)
+    audit(db_session, actor, "read", f"recording:{call_id}"[:64])
+    return _out(db_session, item, actor.role)
 
 
 @router.get("/{call_id}/audio", response_class=StreamingResponse,

@@ -138,7 +138,7 @@ def create_app(
         body, kind = exposition(lambda: numbers)
         return Response(body, media_type=kind)
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], responses={503: errors.ERROR_RESPONSES[503]})
     def health() -> dict:
         """Liveness, database reachability and room for recordings, for
         `make run` and monitoring."""

@@ -42,8 +42,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _answer("this role may not do this"),
     404: _answer("not found (or not visible to this user)"),
     409: _answer("conflict: an invalid transition, a stale version, a duplicate"),
+    405: _answer("this path takes other methods (the Allow header names them)"),
     413: _answer("request body too large"),
-    422: _answer("invalid input: a reason in words, or the schema's list of errors"),
+    422: _answer("invalid input: a reason in words, or the schema's list of errors (at most "
+                 "10, never echoing the input); see the rules in the API's description"),
+    503: _answer("the database is unavailable or every request slot is busy; retry after "
+                 "Retry-After seconds (nothing was done)"),
+}
+# declared on the operations that check a password (argon2 limit, throttles)
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: _answer("throttled: too many attempts, or no turn for a password check; retry after "
+                 "Retry-After seconds"),
 }
 
 
@@ -104,9 +113,24 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     return items
 
 
+def _wrong_method(request: Request, exc: RequestValidationError) -> list[str]:
+    """The methods of a fixed path this request's path is, when its method
+    only matched a route with an id there (PUT /kb/search reaching
+    PUT /kb/{article_id}): the answer is 405, not a complaint about the id."""
+    if not any(error["loc"][:1] == ("path",) for error in exc.errors()):
+        return []
+    # the schema's fixed paths (FastAPI builds it once and keeps it)
+    fixed = request.app.openapi()["paths"].get(request.url.path, {})
+    return sorted(method.upper() for method in fixed)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        allowed = _wrong_method(request, exc)
+        if allowed:
+            return JSONResponse({"detail": f"{request.method} 不适用于 {request.url.path[:100]}"},
+                                status_code=405, headers={"Allow": ", ".join(allowed)})  # fmt: skip
         return JSONResponse({"detail": _validation_items(exc)}, status_code=422)
 
     @app.exception_handler(DomainError)

@@ -165,7 +165,8 @@ def _parse_and_inspect(body: bytes, shape: Shape) -> str | None:
 def _is_json(scope: Scope) -> bool:
     content_type = (_header(scope, b"content-type") or "").lower()
     # no content type at all: FastAPI parses the body as JSON, so check it as such
-    return not content_type or content_type.startswith("application/json") or content_type.endswith("+json")
+    json_type = content_type.startswith("application/json") or content_type.endswith("+json")
+    return not content_type or json_type
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

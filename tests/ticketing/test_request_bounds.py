@@ -98,3 +98,54 @@ def test_leaders_and_administrators_see_no_names_or_addresses(api: Api):
         caller = api.get(user, f"/orders/{order['id']}").json()["caller"]
         assert caller["name"] is None and caller["address"] is None, user
     assert api.get("agent", f"/orders/{order['id']}").json()["caller"]["name"] == "张三"
+
+
+def test_null_for_a_type_or_urgency_is_a_clear_422_not_a_500(api: Api):
+    order = api.new_order()
+    for field in ("type", "urgency"):
+        answer = api.patch("agent", f"/orders/{order['id']}",
+                           json={"version": order["version"], field: None})  # fmt: skip
+        assert answer.status_code == 422 and "不能为 null" in answer.text, answer.text
+
+
+def test_a_five_thousand_digit_range_is_refused_not_a_500():
+    from ticketing.recordings.files import BadRange, byte_range
+
+    with pytest.raises(BadRange):
+        byte_range("bytes=" + "9" * 5000 + "-", 1000)
+
+
+def test_two_merges_crossing_each_other_do_not_deadlock(api: Api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = api.new_order(), api.new_order(content="另一件事")
+    a, b = api.step("agent", a, "register"), api.step("agent", b, "register")
+
+    def merge(one: dict, other: dict) -> int:
+        body = {"into_order_id": other["id"], "version": one["version"], "note": "重复"}
+        return api.post("lead", f"/orders/{one['id']}/merge", json=body).status_code
+
+    for _ in range(4):
+        with ThreadPoolExecutor(2) as pool:
+            answers = sorted(pool.map(lambda pair: merge(*pair), [(a, b), (b, a)]))
+        assert 503 not in answers, answers
+        if 200 in answers:
+            break
+
+
+def test_a_wrong_method_is_405_and_a_number_is_no_moment(api: Api):
+    answer = api.client.put("/kb/search", headers=api.as_("admin"))
+    assert answer.status_code == 405 and "GET" in answer.headers["allow"]
+    loose = api.get("agent", "/orders", params={"created_to": "0.5"})
+    assert loose.status_code == 422 and "ISO 8601" in loose.text
+    assert api.get("agent", "/orders", params={"created_to": "2026-11-25T08:00:00+08:00"}
+                   ).status_code == 200  # fmt: skip
+
+
+def test_the_schema_declares_503_everywhere_and_429_where_passwords_are_checked(app):
+    paths = app.openapi()["paths"]
+    for path, item in paths.items():
+        for operation in item.values():
+            assert "503" in operation["responses"], path
+    for path in ("/auth/token", "/auth/password", "/users", "/users/{user_id}/password"):
+        assert "429" in paths[path]["post"]["responses"], path

@@ -23,7 +23,7 @@ from ticketing.auth.service import (
     token_digest,
     verify_password,
 )
-from ticketing.errors import Invalid, NotFound, Unauthorized
+from ticketing.errors import THROTTLED, Invalid, NotFound, Unauthorized
 from ticketing.types import PathId
 
 router = APIRouter(tags=["auth 用户与权限"])
@@ -42,7 +42,7 @@ class PasswordReset(BaseModel):
     password: str = NEW
 
 
-@router.post("/auth/password", status_code=204)
+@router.post("/auth/password", status_code=204, responses=THROTTLED)
 async def change_own(body: PasswordChange, request: Request, actor: CurrentActor) -> None:
     """The user's own password, with the old one; their other sessions end
     (the token of this request stays valid until it expires)."""
@@ -76,7 +76,7 @@ def _change(app, actor: Actor, body: PasswordChange, keep_token: str) -> bool:
         return True
 
 
-@router.post("/users/{user_id}/password", status_code=204)
+@router.post("/users/{user_id}/password", status_code=204, responses=THROTTLED)
 async def reset(user_id: PathId, body: PasswordReset, request: Request, actor: Admin) -> None:
     """An administrator sets a new password (given to the user in person);
     every session of the user ends."""

@@ -13,7 +13,7 @@ from ticketing.auth.models import ApiToken, AuditEntry, User
 from ticketing.auth.roles import SERVICE_ROLES, Role
 from ticketing.auth.service import Actor, CurrentActor, audit, client_label, require
 from ticketing.database import DbSession
-from ticketing.errors import Conflict, ErrorOut, Invalid, NotFound, Unauthorized
+from ticketing.errors import THROTTLED, Conflict, Invalid, NotFound, Unauthorized
 from ticketing.orgs.models import Unit
 from ticketing.types import DbId, PathId
 
@@ -77,7 +77,7 @@ class AuditOut(BaseModel):
 @router.post(
     "/auth/token",
     response_model=TokenOut,
-    responses={429: {"model": ErrorOut, "description": "throttled: too many attempts"}},
+    responses=THROTTLED,
 )
 async def login(body: Login, request: Request) -> TokenOut:
     """Password log-in. Throttled per account (failures) and per client
@@ -130,7 +130,8 @@ def logout(request: Request, db_session: DbSession, actor: CurrentActor) -> None
     audit(db_session, actor, "logout", f"user:{actor.id}")
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut,
+             responses=THROTTLED)  # fmt: skip
 async def create_user(body: UserIn, request: Request, actor: Admin) -> UserOut:
     """A person's account (a service identity -- acd, ivr, asr -- has its own
     token from the settings, never a user). Usernames are unique whatever

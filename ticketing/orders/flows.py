@@ -30,9 +30,13 @@ from ticketing.supervision.policy import due_at
 
 def _locked(db_session: Session, order_id: int, actor: Actor, version: int) -> WorkOrder:
     order = get_order(db_session=db_session, order_id=order_id, actor=actor, for_update=True)
+    _same_version(order, version)
+    return order
+
+
+def _same_version(order: WorkOrder, version: int) -> None:
     if order.version != version:
         raise Conflict(f"工单已被他人修改 (当前版本 {order.version}, 提交版本 {version}), 请刷新")
-    return order
 
 
 def _apply(db_session: Session, order: WorkOrder, actor: Actor, action: str, note: str) -> State:
@@ -219,8 +223,12 @@ def merge(
     the duplicate points at the case it joined."""
     if order_id == into_id:
         raise Conflict("不能与自身并案")
-    order = _locked(db_session, order_id, actor, version)
-    target = get_order(db_session=db_session, order_id=into_id, actor=actor, for_update=True)
+    # both rows locked in the order of their ids: A into B and B into A at
+    # the same moment wait for each other instead of deadlocking
+    locked = {oid: get_order(db_session=db_session, order_id=oid, actor=actor, for_update=True)
+              for oid in sorted((order_id, into_id))}  # fmt: skip
+    order, target = locked[order_id], locked[into_id]
+    _same_version(order, version)
     if target.state in (State.merged, State.evaluated):
         raise Conflict(f"目标工单处于 {target.state} 状态, 不能并入")
     _apply(db_session, order, actor, "merge", note or f"并入 {target.number}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ticketing.orders.enums import Channel, OrderType, State, Urgency, Verdict
 from ticketing.types import DbId, Version
@@ -168,3 +168,11 @@ class OrderUpdate(BaseModel):
     urgency: Urgency | None = None
     content: Text | None = None
     caller: Caller | None = None
+
+    @model_validator(mode="after")
+    def given_means_a_value(self) -> OrderUpdate:
+        """Leave a field out to keep it; null is no type, urgency or content."""
+        for name in ("type", "urgency", "content"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name}: 不能为 null; 不修改就不要给出这个字段")
+        return self

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -34,7 +33,7 @@ from ticketing.orders.schemas import (
     TransitionIn,
 )
 from ticketing.recordings.text import call_for_order
-from ticketing.types import INT_MAX, PathId
+from ticketing.types import INT_MAX, Moment, PathId
 from yht.phones import Phone
 
 router = APIRouter(prefix="/orders", tags=["work orders 工单"])
@@ -89,8 +88,8 @@ def list_orders(
     channel: Channel | None = None,
     caller_phone: Annotated[Phone | None, Query()] = None,
     overdue: bool | None = None,
-    created_from: dt.datetime | None = None,
-    created_to: dt.datetime | None = None,
+    created_from: Moment | None = None,
+    created_to: Moment | None = None,
     urgency: Urgency | None = None,
     due_within_h: Annotated[float | None, Query(gt=0, le=24 * 60)] = None,
     q: Annotated[

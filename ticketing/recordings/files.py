@@ -46,7 +46,8 @@ class BadRange(ValueError):
     pass
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# at most 18 digits a side: a file's offset, never a 5,000-digit int to parse
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

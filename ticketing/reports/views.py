@@ -17,6 +17,7 @@ from ticketing.reports.rates import formulas, missed_callbacks, sos_figures, thr
 from ticketing.reports.seats import seat_figures
 from ticketing.reports.staffing import half_hours
 from ticketing.reports.topics import hot_topics
+from ticketing.types import Day
 from yht.shifts import ShiftPlan
 
 router = APIRouter(prefix="/reports", tags=["reports 报表"])
@@ -34,8 +35,8 @@ def rules_of(ctx: Ctx) -> Rules:
                  wrapup_s=s.wrapup_s, timezone=s.report_timezone)  # fmt: skip
 
 
-Start = Annotated[dt.date, Query(description="first day (the center's time zone)")]
-End = Annotated[dt.date, Query(description="day after the last")]
+Start = Annotated[Day, Query(description="first day (the center's time zone)")]
+End = Annotated[Day, Query(description="day after the last")]
 Group = Literal["hour", "day", "month"]
 QueueName = Annotated[str | None, Query(max_length=32)]
 Hotline = Annotated[str | None, Query(max_length=16)]

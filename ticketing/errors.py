@@ -44,15 +44,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _answer("conflict: an invalid transition, a stale version, a duplicate"),
     405: _answer("this path takes other methods (the Allow header names them)"),
     413: _answer("request body too large"),
-    422: _answer("invalid input: a reason in words, or the schema's list of errors (at most "
-                 "10, never echoing the input); see the rules in the API's description"),
-    503: _answer("the database is unavailable or every request slot is busy; retry after "
-                 "Retry-After seconds (nothing was done)"),
+    422: _answer(
+        "invalid input: a reason in words, or the schema's list of errors (at most "
+        "10, never echoing the input); see the rules in the API's description"
+    ),
+    503: _answer(
+        "the database is unavailable or every request slot is busy; retry after "
+        "Retry-After seconds (nothing was done)"
+    ),
 }
 # declared on the operations that check a password (argon2 limit, throttles)
 THROTTLED: dict[int | str, dict[str, Any]] = {
-    429: _answer("throttled: too many attempts, or no turn for a password check; retry after "
-                 "Retry-After seconds"),
+    429: _answer(
+        "throttled: too many attempts, or no turn for a password check; retry after "
+        "Retry-After seconds"
+    ),
 }
 
 

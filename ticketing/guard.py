@@ -106,6 +106,7 @@ class RequestGuard:
         except RequestRefused as refused:
             await _refuse(send, refused.status, refused.detail)
             return
+        send = _private(send)
         if body is None:
             await self.app(scope, receive, send)
             return
@@ -174,6 +175,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1").strip()
     return None
+
+
+# every answer may carry a citizen's data: no cache keeps it, no browser
+# reads it as another type than the one declared
+_PRIVATE = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+
+
+def _private(send: Send) -> Send:
+    async def private(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *_PRIVATE]}
+        await send(message)
+
+    return private
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -22,7 +22,9 @@ def number_key(number: str, secret: str) -> str:
 
 
 # Chinese numerals as people write a number out (幺 is the spoken 1)
-_NUMERALS = dict(zip("〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖", "001234567891123456789", strict=True))
+_NUMERALS = dict(
+    zip("〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖", "001234567891123456789", strict=True)
+)
 # what people put between a number's digits: spaces of every width, dashes,
 # dots, slashes, underscores, brackets, in their ASCII and full-width forms
 _SEPARATORS = frozenset(
@@ -60,7 +62,9 @@ _TEXT_NUMBER = re.compile(
 # a query string's values in a logged URL: ?q=138+0013+8005&limit=5
 _QUERY_VALUES = re.compile(r"([?&][^=&\s\"'?#]{1,64}=)([^&\s\"'#]*)")
 # what pydantic and FastAPI put of the input into an exception's text
-_INPUT_REPR = re.compile(r"(input_value=|'input': |\binput=)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,}\]\s]+)")
+_INPUT_REPR = re.compile(
+    r"(input_value=|'input': |\binput=)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,}\]\s]+)"
+)
 
 
 def mask_text_numbers(text: str) -> str:

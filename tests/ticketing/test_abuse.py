@@ -40,13 +40,19 @@ class Service:
 @pytest.fixture
 def service(tmp_path) -> Iterator[Service]:
     port = free_tcp_port()
-    env = {**os.environ, "YHT_TICKETING_DATABASE_URL": f"sqlite:///{tmp_path}/tickets.db",
-           "YHT_TICKETING_PORT": str(port), "YHT_TICKETING_ADMIN_PASSWORD": "abuse-test-pw",
-           "YHT_CALLER_HASH_KEY": "abuse-test-key", "YHT_TICKETING_SCAN_INTERVAL_S": "0",
-           "YHT_TICKETING_LOGIN_ATTEMPTS_PER_ADDRESS": "60/minute"}  # fmt: skip
+    env = {
+        **os.environ,
+        "YHT_TICKETING_DATABASE_URL": f"sqlite:///{tmp_path}/tickets.db",
+        "YHT_TICKETING_PORT": str(port),
+        "YHT_TICKETING_ADMIN_PASSWORD": "abuse-test-pw",
+        "YHT_CALLER_HASH_KEY": "abuse-test-key",
+        "YHT_TICKETING_SCAN_INTERVAL_S": "0",
+        "YHT_TICKETING_LOGIN_ATTEMPTS_PER_ADDRESS": "60/minute",
+    }
     with open(tmp_path / "ticketing.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "ticketing"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ticketing"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     service = Service(f"http://127.0.0.1:{port}", port, proc)
     try:
         wait_until(lambda: _answers(service), 30, "the API to answer")
@@ -63,14 +69,18 @@ def _answers(service: Service) -> bool:
 
 
 def test_a_login_burst_is_throttled_without_the_memory_climbing(service: Service):
-    ok = httpx.post(f"{service.base}/auth/token",
-                    json={"username": "admin", "password": "abuse-test-pw"})  # fmt: skip
+    ok = httpx.post(
+        f"{service.base}/auth/token", json={"username": "admin", "password": "abuse-test-pw"}
+    )
     assert ok.status_code == 200
     before = service.peak_rss_mib()
 
     def login(n: int) -> int:
-        response = httpx.post(f"{service.base}/auth/token", timeout=30,
-                              json={"username": f"user{n}", "password": "guess"})  # fmt: skip
+        response = httpx.post(
+            f"{service.base}/auth/token",
+            timeout=30,
+            json={"username": f"user{n}", "password": "guess"},
+        )
         return response.status_code
 
     with ThreadPoolExecutor(32) as pool:
@@ -101,8 +111,10 @@ def _raw_request(port: int, head: str, body: bytes = b"") -> bytes:
 
 def test_a_20_mb_body_is_refused_before_it_is_sent(service: Service):
     # only the headers go out: the answer must come without the 20 MB
-    head = ("POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {20 * 1024 * 1024}\r\n\r\n")  # fmt: skip
+    head = (
+        "POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {20 * 1024 * 1024}\r\n\r\n"
+    )
     answer = _raw_request(service.port, head)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
     assert service.health() == 200
@@ -111,8 +123,10 @@ def test_a_20_mb_body_is_refused_before_it_is_sent(service: Service):
 def test_an_undeclared_oversized_body_is_cut_off(service: Service):
     chunk = b"x" * (256 * 1024)
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(8)) + b"0\r\n\r\n"
-    head = ("POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n")  # fmt: skip
+    head = (
+        "POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
     answer = _raw_request(service.port, head, body)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
     assert service.health() == 200
@@ -121,8 +135,11 @@ def test_an_undeclared_oversized_body_is_cut_off(service: Service):
 def test_a_forged_forwarded_address_does_not_escape_the_address_limit(service: Service):
     answers = []
     for n in range(70):  # the fixture's limit is 60 attempts a minute per address
-        response = httpx.post(f"{service.base}/auth/token", timeout=30,
-                              headers={"X-Forwarded-For": f"203.0.113.{n % 250}"},
-                              json={"username": f"nobody{n}", "password": "guess"})  # fmt: skip
+        response = httpx.post(
+            f"{service.base}/auth/token",
+            timeout=30,
+            headers={"X-Forwarded-For": f"203.0.113.{n % 250}"},
+            json={"username": f"nobody{n}", "password": "guess"},
+        )
         answers.append(response.status_code)
     assert answers.count(429) >= 10, answers

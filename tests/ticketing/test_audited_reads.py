@@ -22,12 +22,14 @@ def test_reads_of_recordings_callbacks_requests_devices_users_and_the_audit_are_
         (api.get("lead", "/recordings"), ("list", "recordings")),
         (api.get("lead", "/recordings/1795700000.1"), None),  # not there: nothing read
         (api.get("agent", "/callbacks"), ("list", "callbacks")),
-        (api.get("agent", f"/orders/{order['id']}/reassign-requests"),
-         ("read_reassign_requests", f"order:{order['id']}")),
+        (
+            api.get("agent", f"/orders/{order['id']}/reassign-requests"),
+            ("read_reassign_requests", f"order:{order['id']}"),
+        ),
         (api.client.get("/elders/devices", headers=ACD), ("list", "elders:devices")),
         (api.get("admin", "/users"), ("list", "users")),
         (api.get("admin", "/audit"), ("list", "audit")),
-    ]  # fmt: skip
+    ]
     found = _entries(engine)
     for response, entry in reads:
         if entry is None:
@@ -39,8 +41,13 @@ def test_reads_of_recordings_callbacks_requests_devices_users_and_the_audit_are_
 
 def test_reading_one_recording_is_audited(api: Api, engine, app, tmp_path, monkeypatch):
     monkeypatch.setattr(app.state.context.settings, "recordings_dir", str(tmp_path))
-    body = {"call_id": "1795700000.3", "queue": "hotline", "hotline": "12345", "seat": "1003",
-            "mixed_file": "call-17957000003.wav"}  # fmt: skip
+    body = {
+        "call_id": "1795700000.3",
+        "queue": "hotline",
+        "hotline": "12345",
+        "seat": "1003",
+        "mixed_file": "call-17957000003.wav",
+    }
     assert api.client.post("/recordings", json=body, headers=ACD).status_code == 201
     assert api.get("lead", "/recordings/1795700000.3").status_code == 200
     assert ("read", "recording:1795700000.3") in _entries(engine)

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
 
-from tests.ticketing.conftest import Api
 from testkit.waiting import wait_until
+from tests.ticketing.conftest import Api
 
 
 def _two_units(api: Api) -> tuple[int, int]:
@@ -40,8 +40,9 @@ def test_two_moves_at_once_cannot_make_a_loop(api: Api, engine):
 
 def _waiting_for_the_lock(engine) -> bool:
     with engine.connect() as conn:
-        waiting = conn.scalar(text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))  # fmt: skip
+        waiting = conn.scalar(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        )
     return bool(waiting)
 
 
@@ -54,13 +55,18 @@ def test_a_loop_written_by_hand_does_not_hang_the_reports_or_the_elders(api: Api
         with ThreadPoolExecutor(1) as pool:
             topics = pool.submit(api.get, "leader", "/reports/topics", params={"day": "2026-12-01"})
             assert topics.result(timeout=30).status_code == 200
-            rates = pool.submit(api.get, "leader", "/reports/orders",
-                                params={"start": "2026-12-01", "end": "2026-12-02", "by": "area"})  # fmt: skip
+            rates = pool.submit(
+                api.get,
+                "leader",
+                "/reports/orders",
+                params={"start": "2026-12-01", "end": "2026-12-02", "by": "area"},
+            )
             assert rates.result(timeout=30).status_code == 200
         # and a move into the loop is refused, not walked for ever
         moved = api.patch("admin", f"/units/{x}", json={"parent_id": y})
         assert moved.status_code == 422
     finally:
         with engine.begin() as conn:
-            conn.execute(text("UPDATE units SET parent_id = NULL WHERE id IN (:x, :y)"),
-                         {"x": x, "y": y})  # fmt: skip
+            conn.execute(
+                text("UPDATE units SET parent_id = NULL WHERE id IN (:x, :y)"), {"x": x, "y": y}
+            )

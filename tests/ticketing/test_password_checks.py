@@ -11,8 +11,11 @@ from tests.ticketing.conftest import PASSWORD, Api
 
 def _fresh_user(api: Api) -> tuple[str, dict[str, str]]:
     name = f"u{uuid.uuid4().hex[:10]}"
-    made = api.post("admin", "/users", json={"username": name, "display_name": name,
-                                             "role": "agent", "password": PASSWORD})  # fmt: skip
+    made = api.post(
+        "admin",
+        "/users",
+        json={"username": name, "display_name": name, "role": "agent", "password": PASSWORD},
+    )
     assert made.status_code == 201, made.text
     token = api.client.post("/auth/token", json={"username": name, "password": PASSWORD})
     return name, {"Authorization": f"Bearer {token.json()['access_token']}"}
@@ -37,21 +40,34 @@ def test_thirty_guesses_at_once_get_only_the_limits_five_checks(api: Api):
 def test_the_old_password_check_is_throttled_like_a_log_in(api: Api):
     _, headers = _fresh_user(api)
     answers = [
-        api.client.post("/auth/password", headers=headers,
-                        json={"old_password": f"guess-{n}", "new_password": "new-password-1234"})
-        .status_code
+        api.client.post(
+            "/auth/password",
+            headers=headers,
+            json={"old_password": f"guess-{n}", "new_password": "new-password-1234"},
+        ).status_code
         for n in range(40)
-    ]  # fmt: skip
+    ]
     assert answers.count(401) <= 5 and answers.count(429) >= 35, answers
 
 
 def test_service_roles_and_a_username_differing_only_in_case_cannot_be_created(api: Api):
     for role in ("acd", "ivr", "asr"):
-        made = api.post("admin", "/users", json={"username": f"svc-{role}", "display_name": "x",
-                                                 "role": role, "password": PASSWORD})  # fmt: skip
+        made = api.post(
+            "admin",
+            "/users",
+            json={
+                "username": f"svc-{role}",
+                "display_name": "x",
+                "role": role,
+                "password": PASSWORD,
+            },
+        )
         assert made.status_code == 422, made.text
-    twin = api.post("admin", "/users", json={"username": "Admin", "display_name": "x",
-                                             "role": "admin", "password": PASSWORD})  # fmt: skip
+    twin = api.post(
+        "admin",
+        "/users",
+        json={"username": "Admin", "display_name": "x", "role": "admin", "password": PASSWORD},
+    )
     assert twin.status_code == 409
 
 

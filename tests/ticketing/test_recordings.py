@@ -38,17 +38,32 @@ def spool(app, tmp_path, monkeypatch) -> Path:
 
 
 def report(api: Api, call_id: str = CALL, seat: str = "1003", **extra):
-    body = {"call_id": call_id, "queue": "hotline", "hotline": "12345", "seat": seat,
-            "mixed_file": f"{BASE}.wav", "citizen_file": f"{BASE}-citizen.wav",
-            "agent_file": f"{BASE}-agent.wav", **extra}  # fmt: skip
+    body = {
+        "call_id": call_id,
+        "queue": "hotline",
+        "hotline": "12345",
+        "seat": seat,
+        "mixed_file": f"{BASE}.wav",
+        "citizen_file": f"{BASE}-citizen.wav",
+        "agent_file": f"{BASE}-agent.wav",
+        **extra,
+    }
     return api.client.post("/recordings", json=body, headers=ACD)
 
 
 def user_with_seat(api: Api, name: str, role: str, seat: str) -> dict[str, str]:
     admin = api.as_("admin")
-    api.client.post("/users", headers=admin, json={"username": name, "display_name": name,
-                                                   "role": role, "seat": seat,
-                                                   "password": PASSWORD})  # fmt: skip
+    api.client.post(
+        "/users",
+        headers=admin,
+        json={
+            "username": name,
+            "display_name": name,
+            "role": role,
+            "seat": seat,
+            "password": PASSWORD,
+        },
+    )
     token = api.client.post("/auth/token", json={"username": name, "password": PASSWORD})
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
@@ -113,8 +128,11 @@ def test_playback_is_scoped_seekable_and_audited(api: Api, spool):
     assert api.client.get("/recordings", headers=other).json() == []
     # the shift lead hears every call
     assert api.get("lead", url).status_code == 200
-    listens = [e for e in api.get("admin", "/audit", params={"limit": 50}).json()
-               if e["action"] == "listen"]  # fmt: skip
+    listens = [
+        e
+        for e in api.get("admin", "/audit", params={"limit": 50}).json()
+        if e["action"] == "listen"
+    ]
     assert len(listens) == 5 and {e["target"] for e in listens} == {f"recording:{CALL}"}
 
 
@@ -136,9 +154,17 @@ def test_retention_purges_old_files_and_keeps_sos_longest(api: Api, spool, app):
     write_wav(spool / f"{BASE}.wav", 1.0)
     write_wav(spool / "sos-17957000008.wav", 1.0)
     report(api, ended_at=old)
-    api.client.post("/recordings", headers=ACD, json={
-        "call_id": "sos.8", "kind": "sos", "queue": "sos", "mixed_file": "sos-17957000008.wav",
-        "ended_at": old})  # fmt: skip
+    api.client.post(
+        "/recordings",
+        headers=ACD,
+        json={
+            "call_id": "sos.8",
+            "kind": "sos",
+            "queue": "sos",
+            "mixed_file": "sos-17957000008.wav",
+            "ended_at": old,
+        },
+    )
     with app.state.sessions.begin() as db_session:
         purged = purge_expired(db_session, spool, Retention.parse("default=180,sos=3650"))
     assert purged == 1
@@ -147,8 +173,9 @@ def test_retention_purges_old_files_and_keeps_sos_longest(api: Api, spool, app):
     assert api.get("lead", f"/recordings/{CALL}/audio").status_code == 404
 
 
-def test_a_nearly_full_recordings_disk_is_reported_and_logged(api: Api, spool, app, monkeypatch,
-                                                             caplog):  # fmt: skip
+def test_a_nearly_full_recordings_disk_is_reported_and_logged(
+    api: Api, spool, app, monkeypatch, caplog
+):
     """Free space below the floor: /health says degraded (the next recordings
     would be cut short), each scan logs an error; enough room: ok."""
     from ticketing.app import _scan_once
@@ -191,10 +218,18 @@ def test_a_transcript_reaches_every_order_the_call_fed(api: Api, spool):
     seat = user_with_seat(api, "seat1003", "agent", "1003")  # the seat that answered
     api.tokens["seat1003"] = seat["Authorization"].removeprefix("Bearer ")
     before = api.new_order("seat1003", call={"call_id": CALL})
-    said = {"utterances": [
-        {"speaker": "市民", "start": 0.5, "end": 2.0, "text": "路灯 坏了 电话 13800138000",
-         "words": [["路灯", 0.5, 0.9, 0.9], ["坏了", 1.0, 1.4, 0.8]]},
-        {"speaker": "话务员", "start": 2.2, "end": 3.0, "text": "好的", "words": []}]}  # fmt: skip
+    said = {
+        "utterances": [
+            {
+                "speaker": "市民",
+                "start": 0.5,
+                "end": 2.0,
+                "text": "路灯 坏了 电话 13800138000",
+                "words": [["路灯", 0.5, 0.9, 0.9], ["坏了", 1.0, 1.4, 0.8]],
+            },
+            {"speaker": "话务员", "start": 2.2, "end": 3.0, "text": "好的", "words": []},
+        ]
+    }
     stored = api.client.put(f"/recordings/{CALL}/transcript", json=said, headers=ASR)
     assert stored.status_code == 200 and stored.json()["asr_status"] == "done"
     after = api.new_order("seat1003", call={"call_id": CALL})
@@ -231,17 +266,39 @@ def test_a_failed_transcription_is_marked_and_only_workers_store_one(api: Api, s
 def test_an_agent_cannot_copy_another_seats_transcript_into_an_order(api: Api, spool):
     write_wav(spool / f"{BASE}.wav", 1.0)
     report(api, seat="1001")
-    said = {"utterances": [{"speaker": "市民", "start": 0.5, "end": 2.0,
-                            "text": "我叫张三 住幸福路12号 心脏病 电话13800138000", "words": []}]}  # fmt: skip
-    assert api.client.put(f"/recordings/{CALL}/transcript", json=said, headers=ASR).status_code == 200
+    said = {
+        "utterances": [
+            {
+                "speaker": "市民",
+                "start": 0.5,
+                "end": 2.0,
+                "text": "我叫张三 住幸福路12号 心脏病 电话13800138000",
+                "words": [],
+            }
+        ]
+    }
+    assert (
+        api.client.put(f"/recordings/{CALL}/transcript", json=said, headers=ASR).status_code == 200
+    )
     other = user_with_seat(api, "seat1004", "agent", "1004")
-    mine = api.client.post("/orders", headers=other, json={
-        "channel": "phone", "type": "complaint", "content": "x", "caller": {}}).json()  # fmt: skip
+    mine = api.client.post(
+        "/orders",
+        headers=other,
+        json={"channel": "phone", "type": "complaint", "content": "x", "caller": {}},
+    ).json()
     linked = api.client.post(f"/orders/{mine['id']}/calls", headers=other, json={"call_id": CALL})
     assert linked.status_code == 404
-    made = api.client.post("/orders", headers=other, json={
-        "channel": "phone", "type": "complaint", "content": "x", "caller": {},
-        "call": {"call_id": CALL}})  # fmt: skip
+    made = api.client.post(
+        "/orders",
+        headers=other,
+        json={
+            "channel": "phone",
+            "type": "complaint",
+            "content": "x",
+            "caller": {},
+            "call": {"call_id": CALL},
+        },
+    )
     assert made.status_code == 404
     shown = api.client.get(f"/orders/{mine['id']}", headers=other).json()
     assert shown["transcripts"] == {} and "张三" not in str(shown)
@@ -251,8 +308,12 @@ def test_an_agent_cannot_copy_another_seats_transcript_into_an_order(api: Api, s
     early = api.client.post(f"/orders/{mine['id']}/calls", headers=other, json={"call_id": later})
     assert early.status_code == 201
     report(api, call_id=later, seat="1001")
-    assert api.client.put(f"/recordings/{later}/transcript", json=said, headers=ASR).status_code == 200
+    assert (
+        api.client.put(f"/recordings/{later}/transcript", json=said, headers=ASR).status_code == 200
+    )
     assert "张三" not in str(api.client.get(f"/orders/{mine['id']}", headers=other).json())
     # the shift lead may link any call, and sees its transcript
-    assert api.post("lead", f"/orders/{mine['id']}/calls", json={"call_id": CALL}).status_code == 201
+    assert (
+        api.post("lead", f"/orders/{mine['id']}/calls", json={"call_id": CALL}).status_code == 201
+    )
     assert "张三" in api.get("lead", f"/orders/{mine['id']}").json()["transcripts"][CALL]

@@ -28,8 +28,9 @@ def _json_operations(app) -> list[tuple[str, str]]:
 
 def test_ninety_thousand_unknown_keys_are_refused_before_validation_in_a_short_answer(api: Api):
     body = json.dumps({f"{n:x}": 0 for n in range(90_000)} | {"username": "a", "password": "b"})
-    response = api.client.post("/auth/token", content=body,
-                               headers={"Content-Type": "application/json"})  # fmt: skip
+    response = api.client.post(
+        "/auth/token", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert len(response.content) < 1000
     assert "200 个字段" in response.json()["detail"]
@@ -37,20 +38,28 @@ def test_ninety_thousand_unknown_keys_are_refused_before_validation_in_a_short_a
 
 def test_a_huge_list_and_deep_nesting_are_refused_by_shape(api: Api):
     huge = json.dumps({"assist_unit_ids": [0] * 480_000}, separators=(",", ":"))
-    response = api.client.post("/orders", content=huge, headers={
-        **api.as_("agent"), "Content-Type": "application/json"})  # fmt: skip
+    response = api.client.post(
+        "/orders", content=huge, headers={**api.as_("agent"), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422 and "个值" in response.json()["detail"]
     deep = "[" * 40 + "]" * 40
-    response = api.client.post("/orders", content=deep, headers={
-        **api.as_("agent"), "Content-Type": "application/json"})  # fmt: skip
+    response = api.client.post(
+        "/orders", content=deep, headers={**api.as_("agent"), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422 and "嵌套" in response.json()["detail"]
 
 
 def test_a_schema_error_answer_is_bounded_and_never_echoes_the_input(api: Api):
     # within the shape limits, but every item is wrong: 150 errors in pydantic
-    body = {"channel": "phone", "type": "complaint", "subject_code": "heating",
-            "content": "请回电13822223333", "caller": {"phone": "13822223333"},
-            "assist_unit_ids": ["x"] * 150, "extra": "13822223333"}  # fmt: skip
+    body = {
+        "channel": "phone",
+        "type": "complaint",
+        "subject_code": "heating",
+        "content": "请回电13822223333",
+        "caller": {"phone": "13822223333"},
+        "assist_unit_ids": ["x"] * 150,
+        "extra": "13822223333",
+    }
     response = api.post("agent", "/orders", json=body)
     assert response.status_code == 422
     detail = response.json()["detail"]
@@ -103,8 +112,9 @@ def test_leaders_and_administrators_see_no_names_or_addresses(api: Api):
 def test_null_for_a_type_or_urgency_is_a_clear_422_not_a_500(api: Api):
     order = api.new_order()
     for field in ("type", "urgency"):
-        answer = api.patch("agent", f"/orders/{order['id']}",
-                           json={"version": order["version"], field: None})  # fmt: skip
+        answer = api.patch(
+            "agent", f"/orders/{order['id']}", json={"version": order["version"], field: None}
+        )
         assert answer.status_code == 422 and "不能为 null" in answer.text, answer.text
 
 
@@ -138,8 +148,10 @@ def test_a_wrong_method_is_405_and_a_number_is_no_moment(api: Api):
     assert answer.status_code == 405 and "GET" in answer.headers["allow"]
     loose = api.get("agent", "/orders", params={"created_to": "0.5"})
     assert loose.status_code == 422 and "ISO 8601" in loose.text
-    assert api.get("agent", "/orders", params={"created_to": "2026-11-25T08:00:00+08:00"}
-                   ).status_code == 200  # fmt: skip
+    assert (
+        api.get("agent", "/orders", params={"created_to": "2026-11-25T08:00:00+08:00"}).status_code
+        == 200
+    )
 
 
 def test_the_schema_declares_503_everywhere_and_429_where_passwords_are_checked(app):
@@ -149,3 +161,28 @@ def test_the_schema_declares_503_everywhere_and_429_where_passwords_are_checked(
             assert "503" in operation["responses"], path
     for path in ("/auth/token", "/auth/password", "/users", "/users/{user_id}/password"):
         assert "429" in paths[path]["post"]["responses"], path
+
+
+def test_leaders_and_administrators_cannot_attach_files(api: Api):
+    order = api.new_order()
+    for user in ("leader", "admin"):
+        answer = api.client.post(
+            f"/orders/{order['id']}/attachments",
+            params={"filename": "a.txt"},
+            content=b"x",
+            headers={**api.as_(user), "Content-Type": "text/plain"},
+        )
+        assert answer.status_code == 403, (user, answer.text)
+    mine = api.client.post(
+        f"/orders/{order['id']}/attachments",
+        params={"filename": "a.txt"},
+        content=b"x",
+        headers={**api.as_("agent"), "Content-Type": "text/plain"},
+    )
+    assert mine.status_code == 201, mine.text
+
+
+def test_answers_are_not_cached_nor_sniffed(api: Api):
+    answer = api.get("agent", "/orders")
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["x-content-type-options"] == "nosniff"

@@ -20,8 +20,9 @@ WORDS = st.text(alphabet="请回电话我的号码是住幸福路号楼谢谢，
 
 @st.composite
 def spelt_numbers(draw) -> tuple[str, str]:
-    number = "1" + draw(st.sampled_from("3456789")) + draw(st.text("0123456789", min_size=9,
-                                                                    max_size=9))  # fmt: skip
+    number = (
+        "1" + draw(st.sampled_from("3456789")) + draw(st.text("0123456789", min_size=9, max_size=9))
+    )
     forms = draw(st.sampled_from([{}, FULL_WIDTH, CHINESE, SPOKEN]))
     digits = [forms.get(d, d) for d in number]
     sep = draw(st.sampled_from(SEPARATORS))
@@ -54,14 +55,21 @@ def test_normalising_keeps_one_character_for_one():
 
 
 def test_ids_and_dates_are_not_taken_for_numbers():
-    for text in ("通话 1733580000.1", "通话 1733580000.123", "2026-12-07 13:18:02",
-                 "工单 20261125-000123", "三号楼一单元"):  # fmt: skip
+    for text in (
+        "通话 1733580000.1",
+        "通话 1733580000.123",
+        "2026-12-07 13:18:02",
+        "工单 20261125-000123",
+        "三号楼一单元",
+    ):
         assert mask_text_numbers(text) == text
 
 
 def test_a_traceback_in_a_log_line_carries_no_number_and_no_input():
     try:
-        raise ValueError("1 validation error input_value='请回电138 0013 8005 张三', input_type=str")
+        raise ValueError(
+            "1 validation error input_value='请回电138 0013 8005 张三', input_type=str"
+        )
     except ValueError:
         import sys
 
@@ -74,11 +82,23 @@ def test_a_traceback_in_a_log_line_carries_no_number_and_no_input():
 
 def test_a_searched_number_never_reaches_the_access_log_however_encoded():
     mask = MaskNumbers()
-    for query in ("q=138+0013+8005", "q=138%200013%208005", "q=138.0013.8005",
-                  "q=%31%33%38%30%30%31%33%38%30%30%35", "%6Eumber=%31%33%38%30%30%31%33%38%30%30%35",
-                  "caller_phone=13800138005&limit=5"):  # fmt: skip
-        record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
-                                   ("127.0.0.1:5", "GET", f"/orders?{query}", "1.1", 200), None)  # fmt: skip
+    for query in (
+        "q=138+0013+8005",
+        "q=138%200013%208005",
+        "q=138.0013.8005",
+        "q=%31%33%38%30%30%31%33%38%30%30%35",
+        "%6Eumber=%31%33%38%30%30%31%33%38%30%30%35",
+        "caller_phone=13800138005&limit=5",
+    ):
+        record = logging.LogRecord(
+            "uvicorn.access",
+            logging.INFO,
+            "",
+            0,
+            '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5", "GET", f"/orders?{query}", "1.1", 200),
+            None,
+        )
         mask.filter(record)
         line = record.getMessage()
         assert "/orders?" in line and "0013" not in line and "%30" not in line, line

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from ticketing.auth.service import Staff, audit
+from ticketing.auth.roles import Role
+from ticketing.auth.service import Actor, Staff, audit, require
 from ticketing.database import DbSession
 from ticketing.errors import Invalid, NotFound
 from ticketing.orders import service
@@ -18,6 +19,9 @@ from ticketing.orders.schemas import AttachmentOut
 from ticketing.types import PathId
 
 router = APIRouter(prefix="/orders", tags=["work orders 工单"])
+# who adds files: the center and the units working the order (leaders and
+# administrators read orders, they do not add to them)
+Attachers = Annotated[Actor, require(Role.agent, Role.shift_lead, Role.unit_handler)]
 MAX_ATTACHMENT = 5 * 1024 * 1024
 
 
@@ -38,7 +42,7 @@ async def add_attachment(
     order_id: PathId,
     request: Request,
     db_session: DbSession,
-    actor: Staff,
+    actor: Attachers,
     filename: Annotated[str, Query(min_length=1, max_length=255)],
 ) -> AttachmentOut:
     """The raw file as the body; `filename` as a query parameter."""

@@ -97,6 +97,7 @@ bench: setup postgres
 	$(PY) -m bench.desk_latency
 	$(PY) -m bench.sos_latency
 	$(PY) -m bench.login_burst
+	$(PY) -m bench.worst_bodies
 
 # A hotline day through the whole stack, with faults, and its account
 # (docs/day.md): about 30 minutes of calls plus set-up and the account.

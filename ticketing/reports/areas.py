@@ -30,9 +30,9 @@ class Areas:
         name = {uid: n for uid, n, _, _ in units}
         self._street_of: dict[int, str] = {}
         for uid in parent:
-            street = next((n for n in tree.up(parent, uid) if kind.get(n) == "street"), None)
-            if street is not None:
-                self._street_of[uid] = name[street]
+            found = next((n for n in tree.up(parent, uid) if kind.get(n) == "street"), None)
+            if found is not None:
+                self._street_of[uid] = name[found]
         # the names an address may use: full (幸福社区) and short (幸福); the
         # longer first, so 幸福社区第一网格 is not read as some other 幸福
         names: list[tuple[str, str]] = []

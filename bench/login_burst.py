@@ -62,28 +62,39 @@ def peak_rss_mib(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
+async def probe_while(client: httpx.AsyncClient, work) -> list[float]:
+    """`/health` latencies (ms), one every 20 ms, while `work()` runs."""
+    health: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            await client.get("/health")
+            health.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.02)
+
+    prober = asyncio.create_task(probe())
+    await work()
+    done.set()
+    await prober
+    return health
+
+
 async def burst(base: str, size: int) -> dict:
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         # one real log-in first: the process has had its first argon2 check
         await client.post("/auth/token", json={"username": "admin", "password": "bench-pw-1"})
-        health: list[float] = []
-        done = asyncio.Event()
+        answers: list[httpx.Response] = []
 
-        async def probe() -> None:
-            while not done.is_set():
-                started = time.perf_counter()
-                await client.get("/health")
-                health.append((time.perf_counter() - started) * 1000)
-                await asyncio.sleep(0.02)
+        async def log_ins() -> None:
+            answers.extend(await asyncio.gather(*(
+                client.post("/auth/token", json={"username": f"u{n}", "password": "wrong"})
+                for n in range(size))))  # fmt: skip
 
-        prober = asyncio.create_task(probe())
         started = time.perf_counter()
-        answers = await asyncio.gather(*(
-            client.post("/auth/token", json={"username": f"u{n}", "password": "wrong"})
-            for n in range(size)))  # fmt: skip
+        health = await probe_while(client, log_ins)
         wall = time.perf_counter() - started
-        done.set()
-        await prober
     codes = [a.status_code for a in answers]
     return {"wall_s": wall, "checked": codes.count(401), "shed": codes.count(429),
             "health_p50": percentile(health, 50), "health_p99": percentile(health, 99)}  # fmt: skip

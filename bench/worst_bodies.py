@@ -17,13 +17,12 @@ import asyncio
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 from bench.common import machine, percentile, stop_on_sigterm
-from bench.login_burst import start
+from bench.login_burst import probe_while, start
 from testkit.waiting import stop_process
 
 JSON = {"Content-Type": "application/json"}
@@ -43,24 +42,6 @@ def bodies() -> list[tuple[str, bytes, bool]]:
         ("/orders", errors.encode(), True),
         ("/auth/token", surrogate, False),
     ]
-
-
-async def probe_while(client: httpx.AsyncClient, work) -> list[float]:
-    health: list[float] = []
-    done = asyncio.Event()
-
-    async def probe() -> None:
-        while not done.is_set():
-            started = time.perf_counter()
-            await client.get("/health")
-            health.append((time.perf_counter() - started) * 1000)
-            await asyncio.sleep(0.02)
-
-    prober = asyncio.create_task(probe())
-    await work()
-    done.set()
-    await prober
-    return health
 
 
 async def run(base: str, concurrent: int, rounds: int) -> dict:

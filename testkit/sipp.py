@@ -8,7 +8,7 @@ import re
 import subprocess
 import tempfile
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from testkit.dtmf import DtmfStream, key_ms
@@ -52,19 +52,17 @@ class SippAgent:
         return self.workdir / f"agent{self.agent_id}.log"
 
     def register(self, expires: int = 3600) -> None:
-        result = subprocess.run(
+        run = start_sipp(
             ["sipp", "-sf", str(SIPP_DIR / "agent_register.xml"), "-i", "127.0.0.1",
-             "-p", str(free_port()),
              "-s", f"agent{self.agent_id}", "-au", f"agent{self.agent_id}", "-ap", self.password,
              "-key", "contact_port", str(self.port), "-key", "expires", str(expires),
              "-m", "1", "-timeout", "10", "-timeout_error", "-nostdin",
              f"127.0.0.1:{self.sip_port}"],
-            cwd=self.workdir, capture_output=True, timeout=20,
+            self.workdir,
         )  # fmt: skip
-        if result.returncode != 0:
-            raise AssertionError(
-                f"agent{self.agent_id} failed to register (sipp {result.returncode})"
-            )
+        code = run.wait(20)
+        if code != 0:
+            raise AssertionError(f"agent{self.agent_id} failed to register (sipp {code})")
 
     def invites(self) -> list[dict[str, str]]:
         """Work-order headers of each INVITE this phone received."""
@@ -138,19 +136,39 @@ class SippCenter:
             stop_process(self.proc)
 
 
+BIND_FAILED = 254  # sipp's exit code when its socket's port was taken meanwhile
+LAUNCHES = 3
+
+
 @dataclass
 class CitizenCall:
-    """One sipp call from a citizen; wait() returns sipp's exit code."""
+    """One sipp run (a citizen's call, a seat's dial, a REGISTER); wait()
+    returns sipp's exit code. Its ports are taken free just before each
+    launch; one taken by another process in between (sipp: "Unable to bind")
+    costs a launch with new ports, not the test."""
 
     proc: subprocess.Popen
     scenario: Path
+    args: list[str] = field(default_factory=list)
+    cwd: Path | None = None
+    err: Path | None = None  # sipp's stderr of the latest launch
+    launches: int = 1
 
     def wait(self, timeout: float = 60) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            stop_process(self.proc)
-            raise
+        while True:
+            try:
+                code = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                stop_process(self.proc)
+                raise
+            if code != BIND_FAILED or self.launches >= LAUNCHES or not self._bind_failed():
+                return code
+            self.proc, self.err = _launch(self.args, self.cwd)
+            self.launches += 1
+
+    def _bind_failed(self) -> bool:
+        said = self.err.read_text(errors="replace") if self.err and self.err.exists() else ""
+        return "Unable to bind" in said
 
     async def finished(self, timeout: float = 60) -> int:
         """wait() for coroutines: the event loop keeps running meanwhile."""
@@ -235,9 +253,21 @@ def place_call(
         path = SIPP_DIR / scenario
     else:
         path = citizen_scenario(workdir, dtmf, dtmf_delay_ms, voice_ms, speech)
-    args = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(free_port()),
-            "-mp", str(free_port()), "-s", number, "-key", "caller", caller,
+    args = ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-s", number, "-key", "caller", caller,
             "-d", str(hold_ms), "-m", "1", "-timeout", str(timeout_s), "-timeout_error", "-nostdin",
             f"127.0.0.1:{sip_port}"]  # fmt: skip
-    proc = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return CitizenCall(proc, path)
+    return start_sipp(args, workdir, path)
+
+
+def start_sipp(args: list[str], cwd: Path, scenario: Path | None = None) -> CitizenCall:
+    """sipp with `args` (without -p / -mp: free ports are added at each
+    launch), from `cwd`; stderr kept beside the run to tell a bind failure."""
+    proc, err = _launch(args, cwd)
+    return CitizenCall(proc, scenario or Path(args[2]), args, cwd, err)
+
+
+def _launch(args: list[str], cwd: Path | None) -> tuple[subprocess.Popen, Path]:
+    ported = [*args[:-1], "-p", str(free_port()), "-mp", str(free_port()), args[-1]]
+    with tempfile.NamedTemporaryFile(prefix="sipp-", suffix=".err", dir=cwd, delete=False) as err:
+        proc = subprocess.Popen(ported, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+    return proc, Path(err.name)

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from scripts.pbx import Pbx, PbxSettings, agent_password
 from scripts.pbx_account import SERVICE_ACCOUNT
 from testkit.ami import channel_at
-from testkit.sipp import SIPP_DIR, place_call
+from testkit.sipp import SIPP_DIR, CitizenCall, place_call, start_sipp
 from testkit.waiting import free_port, free_tcp_port, until, wait_until
 from tests.integration.test_call_path import is_caller, new_caller
 from tests.integration.test_desk import open_page
@@ -133,15 +133,14 @@ async def test_a_calls_media_listens_on_the_sip_address_only(pbx, agi_server, wo
         assert await asyncio.to_thread(call.wait, 30) == 0
 
 
-def seat_dials(pbx, workdir: Path, number: str, hold_ms: int = 1000) -> subprocess.Popen:
+def seat_dials(pbx, workdir: Path, number: str, hold_ms: int = 1000) -> CitizenCall:
     seat = f"agent{DIALLING_SEAT}"
-    return subprocess.Popen(
-        ["sipp", "-sf", str(SIPP_DIR / "seat_dial.xml"), "-i", "127.0.0.1",
-         "-p", str(free_port()), "-mp", str(free_port()), "-s", number,
+    return start_sipp(
+        ["sipp", "-sf", str(SIPP_DIR / "seat_dial.xml"), "-i", "127.0.0.1", "-s", number,
          "-au", seat, "-ap", agent_password(DIALLING_SEAT), "-key", "seat", seat,
          "-d", str(hold_ms), "-m", "1", "-timeout", "60", "-timeout_error", "-nostdin",
          f"127.0.0.1:{pbx.settings.sip_port}"],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        workdir,
     )  # fmt: skip
 
 

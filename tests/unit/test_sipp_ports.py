@@ -17,8 +17,23 @@ def test_a_port_taken_meanwhile_costs_a_launch_not_the_run(tmp_path: Path, monke
     monkeypatch.setattr(sipp, "free_port", lambda: next(ports, None) or real())
     try:
         # nobody answers on port 9: sipp gives up after a second (exit 255, not 254)
-        run = sipp.start_sipp(["sipp", "-sn", "uac", "-i", "127.0.0.1", "-m", "1",
-                               "-timeout", "1", "-timeout_error", "-nostdin", "127.0.0.1:9"], tmp_path)  # fmt: skip
+        run = sipp.start_sipp(
+            [
+                "sipp",
+                "-sn",
+                "uac",
+                "-i",
+                "127.0.0.1",
+                "-m",
+                "1",
+                "-timeout",
+                "1",
+                "-timeout_error",
+                "-nostdin",
+                "127.0.0.1:9",
+            ],
+            tmp_path,
+        )
         code = run.wait(30)
     finally:
         taken.close()

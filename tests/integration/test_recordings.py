@@ -70,7 +70,7 @@ async def test_a_call_is_recorded_per_leg_and_heard_only_by_its_agent(
         assert "yht-recording-end,s,1" in handlers.stdout, handlers.stdout
         # the agent opens the work order from the pop while the caller speaks
         order = await asyncio.to_thread(ticketing_service.new_order, call={"call_id": call_id},
-                                        content="道路有坑")  # fmt: skip
+                                        content="道路有坑", as_=agent)  # fmt: skip
         assert await call.finished() == 0
         base = "call-" + "".join(c for c in call_id if c.isdigit())
         monitor = pbx.dir / "spool" / "monitor"

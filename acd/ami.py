@@ -24,6 +24,13 @@ async def queue_add(manager: Any, queue: str, agent_id: str, penalty: int) -> No
     })  # fmt: skip
 
 
+async def qualify(manager: Any, agent_id: str) -> None:
+    """Ask the seat's phone now whether it is there (SIP OPTIONS): a restarted
+    Asterisk holds the registrations from AstDB but counts each phone
+    unavailable until its first qualify, up to qualify_frequency later."""
+    await _send(manager, {"Action": "PJSIPQualify", "Endpoint": f"agent{agent_id}"})
+
+
 async def queue_remove(manager: Any, queue: str, agent_id: str) -> None:
     await _send(manager, {"Action": "QueueRemove", "Queue": queue,
                           "Interface": interface(agent_id)})  # fmt: skip

@@ -21,6 +21,9 @@ from yht import channelvars as cv
 
 
 class Resync(AcdCore):
+    async def qualify_seats(self, agent_ids: list[str]) -> None:
+        raise NotImplementedError  # acd/service.py
+
     async def resync(self) -> None:
         """Rebuild seats and waiting callers from QueueStatus (after a connect)."""
         members: dict[str, dict[str, Any]] = {}
@@ -62,6 +65,8 @@ class Resync(AcdCore):
                 self._wrapup_timer(agent_id)  # a wrap-up whose timer this process never had
             await self.store.save_seat(seat)
         self.waiting = waiting
+        # a new session may follow a restart of Asterisk: its phones are asked now
+        await self.qualify_seats(sorted(members))
         talking = [a for a, s in self.seats.items() if s.state == AgentState.talking]
         if talking:
             await self._recover_calls(talking)

@@ -51,6 +51,32 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
             except ami.AmiError as error:
                 if "Already there" not in str(error):
                     raise
+        # ringable at once, also when the switch restarted a moment ago
+        await self._qualify([agent_id])
+
+    async def _qualify(self, agent_ids: list[str]) -> None:
+        for agent_id in agent_ids:
+            try:
+                await ami.qualify(self.manager, agent_id)
+            except ami.AmiError as error:
+                log.warning("seat %s: qualify failed (%s)", agent_id, error)
+
+    async def _fully_booted(self, _event: Any) -> None:
+        """Asterisk finished booting while this session was open: qualify
+        every seat in a queue now (a session that begins after the boot is
+        told at login, before it may send anything: its resync qualifies)."""
+        if not getattr(self.manager, "ami_up", True):
+            return
+        members = sorted({a for e in await ami.queue_status(self.manager)
+                          if e.get("Event") == "QueueMember" and (a := agent_of(e))})  # fmt: skip
+        await self.qualify_seats(members)
+
+    async def qualify_seats(self, agent_ids: list[str]) -> None:
+        """Without it a restarted Asterisk leaves every registered seat
+        unringable until that phone's next qualify, up to qualify_frequency
+        later (issue 28 item 10: 17 s after a restart)."""
+        await self._qualify(agent_ids)
+        log.info("%d seats qualified", len(agent_ids))
 
     async def logout(self, agent_id: str) -> None:
         self._cancel_timer(agent_id)
@@ -321,6 +347,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         "ConfbridgeJoin": _conf_join,
         "ConfbridgeLeave": _conf_leave,
         "Hangup": _hangup,
+        "FullyBooted": _fully_booted,
     }
 
 

@@ -3,22 +3,26 @@
 Starts Asterisk 22 (chroot, instance "run"), the FastAGI server, the
 work-order API, the ACD, the bridge, a transcription worker and live
 captions, with the secrets from the environment or .local/secrets.env.
-Restarts a Python service that dies; stops everything by process id.
+Restarts any of them that dies, Asterisk included, with a back-off
+(scripts/processes.py); stops everything by process id.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from scripts import secrets
 from scripts.pbx import Pbx, PbxSettings
+from scripts.processes import ProcessSupervisor
 from ticketing.settings import TicketingSettings
 
 SERVICES = {
@@ -41,7 +45,7 @@ DEMO_USERS = [  # username, name, role, seat or unit code
 
 def kept_down(module: str) -> bool:
     """A service `make run` leaves down when it exits, to try the fail-safe:
-    YHT_RUN_NO_RESTART=acd,agi (modules) or all."""
+    YHT_RUN_NO_RESTART=acd,agi (modules, or asterisk) or all."""
     names = {n.strip() for n in os.environ.get("YHT_RUN_NO_RESTART", "").split(",") if n.strip()}
     return "all" in names or module in names
 
@@ -85,6 +89,7 @@ def default_model_dir() -> str:
 
 
 def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     os.environ.update({k: v for k, v in secrets.as_env().items() if k not in os.environ})
     settings = PbxSettings()
     pbx = Pbx(settings)
@@ -102,10 +107,17 @@ def main() -> int:
     # the reports read Asterisk's queue_log of this instance
     env.setdefault("YHT_TICKETING_QUEUE_LOGS", str(pbx.dir / "log" / "queue_log"))
     env.setdefault("YHT_TICKETING_CDR_FILES", str(pbx.dir / "log" / "cdr-csv" / "Master.csv"))
-    children = {name: subprocess.Popen([sys.executable, "-m", module], env=env)
-                for name, module in SERVICES.items()}  # fmt: skip
+    supervisor = ProcessSupervisor()
+    for name, module in SERVICES.items():
+        supervisor.add(name, partial(subprocess.Popen, [sys.executable, "-m", module], env=env),
+                       restart=not kept_down(module))  # fmt: skip
     api = TicketingSettings()
-    pbx.start()
+    # the switch is supervised like every service: a crash or kill -9 costs
+    # the calls in flight, and it is back on its own (the ACD makes the
+    # seats ringable at once: acd/service.py qualify_seats)
+    supervisor.add(
+        "Asterisk", pbx.start, lambda _process: pbx.stop(), restart=not kept_down("asterisk")
+    )
     demo_users(api)
     print(
         f"\nYihaotong is up (Asterisk instance {settings.instance!r}, "
@@ -140,29 +152,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         while not stopping:
-            if pbx.process is not None and pbx.process.poll() is not None:
-                print("Asterisk exited; stopping", file=sys.stderr)
-                return 1
-            for name, child in list(children.items()):
-                if child.poll() is None:
-                    continue
-                if kept_down(SERVICES[name]):
-                    print(f"{name} exited; not restarted (YHT_RUN_NO_RESTART)", file=sys.stderr)
-                    del children[name]
-                    continue
-                print(f"{name} exited; restarting it", file=sys.stderr)
-                children[name] = subprocess.Popen([sys.executable, "-m", SERVICES[name]],
-                                                  env=env)  # fmt: skip
+            supervisor.check()
             time.sleep(0.5)
     finally:
-        pbx.stop()
-        for child in children.values():
-            child.terminate()
-        for child in children.values():
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        supervisor.stop()
     return 0
 
 

@@ -14,7 +14,7 @@ ACTION_TIMEOUT_S = 10.0
 # panoramisk replays in-flight actions after a reconnect unless "forgettable"
 NEVER_REPLAYED = (
     "ping", "login", "queueadd", "queueremove", "queuepause", "queuestatus", "hangup",
-    "redirect", "originate", "dbgettree",
+    "redirect", "originate", "dbgettree", "pjsipqualify",
 )  # fmt: skip
 
 

@@ -39,7 +39,7 @@ def test_every_event_the_acd_handles_is_let_through_and_nothing_else():
     filters = acd_filters()
     assert all(c.get("action") == "include" for c, _ in filters)
     names = {c["name"] for c, _ in filters}
-    assert names == set(Acd._handlers) | {"FullyBooted"}
+    assert names == set(Acd._handlers)
 
 
 def test_only_the_user_events_the_acd_acts_on_reach_it():

@@ -165,7 +165,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         await self._recording_answered(event)
         figures = self._queue(queue)
         figures.answered += 1
-        if float(event.get("HoldTime") or 0) <= SERVICE_LEVEL_S:
+        if waited_s(event) <= SERVICE_LEVEL_S:
             figures.answered_in_target += 1
         await self._left_queue(queue, event.get("Uniqueid", ""))
         if not agent_id:
@@ -279,7 +279,9 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
 
     async def _caller_join(self, event: Any) -> None:
         queue = event.get("Queue", "")
-        self.waiting.setdefault(queue, {})[event.get("Uniqueid", "")] = self.clock()
+        # the live figure counts from the call's first queue entry, as the reports
+        joined = _number(call_context(event).get(cv.QUEUED_AT, "")) or self.clock()
+        self.waiting.setdefault(queue, {})[event.get("Uniqueid", "")] = joined
         if queue == SOS_QUEUE:
             self.sos_channels[event.get("Uniqueid", "")] = event.get("Channel", "")
         await self._save_queue(queue)
@@ -297,7 +299,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
             log.info("call %s hung up before the missed-call threshold: not a callback",
                      call_context(event).get(cv.CALL_ID) or event.get("Uniqueid", ""))  # fmt: skip
             return
-        await self._missed(event, "abandoned", queue, int(event.get("HoldTime") or 0))
+        await self._missed(event, "abandoned", queue, int(waited_s(event)))
 
     async def _user_event(self, event: Any) -> None:
         """The dialplan's UserEvents the ACD acts on (USER_EVENTS; manager.conf
@@ -306,7 +308,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         name = event.get("UserEvent")
         if name == "YhtQueueNoAgent":
             context = call_context(event)
-            await self._missed(event, "no_agent", context.get(cv.QUEUE, ""), 0)
+            await self._missed(event, "no_agent", context.get(cv.QUEUE, ""), int(waited_s(event)))
         elif name == "YhtMenuHangup":
             # gave up in the voice menu (the dialplan decides who: 20-hotline.conf)
             await self._missed(event, "menu", "", int(event.get("Waited") or 0))
@@ -349,6 +351,25 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         "Hangup": _hangup,
         "FullyBooted": _fully_booted,
     }
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def waited_s(event: Any) -> float:
+    """How long the caller has waited at this event: from the call's first
+    queue entry (YHT_QUEUED_AT) to the event's own time, across every rejoin
+    (a key pressed, an order looked up); app_queue's HoldTime, which counts
+    from the latest entry only, when the call has no such mark."""
+    first = _number(call_context(event).get(cv.QUEUED_AT, ""))
+    at = _number(event.get("Timestamp", "") or "")
+    if first is not None and at is not None:
+        return max(at - first, 0.0)
+    return float(event.get("HoldTime") or 0)
 
 
 def _before_missed_threshold(event: Any) -> bool:

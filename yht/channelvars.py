@@ -32,6 +32,9 @@ IVR_ROUTE = "YHT_IVR_ROUTE"
 WAIT_CLASS = "YHT_WAIT_CLASS"
 KEY = "YHT_KEY"
 MISSED_AFTER = "YHT_MISSED_AFTER"
+# epoch time (to the millisecond) of the call's first queue entry, kept across
+# every rejoin: what a caller's wait is counted from (20-hotline.conf)
+QUEUED_AT = "YHT_QUEUED_AT"
 
 # what an agent's screen-pop needs, as AMI presents them (manager.conf channelvars)
 SCREEN_POP = (CALL_ID, HOTLINE, CALLER, CATEGORY, PRIORITY, IVR_PATH, QUEUE, REPEAT_CALLER,

@@ -56,7 +56,9 @@ class Waits:
 @dataclass
 class Stay:
     queue: str
-    wait_s: float  # real seconds from joining to its end (or to the next join)
+    # real seconds from the call's first join to the stay's end (a stay left
+    # with a key: from its own join to the next join)
+    wait_s: float
     outcome: str  # answered, abandoned, other
     ring_s: float | None = None  # the answering seat's ringing, real seconds
     first_ring_s: float | None = None  # joining to the first seat rung, real seconds
@@ -74,6 +76,8 @@ def stays(
     for items in by_call.values():
         items.sort()
         current: tuple[float, str] | None = None
+        # a wait counts from the call's first join, across every rejoin (as the reports)
+        first_join: float | None = None
         rung: float | None = None  # the latest seat rung
         first: float | None = None
         count = 0
@@ -83,6 +87,7 @@ def stays(
                     stay = Stay(current[1], at - current[0], "other", None, first, count)
                     found.append((current[0], stay))
                 current, rung, first, count = (at, queue), None, None, 0
+                first_join = at if first_join is None else first_join
             elif current is None:
                 continue
             elif name == "AgentCalled":
@@ -92,7 +97,8 @@ def stays(
                 answered = name == "AgentConnect"
                 ring = at - rung if answered and rung is not None else None
                 outcome = "answered" if answered else "abandoned"
-                stay = Stay(current[1], at - current[0], outcome, ring, first, count)
+                since = first_join if first_join is not None else current[0]
+                stay = Stay(current[1], at - since, outcome, ring, first, count)
                 found.append((current[0], stay))
                 current = None
         if current is not None:

@@ -135,3 +135,65 @@ async def test_the_15_second_rate_and_connection_rate_are_what_the_calls_made(
         assert late not in found and prompt not in found
     finally:
         ingester.stop()
+
+
+async def test_a_caller_who_presses_a_key_late_is_timed_from_the_call(
+    pbx, agi_server, ticketing_service, late_agent, ami, workdir
+):
+    """Issue 28 item 11 on the real call path: a key pressed while queued
+    (2: back into the hotline queue) restarts app_queue's own count, not the
+    caller's wait. One caller presses it at 4 s and gives up 3 s later; one
+    presses it at 5 s and is answered when a seat comes. Their stays, as the
+    real ingester takes Asterisk's queue_log, and the dialplan's missed-call
+    entry count from the first queue entry."""
+    from sqlalchemy import select
+
+    from ticketing.database import make_engine, session_factory
+    from ticketing.missed.models import MissedCall
+    from ticketing.reports.ingest import ingest
+    from ticketing.reports.models import QueueCall
+
+    gives_up, answered = new_caller(), new_caller()
+    first = place_call(pbx.settings.sip_port, "12345", gives_up, workdir, hold_ms=7000,
+                       dtmf="2", dtmf_delay_ms=4000)  # fmt: skip
+    joined_b = await ami.wait_for("QueueCallerJoin", is_caller(gives_up), timeout=20)
+    abandon = await ami.wait_for("QueueCallerAbandon", is_caller(gives_up), timeout=20)
+    assert await first.finished() == 0
+    second = place_call(pbx.settings.sip_port, "12345", answered, workdir, hold_ms=15000,
+                        dtmf="2", dtmf_delay_ms=5000)  # fmt: skip
+    joined_a = await ami.wait_for("QueueCallerJoin", is_caller(answered), timeout=20)
+    await ami.wait_for(
+        "QueueCallerJoin",
+        lambda e: (
+            is_caller(answered)(e) and float(e["Timestamp"]) > float(joined_a["Timestamp"]) + 3
+        ),
+        timeout=20,
+    )  # fmt: skip  the rejoin after the key
+    await asyncio.to_thread(late_agent)
+    connect = await ami.wait_for("AgentConnect", is_caller(answered), timeout=20)
+    assert await second.finished() == 0
+    from_call = float(connect["Timestamp"]) - float(joined_a["Timestamp"])
+    assert int(connect["HoldTime"]) < from_call - 4  # app_queue counts from the rejoin
+
+    engine = make_engine(ticketing_service.env["YHT_TICKETING_DATABASE_URL"])
+    sessions = session_factory(engine)
+    call_a, call_b = connect["Uniqueid"], abandon["Uniqueid"]
+
+    def stays() -> dict[str, float]:
+        ingest(sessions, [pbx.dir / "log" / "queue_log"])
+        with sessions() as db_session:
+            rows = db_session.execute(
+                select(QueueCall.call_id, QueueCall.wait_s).where(
+                    QueueCall.call_id.in_((call_a, call_b)),
+                    QueueCall.outcome.in_(("answered", "abandoned")))).all()  # fmt: skip
+        return dict(rows)
+
+    await until(lambda: len(stays()) == 2, 20, "both calls' stays ingested")
+    waits = stays()
+    assert waits[call_a] >= from_call - 1.5, (waits, from_call)
+    b_from_call = float(abandon["Timestamp"]) - float(joined_b["Timestamp"])
+    assert waits[call_b] >= b_from_call - 1.5 and waits[call_b] >= 5, (waits, b_from_call)
+    with sessions() as db_session:
+        missed = db_session.scalars(select(MissedCall).where(MissedCall.call_id == call_b)).one()
+    assert missed.waited_s >= b_from_call - 1.5 and missed.reason == "abandoned"
+    engine.dispose()

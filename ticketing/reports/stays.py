@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketing.reports.hotline_lines import menu_hangup, missed_call, number
@@ -71,10 +71,28 @@ def apply(db_session: Session, entry: Entry,
         return  # its ENTERQUEUE was before this file began: the line is kept, the stay not
     if entry.event == "CONNECT":
         stay.outcome, stay.agent, stay.connected_at = "answered", entry.agent, entry.at
-        stay.wait_s = number(entry.data, 0)
+        stay.wait_s = _from_first_entry(db_session, stay, number(entry.data, 0))
     elif entry.event in ENDS and stay.outcome == "waiting":
         stay.outcome, stay.ended_at = ENDS[entry.event], entry.at
-        stay.wait_s = number(entry.data, 3 if entry.event == "EXITWITHKEY" else 2)
+        waited = number(entry.data, 3 if entry.event == "EXITWITHKEY" else 2)
+        stay.wait_s = _from_first_entry(db_session, stay, waited)
     elif entry.event in COMPLETE:
         stay.talk_s = number(entry.data, 3 if entry.event == "TRANSFER" else 1)
         stay.ended_at = entry.at
+
+
+def _from_first_entry(db_session: Session, stay: QueueCall, waited: float | None) -> float | None:
+    """The caller's wait from the call's first queue entry, across every
+    rejoin (issue 28 item 11): app_queue's own waittime of this stay plus the
+    time from the call's first stay's entry to this one's. A call that never
+    rejoined keeps Asterisk's figure as it is."""
+    if waited is None:
+        return None
+    db_session.flush()
+    first = db_session.scalar(
+        select(func.min(QueueCall.entered_at)).where(QueueCall.call_id == stay.call_id,
+                                                     QueueCall.outcome != "menu")
+    )  # fmt: skip
+    if first is None or first >= stay.entered_at:
+        return waited
+    return waited + (stay.entered_at - first).total_seconds()

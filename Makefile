@@ -42,25 +42,19 @@ prompts: $(STAMP)
 asterisk: system-packages
 	bash scripts/asterisk-rootfs.sh
 
-# Redis on 127.0.0.1:6379 for live state (volatile): used as it is when it
-# answers, started otherwise. And the project's own durable Redis on
-# 127.0.0.1:6380 for the outbox (missed calls, SOS steps, call actions): an
-# append-only file fsynced on every write, in .local/redis-outbox.
-REDIS_OUTBOX_PORT ?= 6380
+# Redis on 127.0.0.1:6379 for live state (volatile): the machine's system
+# service (Debian's redis-server), used as it is when it answers, started as
+# that service otherwise. The durable outbox Redis is no daemon: `make run`
+# starts its own and stops it with the rest (scripts/run.py), the tests and
+# benchmarks start theirs (testkit.services.RedisServer).
 redis: system-packages
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
-		echo "starting redis-server on 127.0.0.1:6379"; \
-		mkdir -p /var/lib/redis /var/log/redis; \
-		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
-			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/yht.log; \
+		echo "starting the redis-server system service on 127.0.0.1:6379"; \
+		service redis-server start >/dev/null 2>&1 || { \
+			mkdir -p /var/lib/redis /var/log/redis; \
+			redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
+				--appendonly no --dir /var/lib/redis --logfile /var/log/redis/yht.log; }; \
 		for i in $$(seq 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done; }
-	@redis-cli -h 127.0.0.1 -p $(REDIS_OUTBOX_PORT) ping >/dev/null 2>&1 || { \
-		echo "starting the durable outbox redis-server on 127.0.0.1:$(REDIS_OUTBOX_PORT)"; \
-		mkdir -p .local/redis-outbox; \
-		redis-server --daemonize yes --bind 127.0.0.1 --port $(REDIS_OUTBOX_PORT) --save "" \
-			--appendonly yes --appendfsync always --dir $(CURDIR)/.local/redis-outbox \
-			--logfile $(CURDIR)/.local/redis-outbox/redis.log; \
-		for i in $$(seq 50); do redis-cli -p $(REDIS_OUTBOX_PORT) ping >/dev/null 2>&1 && break; sleep 0.1; done; }
 
 # PostgreSQL on 127.0.0.1:5432 and the test database (yht_test).
 postgres: system-packages

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -272,6 +273,8 @@ class AcdRunner:
         (DBGetTree) and adds or removes the difference, so a deactivated or
         unconfirmed number stops routing as SOS within one interval, whoever
         put it there, however often this process or Asterisk restarted."""
+        reached = False  # the work-order service answered once: a failure is news
+        quiet_until = time.monotonic() + 60.0  # starting together: a minute's grace
         while True:
             try:
                 response = await self.http.get("/elders/devices", headers=self._headers())
@@ -285,6 +288,13 @@ class AcdRunner:
                     for number in sorted(present - wanted):
                         await ami.sos_registry(self.manager, number, registered=False)
                     self.sos_devices = wanted
+                reached = True
+            except httpx.TransportError as error:
+                if reached or time.monotonic() > quiet_until:
+                    log.warning("SOS device sync failed (%s)", type(error).__name__)
+                else:  # starting together: wait for it quietly (issue 28 item 16)
+                    log.debug("SOS device sync: the work-order service is not up yet (%s)",
+                              type(error).__name__)  # fmt: skip
             except (httpx.HTTPError, ValueError, ami.AmiError) as error:
                 log.warning("SOS device sync failed (%s)", type(error).__name__)
             await asyncio.sleep(self.settings.sos_sync_interval_s)

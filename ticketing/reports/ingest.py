@@ -260,6 +260,7 @@ def follow(sessions: sessionmaker[Session], paths: list[Path], interval_s: float
     is logged and tried again with growing pauses."""
     progress = progress or Progress()
     pause = interval_s
+    schema_seen = False
     while True:
         progress.rounds += 1
         try:
@@ -271,11 +272,27 @@ def follow(sessions: sessionmaker[Session], paths: list[Path], interval_s: float
                             " %d refused", taken.lines, taken.malformed, taken.duplicates,
                             taken.rejected)  # fmt: skip
             pause = interval_s
-        except Exception:
+            schema_seen = True
+        except Exception as error:
+            if not schema_seen and _no_schema_yet(error):
+                # the work-order service creates the tables as it starts: wait
+                # for it quietly, once said (issue 28 item 16)
+                if progress.failed_rounds == 0:
+                    log.info("queue_log ingestion waits for the work-order service to create"
+                             " its tables")  # fmt: skip
+                progress.failed_rounds += 1
+                time.sleep(min(interval_s, 1.0))
+                continue
             progress.failed_rounds += 1
             log.exception("queue_log ingestion failed; trying again in %.0f s", pause)
             pause = min(pause * 2, 60.0)
         time.sleep(pause)
+
+
+def _no_schema_yet(error: BaseException) -> bool:
+    """A missing table (SQLite's "no such table", PostgreSQL's undefined_table)."""
+    cause = getattr(error, "orig", error)
+    return "no such table" in str(cause) or type(cause).__name__ == "UndefinedTable"
 
 
 def main() -> None:

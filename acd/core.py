@@ -18,6 +18,7 @@ import yaml
 from acd import ami
 from acd.states import AgentState, Signal, next_state
 from acd.store import AcdStore, QueueFigures, Seat
+from yht import channelvars as cv
 from yht.ami import agent_of, call_context  # noqa: F401 (acd modules import them from here)
 from yht.dialling import OutboundRule
 from yht.events import CallOffered
@@ -61,6 +62,7 @@ class SosCall:
     caller: str
     answered_by: str = ""
     ended: bool = False
+    contacts_called: bool = False  # once, when 120 is on the line
 
 
 class AcdCore:
@@ -89,6 +91,8 @@ class AcdCore:
         self.recorded: dict[str, tuple[str, str | None]] = {}
         # each seat's screen-pop for its current (or last) call
         self.offers: dict[str, CallOffered] = {}
+        self.sos_center = "120"  # AcdSettings.sos_center (runner.py)
+        self._offered_channel: dict[str, str] = {}  # seat -> the rung caller channel's uniqueid
         self._timers: dict[str, asyncio.Task] = {}
 
     def skills_of(self, agent_id: str) -> dict[str, int]:
@@ -143,15 +147,25 @@ class AcdCore:
     async def _offer(self, agent_id: str, event: Any, context: dict[str, str]) -> None:
         """The screen-pop of the call ringing or bridged to the seat: the
         call's context as the IVR left it (its channel variables)."""
+        # the call's own id (YHT_CALL_ID), which the work order, the recording
+        # and the SOS record carry: after an SOS escalation the seat is rung
+        # from the offer's Local channel, whose uniqueid is no call of anyone's
+        uniqueid = event.get("Uniqueid", "")
         offer = CallOffered(agent_id=agent_id, queue=event.get("Queue", ""),
-                            call_id=event.get("Uniqueid", ""), channel=event.get("Channel", ""),
-                            context=context, at=self.clock())  # fmt: skip
+                            call_id=context.get(cv.CALL_ID) or uniqueid,
+                            channel=event.get("Channel", ""), context=context,
+                            at=self.clock())  # fmt: skip
         self.offers[agent_id] = offer
+        self._offered_channel[agent_id] = uniqueid
         await self.store.offer(offer)
 
-    def offered(self, agent_id: str, call_id: str) -> bool:
+    def offered(self, agent_id: str, uniqueid: str) -> bool:
+        """The seat's desk has the pop of the call on this (caller's) channel."""
         offer = self.offers.get(agent_id)
-        return offer is not None and offer.call_id == call_id
+        if offer is None:
+            return False
+        # an offer remembered from Redis by a restarted ACD: its call id
+        return self._offered_channel.get(agent_id, offer.call_id) == uniqueid
 
     async def rewrite_store(self, publish_offers: bool = False) -> None:
         """Write every seat and queue figure as this process holds them (an

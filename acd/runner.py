@@ -69,6 +69,7 @@ class AcdRunner:
                        originate_timeout_s=settings.originate_timeout_s,
                        outbound=OutboundRule.from_setting(settings.partner_numbers))  # fmt: skip
         self.acd.on_escalation = self._notify_contacts
+        self.acd.sos_center = settings.sos_center
         self._events: asyncio.Queue[Any] = asyncio.Queue(maxsize=settings.event_queue_size)
         self.events_dropped = 0
         self._caught_up = asyncio.Event()  # cleared while events back up

@@ -262,6 +262,8 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         outside = OUTSIDE_PARTY.match(channel)
         if outside:
             await self.store.publish(AlarmClear(key=f"dial:{conf}"))
+            if outside.group(1) == self.sos_center:
+                await self._center_joined(sos)
 
     async def _conf_leave(self, event: Any) -> None:
         channel, conf = event.get("Channel", ""), event.get("Conference", "")

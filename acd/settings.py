@@ -51,6 +51,9 @@ class AcdSettings(BaseSettings):
     # the deployment's partner numbers the desk may dial besides the national
     # patterns (yht.dialling), shared with the dialplan
     partner_numbers: str = Field(default="", validation_alias="YHT_PBX_PARTNER_NUMBERS")
+    # the emergency center an unanswered SOS call dials (the dialplan's too):
+    # the elder's contacts are rung once it is on the line
+    sos_center: str = Field(default="120", validation_alias="YHT_PBX_SOS_CENTER")
     # how often the SOS caller ids are copied from the elder registry to AstDB
     sos_sync_interval_s: float = 10.0
     # bearer token of the control API's clients (the websockets bridge)

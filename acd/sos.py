@@ -97,8 +97,15 @@ class SosTimeline(AcdCore):
         await self._timeline(sos, "escalated", "无人接听, 自动接通 120, 座席继续振铃")
         await self.store.publish(SosState(call_id=sos.call_id, state="escalated",
                                           caller=sos.caller, at=self.clock()))  # fmt: skip
-        if self.on_escalation is not None:
-            self.on_escalation(sos)
+
+    async def _center_joined(self, sos: SosCall) -> None:
+        """120 is on the line (its leg joined the conference): only now are
+        the elder's contacts rung with the notice that says so (issue 28
+        item 12: they heard it at the escalation, before 120 had answered)."""
+        if sos.contacts_called or self.on_escalation is None:
+            return
+        sos.contacts_called = True
+        self.on_escalation(sos)
 
     async def _dial_out(self, event: Any) -> None:
         sos = self.sos.get(event.get("Conf", ""))

@@ -11,19 +11,16 @@ from acd.core import (
     SOS_QUEUE,
     UNREACHABLE,
     WRAPUP_REASON,
-    AcdCore,
     agent_of,
     call_context,
     log,
 )
+from acd.reachable import SeatReachability
 from acd.states import AgentState
 from yht import channelvars as cv
 
 
-class Resync(AcdCore):
-    async def qualify_seats(self, agent_ids: list[str]) -> None:
-        raise NotImplementedError  # acd/service.py
-
+class Resync(SeatReachability):
     async def resync(self) -> None:
         """Rebuild seats and waiting callers from QueueStatus (after a connect)."""
         members: dict[str, dict[str, Any]] = {}

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
 from typing import Any
 
 import httpx
@@ -17,12 +16,12 @@ from redis.exceptions import RedisError
 from acd import ami
 from acd.service import Acd, SosCall
 from acd.settings import AcdSettings
+from acd.sos_devices import keep_sos_devices
 from acd.states import AgentState
 from acd.store import AcdStore
 from yht.dialling import OutboundRule
 from yht.events import Staffing
 from yht.outbox import Delivery, Outbox
-from yht.phones import canonical
 from yht.privacy import mask_number
 from yht.shifts import ShiftPlan
 from yht.supervise import Supervisor
@@ -268,37 +267,8 @@ class AcdRunner:
         return self._caught_up.is_set()
 
     async def _sync_sos_devices(self) -> None:
-        """The confirmed SOS device numbers of active elders into AstDB (family
-        yht-sos), where the dialplan finds them with no Python service
-        running. Each round compares the registry with what AstDB holds
-        (DBGetTree) and adds or removes the difference, so a deactivated or
-        unconfirmed number stops routing as SOS within one interval, whoever
-        put it there, however often this process or Asterisk restarted."""
-        reached = False  # the work-order service answered once: a failure is news
-        quiet_until = time.monotonic() + 60.0  # starting together: a minute's grace
-        while True:
-            try:
-                response = await self.http.get("/elders/devices", headers=self._headers())
-                response.raise_for_status()
-                # only canonical numbers reach the dialplan's AstDB keys
-                wanted = {n for n in response.json() if canonical(str(n)) == n}
-                if self.manager.ami_up:
-                    present = await ami.db_keys(self.manager, "yht-sos")
-                    for number in sorted(wanted - present):
-                        await ami.sos_registry(self.manager, number, registered=True)
-                    for number in sorted(present - wanted):
-                        await ami.sos_registry(self.manager, number, registered=False)
-                    self.sos_devices = wanted
-                reached = True
-            except httpx.TransportError as error:
-                if reached or time.monotonic() > quiet_until:
-                    log.warning("SOS device sync failed (%s)", type(error).__name__)
-                else:  # starting together: wait for it quietly (issue 28 item 16)
-                    log.debug("SOS device sync: the work-order service is not up yet (%s)",
-                              type(error).__name__)  # fmt: skip
-            except (httpx.HTTPError, ValueError, ami.AmiError) as error:
-                log.warning("SOS device sync failed (%s)", type(error).__name__)
-            await asyncio.sleep(self.settings.sos_sync_interval_s)
+        await keep_sos_devices(self.http, self.manager, self._headers(),
+                               self.settings.sos_sync_interval_s, self)  # fmt: skip
 
     def _notify_contacts(self, sos: SosCall) -> None:
         self._in_background(self._call_contacts(sos))

@@ -27,11 +27,13 @@ from acd.core import (
     call_context,
     conference_of,
 )
+from acd.reachable import SeatReachability
 from acd.recordings import CallRecordings
 from acd.resync import Resync
 from acd.sos import SosTimeline, _party
 from acd.states import AgentState, Signal
 from acd.store import Seat
+from acd.waits import before_missed_threshold, number, waited_s
 from yht import channelvars as cv
 from yht.events import AlarmClear, SosState
 
@@ -52,31 +54,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
                 if "Already there" not in str(error):
                     raise
         # ringable at once, also when the switch restarted a moment ago
-        await self._qualify([agent_id])
-
-    async def _qualify(self, agent_ids: list[str]) -> None:
-        for agent_id in agent_ids:
-            try:
-                await ami.qualify(self.manager, agent_id)
-            except ami.AmiError as error:
-                log.warning("seat %s: qualify failed (%s)", agent_id, error)
-
-    async def _fully_booted(self, _event: Any) -> None:
-        """Asterisk finished booting while this session was open: qualify
-        every seat in a queue now (a session that begins after the boot is
-        told at login, before it may send anything: its resync qualifies)."""
-        if not getattr(self.manager, "ami_up", True):
-            return
-        members = sorted({a for e in await ami.queue_status(self.manager)
-                          if e.get("Event") == "QueueMember" and (a := agent_of(e))})  # fmt: skip
-        await self.qualify_seats(members)
-
-    async def qualify_seats(self, agent_ids: list[str]) -> None:
-        """Without it a restarted Asterisk leaves every registered seat
-        unringable until that phone's next qualify, up to qualify_frequency
-        later (issue 28 item 10: 17 s after a restart)."""
-        await self._qualify(agent_ids)
-        log.info("%d seats qualified", len(agent_ids))
+        await self.qualify_seats([agent_id], quiet=True)
 
     async def logout(self, agent_id: str) -> None:
         self._cancel_timer(agent_id)
@@ -282,7 +260,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
     async def _caller_join(self, event: Any) -> None:
         queue = event.get("Queue", "")
         # the live figure counts from the call's first queue entry, as the reports
-        joined = _number(call_context(event).get(cv.QUEUED_AT, "")) or self.clock()
+        joined = number(call_context(event).get(cv.QUEUED_AT, "")) or self.clock()
         self.waiting.setdefault(queue, {})[event.get("Uniqueid", "")] = joined
         if queue == SOS_QUEUE:
             self.sos_channels[event.get("Uniqueid", "")] = event.get("Channel", "")
@@ -297,7 +275,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         await self._left_queue(queue, event.get("Uniqueid", ""))
         if queue == SOS_QUEUE:  # an SOS call is recorded as an emergency order instead
             return
-        if _before_missed_threshold(event):
+        if before_missed_threshold(event):
             log.info("call %s hung up before the missed-call threshold: not a callback",
                      call_context(event).get(cv.CALL_ID) or event.get("Uniqueid", ""))  # fmt: skip
             return
@@ -321,13 +299,13 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         await SosTimeline._hangup(self, event)
         await self._recording_closed(event)
 
-    async def _missed(self, event: Any, reason: str, queue: str, waited_s: int) -> None:
+    async def _missed(self, event: Any, reason: str, queue: str, waited: int) -> None:
         """零呼损: every caller who left unanswered becomes a callback to make."""
         context = call_context(event)
         await self.store.enqueue_missed({
             "call_id": context.get(cv.CALL_ID) or event.get("Uniqueid", ""),
             "caller": context.get(cv.CALLER) or None, "hotline": context.get(cv.HOTLINE, ""),
-            "queue": queue, "waited_s": waited_s, "reason": reason,
+            "queue": queue, "waited_s": waited, "reason": reason,
         })  # fmt: skip
 
     @classmethod
@@ -351,35 +329,5 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
         "ConfbridgeJoin": _conf_join,
         "ConfbridgeLeave": _conf_leave,
         "Hangup": _hangup,
-        "FullyBooted": _fully_booted,
+        "FullyBooted": SeatReachability.fully_booted,
     }
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def waited_s(event: Any) -> float:
-    """How long the caller has waited at this event: from the call's first
-    queue entry (YHT_QUEUED_AT) to the event's own time, across every rejoin
-    (a key pressed, an order looked up); app_queue's HoldTime, which counts
-    from the latest entry only, when the call has no such mark."""
-    first = _number(call_context(event).get(cv.QUEUED_AT, ""))
-    at = _number(event.get("Timestamp", "") or "")
-    if first is not None and at is not None:
-        return max(at - first, 0.0)
-    return float(event.get("HoldTime") or 0)
-
-
-def _before_missed_threshold(event: Any) -> bool:
-    """A hotline caller who hangs up within YHT_MENU_MISSED_S of the answer
-    (a misdial, a change of mind) is not a callback to make. The dialplan puts
-    the moment on the call (YHT_MISSED_AFTER); Asterisk's event time decides."""
-    after, at = call_context(event).get(cv.MISSED_AFTER, ""), event.get("Timestamp", "")
-    try:
-        return float(at) < float(after)
-    except ValueError:
-        return False  # no threshold on this call (a transfer, an older dialplan)

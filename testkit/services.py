@@ -148,6 +148,19 @@ class RedisServer:
             stop_process(self.proc)
 
 
+def drop_live_keys(prefix: str, url: str = "redis://127.0.0.1:6379/0") -> None:
+    """What a test's services wrote to the live-state Redis under its prefix."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 class ServiceProcess(ChildProcess):
     """`python -m <module>` with its log in a file, ready when `probe` answers."""
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-import redis
 import yaml
 
 from ivr.menu import MENU_FILE
@@ -27,6 +26,7 @@ from testkit.services import (
     ChildProcess,
     RedisServer,
     ServiceProcess,
+    drop_live_keys,
 )
 from testkit.sipp import SippAgent, SippCenter
 from testkit.waiting import free_port, free_tcp_port, wait_until
@@ -234,11 +234,7 @@ def live_desk(pbx, agi_server, ticketing_service, test_env, tmp_path_factory):
         bridge.stop()
         acd.stop()
         outbox.stop()
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-        keys = list(client.scan_iter(f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+        drop_live_keys(prefix)
 
 
 @pytest.fixture

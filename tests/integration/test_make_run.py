@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -67,7 +66,10 @@ def test_make_run_comes_up_quietly_survives_its_switch_and_stops_all_it_started(
                    "the work-order API")  # fmt: skip
         acd = f"http://127.0.0.1:{ports['YHT_ACD_HTTP_PORT']}/health"
         wait_until(lambda: httpx.get(acd, timeout=2).status_code == 200, 30, "the ACD")
-        time.sleep(3)  # what the services print in their first seconds counts too
+        # what the services print in their first seconds counts too: the
+        # last of them to be ready is the transcription worker
+        wait_until(lambda: "transcription worker" in log() and " ready" in log(), 60,
+                   "the transcription worker")  # fmt: skip
         started = log()
         for noise in ("Traceback", "SOS device sync failed", '" 503', "no such table"):
             assert noise not in started, f"{noise!r} in make run's output:\n{started[-3000:]}"

@@ -6,10 +6,10 @@ qualified every 60 s as a center would): the suite's instance never stops."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -18,15 +18,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-import redis
 
 from scripts import secrets
 from scripts.pbx import Pbx, PbxSettings, agent_password
 from scripts.processes import ProcessSupervisor
 from testkit.ami import AmiRecorder
-from testkit.services import REPO, RedisServer
+from testkit.services import REPO, RedisServer, drop_live_keys
 from testkit.sipp import SippAgent, place_call
-from testkit.waiting import free_port, free_tcp_port, wait_until
+from testkit.waiting import free_port, free_tcp_port, until, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -69,9 +68,10 @@ async def test_a_killed_switch_is_started_again_and_its_seats_ring_at_once(tmp_p
                    "seat 1001's phone to be qualified")  # fmt: skip
         await observer.connect()
         wait_until(lambda: "resynced" in _acd_log(tmp_path), 30, "the ACD's first resync")
-        # AstDB commits its writes about a second after they are made: a
-        # registration older than that is what a restarted Asterisk has
-        await asyncio.sleep(2.0)
+        # AstDB commits its writes a moment after they are made: what a
+        # restarted Asterisk has is the registration once it is on disk
+        await until(lambda: _registration_on_disk(pbx, "agent1001"), 10,
+                    "seat 1001's registration in AstDB")  # fmt: skip
         before = {"agi": agi.process.pid, "acd": acd.process.pid, "asterisk": switch.process.pid}
 
         switch.process.kill()  # kill -9: no goodbye to anyone
@@ -110,11 +110,7 @@ async def test_a_killed_switch_is_started_again_and_its_seats_ring_at_once(tmp_p
         phone.stop()
         supervisor.stop()
         outbox.stop()
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-        keys = list(client.scan_iter(f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+        drop_live_keys(prefix)
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(pbx.dir, ignore_errors=True)
 
@@ -126,6 +122,20 @@ def _ready_at(pbx: Pbx) -> float:
              if line.endswith("Asterisk Ready.")]  # fmt: skip
     stamp = lines[-1][1 : lines[-1].index("]")]
     return dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC).timestamp()
+
+
+def _registration_on_disk(pbx: Pbx, endpoint: str) -> bool:
+    """A committed registrar contact of the endpoint in the AstDB file."""
+    path = pbx.dir / "lib" / "astdb.sqlite3"
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            rows = db.execute("SELECT key FROM astdb WHERE key LIKE ?",
+                              (f"/registrar/contact/{endpoint};%",)).fetchall()  # fmt: skip
+    except sqlite3.Error:
+        return False
+    return bool(rows)
 
 
 def _acd_log(tmp_path: Path) -> str:

@@ -35,11 +35,13 @@ async def test_a_seat_connected_to_a_call_it_was_never_offered_gets_its_pop():
     assert (offer["agent_id"], offer["call_id"]) == ("1002", "1795.9")
     assert offer["context"]["YHT_CALLER"] == "13912345678"
     # a seat that was rung first is offered once, not again on the connect
+    # (another call: its own YHT_CALL_ID, as the dialplan sets it)
+    other = ["YHT_CALL_ID=1795.10", *CONTEXT[1:]]
     await acd.on_event({"Event": "AgentCalled", "Queue": "hotline", "Uniqueid": "1795.10",
-                        "Interface": "PJSIP/agent1003", "ChanVariable": CONTEXT})  # fmt: skip
+                        "Interface": "PJSIP/agent1003", "ChanVariable": other})  # fmt: skip
     await acd.on_event({"Event": "AgentConnect", "Queue": "hotline", "Uniqueid": "1795.10",
                         "Interface": "PJSIP/agent1003", "HoldTime": "3",
-                        "ChanVariable": CONTEXT})  # fmt: skip
+                        "ChanVariable": other})  # fmt: skip
     assert [o["call_id"] for o in offers(store)] == ["1795.9", "1795.10"]
 
 

@@ -4,6 +4,7 @@ YHT_MISSED_AFTER) and Asterisk's own event times."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from acd.core import call_context
@@ -18,15 +19,19 @@ def number(text: str) -> float | None:
 
 
 def waited_s(event: Any) -> float:
-    """How long the caller has waited at this event: from the call's first
-    queue entry (YHT_QUEUED_AT) to the event's own time, across every rejoin
-    (a key pressed, an order looked up); app_queue's HoldTime, which counts
-    from the latest entry only, when the call has no such mark."""
+    """How long the caller has waited at this event, in whole seconds: from
+    the call's first queue entry (YHT_QUEUED_AT) to the event's own time,
+    across every rejoin (a key pressed, an order looked up). app_queue's
+    HoldTime counts from the latest entry only, in whole seconds of the
+    clock: for a call that never left the queue it is the same wait (at
+    most a second more, by the rounding), and that figure is kept, as the
+    reports keep it (ticketing/reports/stays.py)."""
+    hold = float(event.get("HoldTime") or 0)
     first = number(call_context(event).get(cv.QUEUED_AT, ""))
     at = number(event.get("Timestamp", "") or "")
-    if first is not None and at is not None:
-        return max(at - first, 0.0)
-    return float(event.get("HoldTime") or 0)
+    if first is None or at is None:
+        return hold
+    return max(hold, float(math.floor(max(at - first, 0.0))))
 
 
 def before_missed_threshold(event: Any) -> bool:

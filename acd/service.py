@@ -35,7 +35,7 @@ from acd.states import AgentState, Signal
 from acd.store import Seat
 from acd.waits import before_missed_threshold, number, waited_s
 from yht import channelvars as cv
-from yht.events import AlarmClear, SosState
+from yht.events import AlarmClear
 
 __all__ = ["Acd", "CallActionRefused", "SosCall", "UnknownSeat", "conference_of"]
 log = logging.getLogger("acd")
@@ -162,10 +162,7 @@ class Acd(CallControl, SosTimeline, CallRecordings, Resync):
             await self._offer(agent_id, event, context)
         sos = self.sos.get(context.get(cv.CONF, ""))
         if sos is not None:
-            sos.answered_by = sos.answered_by or agent_id
-            await self._timeline(sos, "answered", f"座席 {agent_id} 接听", seat=agent_id)
-            await self.store.publish(SosState(call_id=sos.call_id, state="answered",
-                                              seat=agent_id, at=self.clock()))  # fmt: skip
+            await self._sos_answered(sos, agent_id)
 
     async def _agent_complete(self, event: Any) -> None:
         agent_id = agent_of(event)

@@ -52,6 +52,13 @@ class SosTimeline(AcdCore):
         })  # fmt: skip
         await self.store.publish(SosState(call_id=sos.call_id, state="waiting",
                                           caller=sos.caller, at=self.clock()))  # fmt: skip
+        if event.get("Auto120") == "0":
+            # not a confirmed device: no automatic 120 on this line; the lead
+            # is told at once, not after the answer time (issue 28 item 13)
+            line = context.get(cv.HOTLINE, "")
+            await self.store.publish(AlarmSet(key=f"sos-unknown:{sos.conf}", at=self.clock(),
+                                              message=f"未登记号码拨打一键呼叫 {line}: 不会自动"
+                                              "接通 120, 请值班长立即安排座席接听"))  # fmt: skip
         await self._taken(sos.conf)
 
     async def _taken(self, conf: str) -> None:
@@ -98,6 +105,27 @@ class SosTimeline(AcdCore):
         await self.store.publish(SosState(call_id=sos.call_id, state="escalated",
                                           caller=sos.caller, at=self.clock()))  # fmt: skip
 
+    async def _sos_overdue(self, event: Any) -> None:
+        """The answer time ran out on a call that does not dial 120 by itself:
+        it keeps ringing every seat, and the lead's alarm says how long."""
+        conf = event.get("Conf", "")
+        sos = self.sos.get(conf)
+        if sos is None:
+            return
+        waited = event.get("Waited", "")
+        message = (f"未登记号码的一键呼叫已等待 {waited} 秒无人接听 (不自动接通 120),"
+                   " 请值班长立即安排座席接听")  # fmt: skip
+        await self.store.publish(AlarmSet(key=f"sos-unknown:{conf}", message=message,
+                                          at=self.clock()))  # fmt: skip
+        await self._timeline(sos, "overdue", message)
+
+    async def _sos_answered(self, sos: SosCall, agent_id: str) -> None:
+        sos.answered_by = sos.answered_by or agent_id
+        await self._timeline(sos, "answered", f"座席 {agent_id} 接听", seat=agent_id)
+        await self.store.publish(SosState(call_id=sos.call_id, state="answered",
+                                          seat=agent_id, at=self.clock()))  # fmt: skip
+        await self.store.publish(AlarmClear(key=f"sos-unknown:{sos.conf}"))
+
     async def _center_joined(self, sos: SosCall) -> None:
         """120 is on the line (its leg joined the conference): only now are
         the elder's contacts rung with the notice that says so (issue 28
@@ -135,6 +163,7 @@ class SosTimeline(AcdCore):
         await self._timeline(sos, "ended", "求助人挂机" + (f" ({cause})" if cause else ""))
         await self.store.publish(SosState(call_id=sos.call_id, state="ended", at=self.clock()))
         await self.store.publish(AlarmClear(key=f"dial:{sos.conf}"))
+        await self.store.publish(AlarmClear(key=f"sos-unknown:{sos.conf}"))
 
     async def _hangup(self, event: Any) -> None:
         """The elder's leg hung up: the SOS call is over."""
@@ -146,6 +175,7 @@ class SosTimeline(AcdCore):
     _sos_events: ClassVar[dict[str, Callable]] = {
         "YhtSosStart": _sos_start,
         "YhtSosEscalate": _sos_escalate,
+        "YhtSosOverdue": _sos_overdue,
         "YhtDialOut": _dial_out,
         "YhtDialFailed": _dial_failed,
         "YhtSosEnd": _sos_end,

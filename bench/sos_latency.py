@@ -144,6 +144,8 @@ async def run(calls: int, runs: int) -> None:
     import os
 
     os.environ["YHT_PBX_SOS_ANSWER_S"] = str(SOS_ANSWER_S)
+    # the callers are not registered devices: on this line anyone gets 120
+    os.environ["YHT_PBX_SOS_ANYONE_120"] = "12349"
     os.environ["YHT_PBX_STATIC_MEMBERS"] = "all"
     from scripts.pbx import agent_password
 

@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ivr.menu import load_menu
@@ -71,6 +72,11 @@ class PbxSettings(BaseSettings):
     sos_numbers: str = "12349"
     # seconds the seats ring for an SOS call before 120 is called in
     sos_answer_s: int = 15
+    # SOS numbers on which *any* caller gets 120 when no seat answers in
+    # time; on the others only a confirmed device does, and an unknown caller
+    # keeps ringing the seats first in line with the lead alarmed (issue 28
+    # item 13: 12349 is a home-care line in many cities). Comma-separated.
+    sos_anyone_120: str = ""
     sos_center: str = "120"
     # one attempt to an outside party (120, 110), how many, and the gap
     conf_dial_s: int = 30
@@ -114,6 +120,20 @@ class PbxSettings(BaseSettings):
     @property
     def sos_number_list(self) -> list[str]:
         return [h.strip() for h in self.sos_numbers.split(",") if h.strip()]
+
+    @model_validator(mode="after")
+    def _anyone_120_on_sos_numbers(self) -> PbxSettings:
+        strays = [n for n in self.sos_anyone_120_list if n not in self.sos_number_list]
+        if strays:
+            raise ValueError(
+                f"YHT_PBX_SOS_ANYONE_120 lists {', '.join(strays)}, which are not SOS numbers"
+                f" (YHT_PBX_SOS_NUMBERS={self.sos_numbers})"
+            )
+        return self
+
+    @property
+    def sos_anyone_120_list(self) -> list[str]:
+        return [n.strip() for n in self.sos_anyone_120.split(",") if n.strip()]
 
 
 def rootfs() -> Path:
@@ -200,6 +220,9 @@ class Pbx:
             ),
             "SOS_ANSWER_S": str(s.sos_answer_s),
             "SOS_CENTER": s.sos_center,
+            "SOS_ANYONE_120": "|" + "|".join(s.sos_anyone_120_list) + "|"
+            if s.sos_anyone_120_list
+            else "",
             "CONF_DIAL_S": str(s.conf_dial_s),
             "CONF_DIAL_TRIES": str(s.conf_dial_tries),
             "CONF_RETRY_GAP_S": str(s.conf_retry_gap_s),

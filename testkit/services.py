@@ -40,6 +40,10 @@ def _test_ports() -> dict[str, str]:
         "YHT_PBX_QUALIFY_SECONDS": "5",
         # the SOS line: seats ring this long before 120 is called (15 s in service)
         "YHT_PBX_SOS_ANSWER_S": "6",
+        # 12349 is the default policy's line (automatic 120 for confirmed devices
+        # only); 12350 is a line on which any caller gets it
+        "YHT_PBX_SOS_NUMBERS": "12349,12350",
+        "YHT_PBX_SOS_ANYONE_120": "12350",
         # seat 1001 is a static member (call-path tests); the others log in through the ACD
         "YHT_PBX_STATIC_MEMBERS": "1001",
         # a hang-up after 3 s unanswered is a missed call (10 s in service)

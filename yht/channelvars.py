@@ -18,6 +18,7 @@ ORDER_NO = "YHT_ORDER_NO"
 # three-way calls and the SOS line (15-sos.conf, 60-conference.conf)
 CONF = "YHT_CONF"
 SOS_KNOWN = "YHT_SOS_KNOWN"
+SOS_AUTO_120 = "YHT_SOS_AUTO_120"  # 1: dials 120 by itself when unanswered
 SOS_JOIN = "YHT_SOS_JOIN"
 RECORDING = "YHT_RECORDING"
 # live captions (25-captions.conf): the channel a caption spy listens to

@@ -18,7 +18,8 @@ from tests.integration.test_desk import Page, open_page
 from tests.integration.test_recordings import riff_size
 
 SEAT = "1003"
-SOS_NUMBER = "12349"
+SOS_NUMBER = "12349"  # the default policy: automatic 120 for confirmed devices
+ANYONE_LINE = "12350"  # testkit: any caller gets 120 on this line
 
 
 def digits(call_id: str) -> str:
@@ -267,12 +268,64 @@ async def test_nobody_answers_120_is_busy_then_answers_and_a_seat_joins_later(
         await board.ws.close()
 
 
+async def test_an_unknown_caller_on_the_home_care_line_alarms_the_lead_and_never_dials_120(
+    pbx, live_desk, ticketing_service, seat_phone, center, ami, workdir
+):
+    """Issue 28 item 13: 12349 is a home-care line in many cities. An unknown
+    number calling it while no seat is free is first in the SOS queue and the
+    shift lead is alarmed at once; when the answer time runs out nothing
+    dials 120, the alarm says how long it has waited, and the seat that logs
+    in answers it (a confirmed device on the same line does get 120: the
+    test above)."""
+    lunch = new_caller()
+    page = await open_page(live_desk["ws"], ticketing_service.user("desk1003", "agent", seat=SEAT))
+    board = await open_page(live_desk["ws"], ticketing_service.user("lead1", "shift_lead"))
+    center_120 = center()
+    try:
+        call = place_call(pbx.settings.sip_port, SOS_NUMBER, lunch, workdir, hold_ms=20000)
+        joined = await ami.wait_for("QueueCallerJoin", is_caller(lunch), timeout=20)
+        call_id, conf = joined["Uniqueid"], digits(joined["Uniqueid"])
+        assert joined["Queue"] == "sos"
+        alarm = await board.expect(lambda m: m["type"] == "alarm"
+                                   and m["key"] == f"sos-unknown:{conf}")  # fmt: skip
+        assert "不会自动接通 120" in alarm["message"] and lunch not in alarm["message"]
+        overdue = await ami.wait_for("UserEvent", lambda e: e.get("UserEvent") == "YhtSosOverdue"
+                                     and e.get("CallId") == call_id, timeout=30)  # fmt: skip
+        # at once: raised before the answer time ran out, on the ACD's clock
+        assert float(alarm["at"]) < float(overdue["Timestamp"]) - 3, (alarm, overdue)
+        again = await board.expect(lambda m: m["type"] == "alarm" and "等待" in m["message"]
+                                   and m["key"] == f"sos-unknown:{conf}")  # fmt: skip
+        assert "无人接听" in again["message"]
+        await logged_in(page)
+        connect = await ami.wait_for("AgentConnect", lambda e: e.get("Uniqueid") == call_id,
+                                     timeout=20)  # fmt: skip
+        assert connect["Queue"] == "sos" and connect["MemberName"] == f"agent{SEAT}"
+        await board.expect(lambda m: m["type"] == "alarm_clear"
+                           and m["key"] == f"sos-unknown:{conf}")  # fmt: skip
+        assert await call.finished(40) == 0
+        record = await sos_record(ticketing_service, call_id, "ended")
+        kinds = [s["kind"] for s in record["timeline"]]
+        assert "overdue" in kinds and "answered" in kinds and "escalated" not in kinds, kinds
+        assert record["follow_up"] is True
+        assert center_120.invites(dialled="120") == 0
+        assert not [e for e in ami.events if e.get("UserEvent") == "YhtSosEscalate"
+                    and e.get("CallId") == call_id]  # fmt: skip
+    finally:
+        await page.send(type="logout", ref="bye")
+        await page.expect(lambda m: m.get("ref") == "bye")
+        await page.ws.close()
+        await board.ws.close()
+
+
 async def test_the_sos_line_works_with_every_python_service_down(
     pbx, agi_server, live_desk, ticketing_service, center, ami, workdir
 ):
     """FastAGI, ACD, bridge and work-order service stopped: a registered SOS
     device dialling the ordinary hotline still reaches the SOS queue and
-    120; an unknown number on the SOS line too."""
+    120; so does an unknown number on the line where anyone gets 120 (12350
+    in the tests). An unknown number on the default line (12349) reaches the
+    SOS queue first in line and keeps ringing the seats, but never dials 120
+    by itself (issue 28 item 13)."""
     device = new_caller()
     register_elder(ticketing_service, device)
     # the ACD copies registered devices into AstDB, where the dialplan looks
@@ -284,8 +337,9 @@ async def test_the_sos_line_works_with_every_python_service_down(
     try:
         center_120 = center()
         registered = place_call(pbx.settings.sip_port, "12345", device, workdir, hold_ms=14000)
-        unknown = new_caller()
-        stranger = place_call(pbx.settings.sip_port, SOS_NUMBER, unknown, workdir, hold_ms=14000)
+        unknown, lunch = new_caller(), new_caller()
+        stranger = place_call(pbx.settings.sip_port, ANYONE_LINE, unknown, workdir, hold_ms=14000)
+        home_care = place_call(pbx.settings.sip_port, SOS_NUMBER, lunch, workdir, hold_ms=14000)
         for caller in (device, unknown):
             joined = await ami.wait_for("QueueCallerJoin", is_caller(caller), timeout=20)
             assert joined["Queue"] == "sos"
@@ -295,10 +349,30 @@ async def test_the_sos_line_works_with_every_python_service_down(
         # with every service down too, 120 sees each elder's own number
         assert center_120.invites(dialled="120", caller=device) >= 1
         assert center_120.invites(dialled="120", caller=unknown) >= 1
+        # the unknown caller on the default line: past its answer time it is
+        # still first in the SOS queue, and nothing dialled 120 for it
+        joined = await ami.wait_for("QueueCallerJoin", is_caller(lunch), timeout=20)
+        assert joined["Queue"] == "sos" and chan_vars(joined).get("YHT_SOS_AUTO_120") == "0"
+        lunch_id = joined["Uniqueid"]
+        overdue = await ami.wait_for("UserEvent", lambda e: e.get("UserEvent") == "YhtSosOverdue"
+                                     and e.get("CallId") == lunch_id, timeout=30)  # fmt: skip
+        assert overdue["Status"] == "TIMEOUT"
+        await ami.wait_for(
+            "QueueCallerJoin",
+            lambda e: (
+                is_caller(lunch)(e) and float(e["Timestamp"]) > float(overdue["Timestamp"]) - 1
+            ),
+            timeout=10,
+        )  # fmt: skip  back in the queue, not in a conference
+        assert not [e for e in ami.events if e.get("UserEvent") == "YhtSosEscalate"
+                    and e.get("CallId") == joined["Uniqueid"]]  # fmt: skip
+        assert center_120.invites(dialled="120", caller=lunch) == 0
         # the device skipped the voice menu and the ordinary queue entirely
         assert not [e for e in ami.events if e.get("Event") == "QueueCallerJoin"
                     and e.get("Queue") != "sos" and is_caller(device)(e)]  # fmt: skip
         assert await registered.finished(40) == 0 and await stranger.finished(40) == 0
+        assert await home_care.finished(40) == 0
+        assert center_120.invites(dialled="120", caller=lunch) == 0
         # the calls ended: their offers to the seats end with them (no seat
         # may be rung later for an SOS call that is over)
         wait_until(lambda: "No Callers" in pbx.cli("queue show sos").stdout, 10,

@@ -219,3 +219,40 @@ async def test_a_callback_rings_the_seat_first_and_only_for_a_free_seat_and_an_a
     await answered_sos_call(acd)  # now on a call: no second one
     with pytest.raises(CallActionRefused):
         await acd.dial("1003", "13912345678", "12345")
+
+
+async def test_an_unknown_caller_without_automatic_120_alarms_the_lead_until_answered():
+    """Issue 28 item 13: Auto120 0 raises the lead's alarm at the start, the
+    answer time running out raises it again with the wait, and the answer
+    clears it; a call that dials 120 by itself raises none."""
+    acd, _, store = sos_controller()
+    start = {"Event": "UserEvent", "UserEvent": "YhtSosStart", "CallId": CALL_ID, "Conf": CONF,
+             "Known": "0", "Auto120": "0", "Recording": "", "ChanVariable": SOS_VARS}  # fmt: skip
+    await feed(acd, start)
+    alarms = [p for p in store.published if p["type"] == "alarm_set"]
+    assert [a["key"] for a in alarms] == [f"sos-unknown:{CONF}"]
+    assert "不会自动接通 120" in alarms[0]["message"] and "13900001234" not in alarms[0]["message"]
+    await feed(acd, {"Event": "UserEvent", "UserEvent": "YhtSosOverdue", "CallId": CALL_ID,
+                     "Conf": CONF, "Status": "TIMEOUT", "Waited": "15"})  # fmt: skip
+    again = [p for p in store.published if p["type"] == "alarm_set"][-1]
+    assert "已等待 15 秒" in again["message"] and store.timeline[-1]["kind"] == "overdue"
+    member = {"Queue": "sos", "Interface": "PJSIP/agent1003", "MemberName": "agent1003"}
+    await feed(acd, {"Event": "AgentConnect", **member, "Uniqueid": CALL_ID, "Channel": ELDER,
+                     "DestChannel": AGENT, "HoldTime": "16", "ChanVariable": SOS_VARS})  # fmt: skip
+    assert {"type": "alarm_clear", "key": f"sos-unknown:{CONF}"} in store.published
+
+    acd, _, store = sos_controller()
+    await feed(acd, {**start, "Auto120": "1"})
+    assert not [p for p in store.published if p["type"] == "alarm_set"]
+
+
+def test_a_line_where_anyone_gets_120_must_be_an_sos_number():
+    from pydantic import ValidationError
+
+    from scripts.pbx import PbxSettings
+
+    with pytest.raises(ValidationError, match="12350, which are not SOS numbers"):
+        PbxSettings(sos_numbers="12349", sos_anyone_120="12350")
+    assert PbxSettings(sos_numbers="12349,12350", sos_anyone_120=" 12350").sos_anyone_120_list == [
+        "12350"
+    ]

@@ -74,7 +74,7 @@ class SosEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sos_call_id: Mapped[int] = mapped_column(ForeignKey("sos_calls.id"), index=True)
-    # start offered answered escalated dialled dial_failed joined left
+    # start offered answered escalated overdue dialled dial_failed joined left
     # contact_called ended
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]

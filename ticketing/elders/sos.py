@@ -36,7 +36,7 @@ class SosStepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     kind: str = Field(pattern="^(start|offered|answered|escalated|dialled|dial_failed|joined"
-                              "|left|contact_called|ended)$")  # fmt: skip
+                              "|left|contact_called|overdue|ended)$")  # fmt: skip
     at: float = Field(gt=0, lt=4_102_444_800)  # epoch seconds, before 2100
     detail: Words = ""
     seat: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,6}$")] | None = None

@@ -18,7 +18,7 @@ async def call_setup(channel: AgiChannel, deps: IvrDeps, outcome: IvrOutcome) ->
     hint = await deps.callers.recognise(channel.caller_number, now)
     outcome.repeat_caller = hint.is_repeat(now, deps.menu.repeat_caller.window_hours)
     default = deps.menu.default
-    priority = deps.menu.repeat_caller.priority_boost if outcome.repeat_caller else 0
+    priority = 0  # a repeat caller's advantage is seconds of waiting (30-queue.conf)
     await channel.set_variable(v.inherited(v.REPEAT_CALLER), "1" if outcome.repeat_caller else "0")
     await channel.set_variable(v.inherited(v.PREV_CALLS), str(hint.previous_calls))
     await channel.set_variable(v.inherited(v.QUEUE), default.queue)

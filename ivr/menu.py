@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 DTMF_KEYS = "0123456789*#"
 MENU_FILE = Path(__file__).with_name("menu.yaml")
@@ -55,8 +55,14 @@ class OrderProgress(BaseModel):
 
 
 class RepeatCaller(BaseModel):
+    """Who counts as a repeat caller (called within the window). What that is
+    worth in the queue is a number of seconds of waiting, set on the switch
+    (YHT_PBX_REPEAT_BOOST_S, 30-queue.conf), never a priority class: a
+    repeat caller goes ahead of those who have waited less than that, and
+    never ahead of one who has waited longer (issue 28 item 14)."""
+
+    model_config = ConfigDict(extra="forbid")
     window_hours: float = Field(gt=0)
-    priority_boost: int = Field(ge=0)
 
 
 class Schedule(BaseModel):
@@ -239,5 +245,4 @@ class MenuSession:
     # ---------------------------------------------------------------- done
     def _route(self, action: QueueAction, prompts: tuple[str, ...], done: bool = True) -> Route:
         self._state = _State.DONE if done else _State.QUEUED
-        boost = self.menu.repeat_caller.priority_boost if self.repeat_caller else 0
-        return Route(action.queue, action.category, priority=boost, prompts=prompts)
+        return Route(action.queue, action.category, priority=0, prompts=prompts)

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ivr.menu import load_menu
@@ -97,6 +97,10 @@ class PbxSettings(BaseSettings):
     out_max_total: int = 30
     qualify_seconds: int = 30
     queue_timeout: int = 300
+    # a repeat caller (ivr/menu.yaml repeat_caller) joins the queue as if it
+    # had called this many seconds earlier: ahead of callers who have waited
+    # less, never of one who has waited longer (issue 28 item 14)
+    repeat_boost_s: int = Field(default=30, ge=0, le=600)
     # seconds in the voice menu after which a hang-up is a missed call
     menu_missed_s: int = 10
     wrapup_seconds: int = 0
@@ -208,6 +212,7 @@ class Pbx:
             "PARTNER_PORT": str(s.partner_port),
             "QUALIFY_SECONDS": str(s.qualify_seconds),
             "QUEUE_TIMEOUT": str(s.queue_timeout),
+            "REPEAT_BOOST_S": str(s.repeat_boost_s),
             "MENU_MISSED_S": str(s.menu_missed_s),
             "QUEUE_KEYS": queue_keys(menu),
             "WAIT_CLASSES": musiconhold_sections(menu),

@@ -48,6 +48,8 @@ def _test_ports() -> dict[str, str]:
         "YHT_PBX_STATIC_MEMBERS": "1001",
         # a hang-up after 3 s unanswered is a missed call (10 s in service)
         "YHT_PBX_MENU_MISSED_S": "3",
+        # a repeat caller counts as having waited this much longer (30 s in service)
+        "YHT_PBX_REPEAT_BOOST_S": "3",
         # outside calls (not 110/119/120/122): one per seat at a time
         "YHT_PBX_OUT_MAX_PER_SEAT": "1",
         "YHT_PBX_OUT_MAX_TOTAL": "4",

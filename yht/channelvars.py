@@ -36,6 +36,8 @@ MISSED_AFTER = "YHT_MISSED_AFTER"
 # epoch time (to the millisecond) of the call's first queue entry, kept across
 # every rejoin: what a caller's wait is counted from (20-hotline.conf)
 QUEUED_AT = "YHT_QUEUED_AT"
+# the caller's place in line: QUEUED_AT less a repeat caller's boost (30-queue.conf)
+QUEUE_KEY = "YHT_QUEUE_KEY"
 
 # what an agent's screen-pop needs, as AMI presents them (manager.conf channelvars)
 SCREEN_POP = (CALL_ID, HOTLINE, CALLER, CATEGORY, PRIORITY, IVR_PATH, QUEUE, REPEAT_CALLER,

@@ -5,12 +5,14 @@ while waiting) -> a sipp agent registered as a PJSIP seat."""
 from __future__ import annotations
 
 import random
+import re
+import time
 
 import pytest
 
 from testkit.ami import chan_vars
 from testkit.sipp import place_call
-from testkit.waiting import wait_until
+from testkit.waiting import until, wait_until
 from tests.conftest import active_channels
 
 pytestmark = pytest.mark.integration
@@ -102,8 +104,51 @@ async def test_second_call_from_the_same_number_is_marked_as_a_repeat_caller(
     )
 
     assert chan_vars(join)["YHT_REPEAT_CALLER"] == "1"
-    assert chan_vars(join)["YHT_PRIORITY"] == "1"
+    # not a priority class: its advantage is seconds of waiting (the next test)
+    assert chan_vars(join)["YHT_PRIORITY"] == "0"
     assert await second.finished() == 0
+
+
+def waiting_order(pbx, queue: str = "hotline") -> list[str]:
+    """The channels waiting in a queue, first in line first (app_queue's own list)."""
+    return re.findall(r"^\s+\d+\. (\S+) \(wait", pbx.cli(f"queue show {queue}").stdout, re.M)
+
+
+async def test_a_repeat_caller_goes_ahead_only_of_callers_who_waited_less_than_its_boost(
+    pbx, agi_server, ami, workdir
+):
+    """Issue 28 item 14: four repeat callers who came later overtook a
+    first-time caller waiting 39 s. A repeat caller is worth
+    YHT_PBX_REPEAT_BOOST_S seconds of waiting (3 s in the tests): one who
+    joins within that of a first-time caller goes ahead of it, one who joins
+    later stays behind it. No seat is free."""
+    boost = pbx.settings.repeat_boost_s
+    first_time, soon, late = new_caller(), new_caller(), new_caller()
+    priors = [place_call(pbx.settings.sip_port, "12345", n, workdir, hold_ms=500)
+              for n in (soon, late)]  # fmt: skip
+    for prior in priors:
+        assert await prior.finished() == 0  # both numbers are repeat callers now
+    calls = [place_call(pbx.settings.sip_port, "12345", first_time, workdir, hold_ms=9000)]
+    joined_first = await ami.wait_for("QueueCallerJoin", is_caller(first_time), timeout=20)
+    calls.append(place_call(pbx.settings.sip_port, "12345", soon, workdir, hold_ms=9000))
+    joined_soon = await ami.wait_for("QueueCallerJoin", is_caller(soon), timeout=20)
+    assert chan_vars(joined_soon)["YHT_REPEAT_CALLER"] == "1"
+    assert float(joined_soon["Timestamp"]) < float(joined_first["Timestamp"]) + boost
+    key, queued_at = (float(chan_vars(joined_soon)[v]) for v in ("YHT_QUEUE_KEY", "YHT_QUEUED_AT"))
+    assert abs(key - (queued_at - boost)) < 0.01
+    order = waiting_order(pbx)
+    assert order.index(joined_soon["Channel"]) < order.index(joined_first["Channel"]), order
+    # the first-time caller has now waited longer than the boost
+    await until(lambda: time.time() > float(joined_first["Timestamp"]) + boost + 1, 10,
+                "the boost to pass")  # fmt: skip
+    calls.append(place_call(pbx.settings.sip_port, "12345", late, workdir, hold_ms=4000))
+    joined_late = await ami.wait_for("QueueCallerJoin", is_caller(late), timeout=20)
+    assert chan_vars(joined_late)["YHT_REPEAT_CALLER"] == "1"
+    order = waiting_order(pbx)
+    assert order.index(joined_first["Channel"]) < order.index(joined_late["Channel"]), order
+    assert int(joined_late["Position"]) == order.index(joined_late["Channel"]) + 1
+    for call in calls:
+        assert await call.finished() == 0
 
 
 async def test_unknown_number_is_refused_with_404(pbx, agi_server, workdir):

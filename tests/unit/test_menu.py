@@ -13,6 +13,7 @@ from ivr.menu import (
     MenuSession,
     OrderLookupResult,
     OrderStatus,
+    RepeatCaller,
     Route,
     load_menu,
 )
@@ -68,10 +69,13 @@ def test_a_key_that_is_not_offered_is_refused():
         queued().on_key("7")
 
 
-def test_repeat_callers_are_raised_one_priority_step():
+def test_repeat_callers_are_not_a_priority_class_of_their_own():
+    """Issue 28 item 14: a repeat caller's advantage is seconds of waiting,
+    given on the switch (30-queue.conf), not a priority step here."""
     s = session(repeat_caller=True)
-    assert s.start().priority == MENU.repeat_caller.priority_boost == 1
-    assert s.on_key("2").priority == 1
+    assert s.start().priority == 0 and s.on_key("2").priority == 0
+    with pytest.raises(ValueError, match="priority_boost"):
+        RepeatCaller.model_validate({"window_hours": 72, "priority_boost": 1})
 
 
 def test_order_progress_asks_for_a_number_terminated_by_pound():

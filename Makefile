@@ -84,14 +84,25 @@ test-ticketing: $(STAMP) postgres
 test-integration: setup postgres
 	$(PY) -m pytest tests/integration tests/browser -v
 
+# Every figure in docs/benchmarks.md but the day and the soak, with the
+# command the docs give for it (issue 28 item 16).
 bench: setup postgres
-	$(PY) -m bench.agi_roundtrip
-	$(PY) -m bench.front_end_cps
-	$(PY) -m bench.ticketing_throughput
-	$(PY) -m bench.desk_latency
-	$(PY) -m bench.sos_latency
-	$(PY) -m bench.login_burst
-	$(PY) -m bench.worst_bodies
+	$(PY) -m bench.agi_roundtrip 100 5
+	$(PY) -m bench.front_end_cps 6 3
+	$(PY) -m bench.ticketing_throughput 10 3 1,4,16,32
+	$(PY) -m bench.desk_latency 200 5 1000 5
+	$(PY) -m bench.sos_latency 6 3
+	$(PY) -m bench.login_burst 32 3
+	$(PY) -m bench.front_end_wait 20
+	$(PY) -m bench.sos_reoffer 15
+	$(PY) -m bench.asr_throughput 10
+	$(PY) -m bench.recorded_calls 20
+	$(PY) -m bench.caption_latency 10
+	$(PY) -m bench.reports 30 2500 20
+	$(PY) -m bench.page_weight 400 300
+	$(PY) -m bench.order_ceiling 8 2 1,8
+	$(PY) -m bench.order_ceiling profile 300
+	$(PY) -m bench.worst_bodies 4 5
 
 # A hotline day through the whole stack, with faults, and its account
 # (docs/day.md): about 30 minutes of calls plus set-up and the account.

@@ -16,12 +16,18 @@ import asyncio
 import sys
 
 from bench.common import ami_for, bench_system, machine, median, percentile, stop_on_sigterm
+from testkit.ami import AmiRecorder
 
 
-async def one_round(ami, context: str, iterations: int) -> list[float]:
+async def one_round(ami, control, context: str, iterations: int) -> list[float]:
+    """`ami` (the read-only observer) sees the timing events; `control` (the
+    ACD's AMI user: the observer may not originate, issue 28 item 18) starts
+    the Local channel, and a refused Originate stops the benchmark at once."""
     start = len(ami.events)
-    await ami.action(Action="Originate", Channel=f"Local/{iterations}@{context}/n",
-                     Application="Wait", Data="300", Async="true")  # fmt: skip
+    response = await control.action(Action="Originate", Channel=f"Local/{iterations}@{context}/n",
+                                    Application="Wait", Data="300", Async="true")  # fmt: skip
+    if response.get("Response") != "Success":
+        raise SystemExit(f"{context}: Originate refused: {response.get('Message')}")
     route_prefix = "agi://" if context.endswith("fastagi") else "call_setup.py"
 
     def finished(e) -> bool:
@@ -45,12 +51,16 @@ async def one_round(ami, context: str, iterations: int) -> list[float]:
 async def run(iterations: int, rounds: int) -> None:
     with bench_system() as (pbx, _agi):
         ami = await ami_for(pbx)
+        control = AmiRecorder("127.0.0.1", pbx.settings.ami_port, pbx.settings.ami_user,
+                              pbx.ami_secret)  # fmt: skip
+        await control.connect()
         results: dict[str, list[list[float]]] = {"fastagi": [], "pyst2": []}
-        await one_round(ami, "yht-bench-fastagi", 20)  # warm-up
-        await one_round(ami, "yht-bench-pyst2", 5)
+        await one_round(ami, control, "yht-bench-fastagi", 20)  # warm-up
+        await one_round(ami, control, "yht-bench-pyst2", 5)
         for _ in range(rounds):
             for name in ("fastagi", "pyst2"):
-                results[name].append(await one_round(ami, f"yht-bench-{name}", iterations))
+                results[name].append(await one_round(ami, control, f"yht-bench-{name}", iterations))
+        control.close()
         ami.close()
     print(f"machine: {machine()}")
     print(f"command: python -m bench.agi_roundtrip {iterations} {rounds}")
